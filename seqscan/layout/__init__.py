@@ -1,0 +1,168 @@
+"""Layout profiles: which paths a run folder should hold, as data a lab can edit."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Protocol
+
+RUN_PLACEHOLDERS = {"run", "build", "caller"}
+SAMPLE_PLACEHOLDERS = {"sample", "sample_id", "sample_number", "lane"}
+UNKNOWN_TYPE = "unknown"
+
+
+class ProfileError(ValueError):
+    """A layout profile that cannot be used, with the reason."""
+
+
+class SampleLike(Protocol):
+    sample_id: str
+    name: str
+    number: int
+    lane: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One file a run should hold."""
+
+    path: str  # relative to the run folder
+    file_type: str
+    sample_id: str | None  # None for run-level files
+
+
+@dataclass
+class Profile:
+    name: str
+    description: str
+    build: str
+    callers: list[str]
+    output_dirs: list[str]
+    ignore: list[str]
+    sample_files: dict[str, str]
+    run_files: dict[str, str]
+    fingerprint: str
+    _by_dir: dict[str, list[tuple[str, re.Pattern]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for file_type, pattern in {**self.sample_files, **self.run_files}.items():
+            directory, _, base = pattern.rpartition("/")
+            if "{" in directory:
+                raise ProfileError(
+                    f"layout {self.name}: {file_type}: placeholders are only allowed in file names"
+                )
+            self._by_dir.setdefault(directory, []).append((file_type, self._regex(base)))
+
+    @property
+    def file_types(self) -> list[str]:
+        return [*self.sample_files, *self.run_files]
+
+    def _regex(self, pattern: str) -> re.Pattern:
+        parts = []
+        for literal, name, _, _ in string.Formatter().parse(pattern):
+            parts.append(re.escape(literal))
+            if name == "build":
+                parts.append(re.escape(self.build))
+            elif name in ("sample_number", "lane"):
+                parts.append(r"\d+")
+            elif name is not None:
+                parts.append(r"[^/]+?")
+        return re.compile("".join(parts) + r"\Z")
+
+    def classify(self, relpath: str) -> str | None:
+        """The file type of a path relative to the run folder; None if ignored."""
+        directory, _, base = relpath.rpartition("/")
+        for file_type, regex in self._by_dir.get(directory, ()):
+            if regex.match(base):
+                return file_type
+        if any(fnmatch.fnmatchcase(relpath, pattern) for pattern in self.ignore):
+            return None
+        return UNKNOWN_TYPE
+
+    def expected(self, run: str, samples: Iterable[SampleLike]) -> dict[str, Expected]:
+        """Every expected file of a run keyed by relative path (first sample wins)."""
+        found: dict[str, Expected] = {}
+        for sample in samples:
+            values = {
+                "run": run,
+                "build": self.build,
+                "sample": sample.name,
+                "sample_id": sample.sample_id,
+                "sample_number": sample.number,
+                "lane": sample.lane,
+            }
+            for file_type, pattern in self.sample_files.items():
+                path = pattern.format(**values)
+                found.setdefault(path, Expected(path, file_type, sample.sample_id))
+        for file_type, pattern in self.run_files.items():
+            callers = self.callers if "{caller}" in pattern else [""]
+            for caller in callers:
+                path = pattern.format(run=run, build=self.build, caller=caller)
+                found.setdefault(path, Expected(path, file_type, None))
+        return found
+
+
+def _check_placeholders(name: str, section: dict[str, str], allowed: set[str]) -> None:
+    for file_type, pattern in section.items():
+        try:
+            used = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+        except ValueError as e:
+            raise ProfileError(f"layout {name}: {file_type}: {e}") from None
+        if unknown := used - allowed:
+            raise ProfileError(
+                f"layout {name}: {file_type} uses unknown placeholder(s) "
+                f"{', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+def parse_profile(name: str, text: str) -> Profile:
+    """Build a profile from TOML text, or raise ProfileError saying what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"layout {name}: not valid TOML: {e}") from None
+    sample_files = data.get("sample_files", {})
+    run_files = data.get("run_files", {})
+    if not sample_files and not run_files:
+        raise ProfileError(f"layout {name}: defines no [sample_files] and no [run_files]")
+    _check_placeholders(name, sample_files, RUN_PLACEHOLDERS - {"caller"} | SAMPLE_PLACEHOLDERS)
+    _check_placeholders(name, run_files, RUN_PLACEHOLDERS)
+    return Profile(
+        name=name,
+        description=data.get("description", ""),
+        build=str(data.get("build", "")),
+        callers=list(data.get("callers", [])),
+        output_dirs=list(data.get("output_dirs", [])),
+        ignore=list(data.get("ignore", [])),
+        sample_files=dict(sample_files),
+        run_files=dict(run_files),
+        fingerprint=hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
+
+
+def builtin_names() -> list[str]:
+    return sorted(
+        p.name.removesuffix(".toml")
+        for p in resources.files(__package__).joinpath("profiles").iterdir()
+        if p.name.endswith(".toml")
+    )
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A built-in profile by name, or a TOML file by path."""
+    if name_or_path in builtin_names():
+        text = resources.files(__package__).joinpath(f"profiles/{name_or_path}.toml").read_text()
+        return parse_profile(name_or_path, text)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise ProfileError(
+            f"layout {name_or_path!r} is neither a built-in profile "
+            f"({', '.join(builtin_names())}) nor a readable TOML file"
+        )
+    return parse_profile(path.stem, path.read_text())

@@ -1,0 +1,195 @@
+"""Database models: scans, sequencing runs, sample sheets, samples, files, warnings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from seqscan.extensions import db
+from seqscan.states import DataState, ScanState, Trigger
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as naive UTC (SQLite keeps no zone), always returned UTC-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class ScanRun(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[ScanState] = mapped_column(String(32), default=ScanState.CREATED, index=True)
+    trigger: Mapped[Trigger] = mapped_column(String(32), default=Trigger.COMMAND_LINE)
+    requested_by: Mapped[str] = mapped_column(String(200), default="")
+    root: Mapped[str] = mapped_column(Text)
+    layout: Mapped[str] = mapped_column(String(200), default="")
+    reused_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scan_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    create_models_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scripts_and_jobs_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(Text, default="")
+    runs_count: Mapped[int] = mapped_column(default=0)
+    files_found: Mapped[int] = mapped_column(default=0)
+    files_missing: Mapped[int] = mapped_column(default=0)
+    files_new: Mapped[int] = mapped_column(default=0)
+    files_deleted: Mapped[int] = mapped_column(default=0)
+    warnings_count: Mapped[int] = mapped_column(default=0)
+    # Live progress, updated while the scan runs.
+    dirs_walked: Mapped[int] = mapped_column(default=0)
+    files_seen: Mapped[int] = mapped_column(default=0)
+    runs_total: Mapped[int] = mapped_column(default=0)
+    runs_done: Mapped[int] = mapped_column(default=0)
+    runs_reparsed: Mapped[int] = mapped_column(default=0)
+
+    warnings: Mapped[list[ScanWarning]] = relationship(
+        back_populates="scan", order_by="ScanWarning.id", cascade="all, delete-orphan"
+    )
+
+    def phases(self) -> list[tuple[ScanState, datetime | None, timedelta | None]]:
+        """(phase, start, duration) for each working phase; duration None while it runs or if skipped."""
+        starts = [
+            (ScanState.SCANNING_FILES, self.scan_start),
+            (ScanState.CREATE_MODELS, self.create_models_start),
+            (ScanState.SCRIPTS_AND_JOBS, self.scripts_and_jobs_start),
+        ]
+        out = []
+        for i, (phase, start) in enumerate(starts):
+            later = [s for _, s in starts[i + 1 :] if s] + ([self.finished] if self.finished else [])
+            out.append((phase, start, later[0] - start if start and later else None))
+        return out
+
+    @property
+    def duration(self) -> timedelta | None:
+        start = self.scan_start or self.create_models_start
+        return self.finished - start if self.finished and start else None
+
+
+class ScanWarning(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id", ondelete="CASCADE"), index=True)
+    run_name: Mapped[str | None] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text)
+
+    scan: Mapped[ScanRun] = relationship(back_populates="warnings")
+
+
+class SequencingRun(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    root: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)  # relative to root
+    kit: Mapped[str] = mapped_column(String(255), default="", index=True)
+    run_id: Mapped[str] = mapped_column(String(255), default="")
+    date: Mapped[date | None]
+    instrument: Mapped[str] = mapped_column(String(64), default="")
+    run_number: Mapped[int | None]
+    flowcell: Mapped[str] = mapped_column(String(64), default="")
+    experiment: Mapped[str] = mapped_column(String(255), default="")
+    sequencer_model: Mapped[str] = mapped_column(String(64), default="")
+    data_state: Mapped[DataState] = mapped_column(String(32), default=DataState.COMPLETE)
+    skipped: Mapped[bool] = mapped_column(default=False)
+    warnings: Mapped[str] = mapped_column(Text, default="")  # from the last time it was parsed
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    last_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    expected_count: Mapped[int] = mapped_column(default=0)
+    complete_count: Mapped[int] = mapped_column(default=0)
+    missing_count: Mapped[int] = mapped_column(default=0)
+    unexpected_count: Mapped[int] = mapped_column(default=0)
+
+    sheets: Mapped[list[SampleSheet]] = relationship(
+        back_populates="run", order_by="SampleSheet.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_sheet(self) -> SampleSheet | None:
+        return next((s for s in self.sheets if s.is_current), None)
+
+
+class SampleSheet(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    experiment: Mapped[str] = mapped_column(String(255), default="")
+    is_current: Mapped[bool] = mapped_column(default=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+
+    run: Mapped[SequencingRun] = relationship(back_populates="sheets")
+    samples: Mapped[list[Sample]] = relationship(
+        back_populates="sheet", order_by="Sample.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("run_pk", "sha256"),)
+
+
+class Sample(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_pk: Mapped[int] = mapped_column(ForeignKey("sample_sheet.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    project: Mapped[str] = mapped_column(String(255), default="")
+    lane: Mapped[str] = mapped_column(String(16), default="")
+    index: Mapped[str] = mapped_column(String(64), default="")
+    index2: Mapped[str] = mapped_column(String(64), default="")
+    number: Mapped[int] = mapped_column(default=0)
+
+    sheet: Mapped[SampleSheet] = relationship(back_populates="samples")
+
+
+class SequencingFile(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"))
+    sample_pk: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="SET NULL"))
+    file_type: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)  # relative to the run folder
+    data_state: Mapped[DataState] = mapped_column(String(32))
+    expected: Mapped[bool] = mapped_column(default=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    mtime: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Only rewritten when the run folder changed; a present file of an unchanged run
+    # was also seen at its run's last_seen_at (see `seen_until`).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    state_changed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+
+    run: Mapped[SequencingRun] = relationship()
+    sample: Mapped[Sample | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("run_pk", "path"),
+        Index("ix_sequencing_file_state", "data_state", "run_pk"),
+    )
+
+    @property
+    def seen_until(self) -> datetime | None:
+        present = self.data_state in (DataState.COMPLETE, DataState.UNEXPECTED, DataState.ERROR)
+        if present and self.run.data_state != DataState.DELETED:
+            return self.run.last_seen_at
+        return self.last_seen_at

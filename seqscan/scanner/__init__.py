@@ -1,0 +1,1 @@
+"""The scanner: walk (filesystem only) → runfolder (parse one run) → sync (reconcile with DB)."""

@@ -1,0 +1,77 @@
+"""The found-file lists a scan keeps in its own folder: one TSV per file type. Filesystem only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from seqscan.scanner.walk import FoundFile, FoundRun, WalkResult, WalkWarning
+
+RUNS = "runs.tsv"
+WARNINGS = "warnings.tsv"
+BLIND_SPOTS = "blind_spots.txt"
+FOUND = "found"
+DONE = "COMPLETE"  # written last: lists without it were cut short
+
+
+class ListsMissing(FileNotFoundError):
+    """A scan folder without complete lists."""
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_lists(folder: Path, result: WalkResult) -> None:
+    """Write the walk's findings as plain-text lists (names with tabs or newlines never get here)."""
+    found_dir = folder / FOUND
+    found_dir.mkdir(parents=True, exist_ok=True)
+    (folder / DONE).unlink(missing_ok=True)
+    by_type: dict[str, list[str]] = {}
+    for run in result.runs:
+        for f in run.files:
+            line = f"{run.path}\t{f.path}\t{f.size}\t{f.mtime_ns}\t{f.error}"
+            by_type.setdefault(f.file_type, []).append(line)
+    for file_type, lines in by_type.items():
+        _write(found_dir / f"{file_type}.tsv", lines)
+    _write(folder / RUNS, [f"{r.path}\t{int(r.skipped)}\t{r.fingerprint}" for r in result.runs])
+    _write(folder / WARNINGS, [f"{w.path}\t{w.message}" for w in result.warnings])
+    _write(folder / BLIND_SPOTS, result.blind_spots)
+    _write(folder / DONE, [f"{result.dirs_walked}\t{result.files_seen}"])
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def read_lists(folder: Path) -> WalkResult:
+    """The WalkResult a previous scan wrote with write_lists."""
+    if not (folder / DONE).exists():
+        raise ListsMissing(f"no complete found-file lists in {folder}")
+    dirs, files = _lines(folder / DONE)[0].split("\t")
+    result = WalkResult(dirs_walked=int(dirs), files_seen=int(files))
+    runs: dict[str, FoundRun] = {}
+    for line in _lines(folder / RUNS):
+        path, skipped, fingerprint = line.split("\t")
+        runs[path] = FoundRun(path, skipped == "1", [], fingerprint)
+    for list_file in sorted((folder / FOUND).glob("*.tsv")):
+        file_type = list_file.stem
+        for line in _lines(list_file):
+            run_path, path, size, mtime_ns, error = line.split("\t")
+            runs[run_path].files.append(FoundFile(path, file_type, int(size), int(mtime_ns), error))
+    result.runs = list(runs.values())
+    result.warnings = [WalkWarning(*line.split("\t", 1)) for line in _lines(folder / WARNINGS)]
+    result.blind_spots = _lines(folder / BLIND_SPOTS)
+    return result
+
+
+def prune_scan_folders(scans_dir: Path, keep_ids: set[int]) -> None:
+    """Delete the folders of scans not in keep_ids."""
+    if not scans_dir.exists():
+        return
+    for child in scans_dir.iterdir():
+        if child.is_dir() and child.name.isdigit() and int(child.name) not in keep_ids:
+            shutil.rmtree(child, ignore_errors=True)

@@ -1,0 +1,106 @@
+"""Parse one run folder: its sample sheet and its identity (XML first, folder name as fallback)."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from seqscan.scanner.runinfo import (
+    RunIdentity,
+    parse_run_name,
+    parse_runinfo,
+    parse_runparameters,
+    sequencer_model,
+)
+from seqscan.scanner.samplesheet import SampleSheet, SampleSheetError, parse_samplesheet
+
+SHEET_NAME = "SampleSheet.csv"
+XML_DIRS = ("", "4_QC/sequencing_stats")
+MAX_READ = 64 * 1024 * 1024  # a bigger "sample sheet" or XML is not one
+
+
+@dataclass
+class RunFolder:
+    name: str
+    identity: RunIdentity
+    sequencer_model: str | None
+    sheet: SampleSheet | None
+    sheet_error: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        data = f.read(MAX_READ + 1)
+    if len(data) > MAX_READ:
+        raise OSError(f"larger than {MAX_READ // 2**20} MiB")
+    return data
+
+
+def _find(run_dir: str, wanted: str) -> str | None:
+    """The first file named `wanted` (any casing) in the run root or 4_QC/sequencing_stats."""
+    for sub in XML_DIRS:
+        folder = os.path.join(run_dir, sub)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.lower() == wanted.lower():
+                return os.path.join(folder, name)
+    return None
+
+
+def _identity_from_xml(run_dir: str, named: RunIdentity | None, warnings: list[str]) -> RunIdentity:
+    identity = RunIdentity()
+    for filename, parse in (("RunInfo.xml", parse_runinfo), ("RunParameters.xml", parse_runparameters)):
+        path = _find(run_dir, filename)
+        if path is None:
+            continue
+        rel = os.path.relpath(path, run_dir)
+        try:
+            found = parse(_read(path))
+        except (OSError, ET.ParseError) as e:
+            warnings.append(f"{rel} unreadable, ignored: {e}")
+            continue
+        if named and found.run_id and found.run_id != named.run_id:
+            # Copied from another run: trusting it would mislabel this one.
+            warnings.append(f"{rel} describes run {found.run_id}, not {named.run_id}; ignored")
+            continue
+        identity.fill_from(found)
+    return identity
+
+
+def read_sheet(run_dir: str) -> tuple[SampleSheet | None, str]:
+    """(sheet, "") or (None, the reason it could not be read)."""
+    path = os.path.join(run_dir, SHEET_NAME)
+    try:
+        return parse_samplesheet(_read(path)), ""
+    except FileNotFoundError:
+        return None, f"no {SHEET_NAME}: expected files cannot be worked out"
+    except OSError as e:
+        return None, f"{SHEET_NAME} cannot be read: {e.strerror or e}"
+    except SampleSheetError as e:
+        return None, f"{SHEET_NAME} cannot be parsed: {e}"
+
+
+def read_run_folder(run_dir: str) -> RunFolder:
+    """Everything seqscan needs from one run folder; problems become warnings, never exceptions."""
+    name = os.path.basename(run_dir.rstrip("/"))
+    warnings: list[str] = []
+    from_name = parse_run_name(name)
+    named = from_name[1] if from_name else None
+    if named is None:
+        warnings.append("folder name holds no Illumina run id (YYMMDD_INSTRUMENT_NNNN_FLOWCELL)")
+    identity = _identity_from_xml(run_dir, named, warnings)
+    if named:
+        identity.fill_from(named)
+    model = sequencer_model(identity.instrument) if identity.instrument else None
+    if identity.instrument and model is None:
+        warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
+    sheet, error = read_sheet(run_dir)
+    if sheet:
+        warnings.extend(f"{SHEET_NAME}: {w}" for w in sheet.warnings)
+        identity.experiment = identity.experiment or sheet.experiment
+    return RunFolder(name, identity, model, sheet, error, warnings)

@@ -1,0 +1,19 @@
+"""Scan history (a minimal page for now; the full admin comes with the web issue)."""
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from seqscan.extensions import db
+from seqscan.models import ScanRun
+
+bp = Blueprint("scans", __name__)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("scans.index"))
+
+
+@bp.get("/scans")
+def index():
+    page = db.paginate(db.select(ScanRun).order_by(ScanRun.id.desc()), per_page=25)
+    return render_template("scans.html", page=page)
