@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from seqscan.extensions import db
@@ -45,6 +46,7 @@ def _summary(scan: ScanRun) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database tables (safe to run again)."""
     db.create_all()
@@ -52,6 +54,7 @@ def init_db_command() -> None:
 
 
 @click.command("scan")
+@with_appcontext
 @click.option("--root", type=click.Path(file_okay=False), help="Scan this folder instead of SEQSCAN_SCAN_ROOT.")
 @click.option("--reuse-prev-scan-id", type=int, help="Skip Scanning Files; re-use that scan's found-file lists.")
 def scan_command(root: str | None, reuse_prev_scan_id: int | None) -> None:
@@ -81,7 +84,7 @@ def scan_command(root: str | None, reuse_prev_scan_id: int | None) -> None:
         sys.exit(1)
 
 
-@click.group("scans")
+@click.group("scans", cls=AppGroup)
 def scans_group() -> None:
     """Scan history."""
 
@@ -115,7 +118,7 @@ def scans_show(scan_id: int) -> None:
         click.echo(f"error:\n{scan.error}")
 
 
-@click.group("runs")
+@click.group("runs", cls=AppGroup)
 def runs_group() -> None:
     """Sequencing runs."""
 
@@ -132,7 +135,7 @@ def runs_list() -> None:
     )
 
 
-@click.group("files")
+@click.group("files", cls=AppGroup)
 def files_group() -> None:
     """File records."""
 
@@ -169,6 +172,7 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
 
 
 @click.command("demo-tree")
+@with_appcontext
 @click.argument("path", type=click.Path(file_okay=False))
 @click.option("--runs", default=12, show_default=True)
 @click.option("--samples", default=8, show_default=True)

@@ -63,12 +63,14 @@ class Profile:
     def file_types(self) -> list[str]:
         return [*self.sample_files, *self.run_files]
 
-    def _regex(self, pattern: str) -> re.Pattern:
+    def _regex(self, pattern: str, literals: dict[str, str] | None = None) -> re.Pattern:
+        """A regex for a path pattern; placeholders named in literals must equal their value."""
+        literals = {"build": self.build, **(literals or {})}
         parts = []
         for literal, name, _, _ in string.Formatter().parse(pattern):
             parts.append(re.escape(literal))
-            if name == "build":
-                parts.append(re.escape(self.build))
+            if name in literals:
+                parts.append(re.escape(literals[name]))
             elif name in ("sample_number", "lane"):
                 parts.append(r"\d+")
             elif name is not None:
@@ -84,6 +86,13 @@ class Profile:
         if any(fnmatch.fnmatchcase(relpath, pattern) for pattern in self.ignore):
             return None
         return UNKNOWN_TYPE
+
+    def run_file_type(self, run: str, relpath: str) -> str | None:
+        """The run-level type of a file named for this run (e.g. another caller's joint VCF), if any."""
+        for file_type, pattern in self.run_files.items():
+            if self._regex(pattern, {"run": run}).match(relpath):
+                return file_type
+        return None
 
     def expected(self, run: str, samples: Iterable[SampleLike]) -> dict[str, Expected]:
         """Every expected file of a run keyed by relative path (first sample wins)."""

@@ -11,6 +11,7 @@ from seqscan.scanner.walk import FoundFile, FoundRun, WalkResult, WalkWarning
 RUNS = "runs.tsv"
 WARNINGS = "warnings.tsv"
 BLIND_SPOTS = "blind_spots.txt"
+UNLISTED = "unlisted.tsv"
 FOUND = "found"
 DONE = "COMPLETE"  # written last: lists without it were cut short
 
@@ -40,6 +41,7 @@ def write_lists(folder: Path, result: WalkResult) -> None:
     _write(folder / RUNS, [f"{r.path}\t{int(r.skipped)}\t{r.fingerprint}" for r in result.runs])
     _write(folder / WARNINGS, [f"{w.path}\t{w.message}" for w in result.warnings])
     _write(folder / BLIND_SPOTS, result.blind_spots)
+    _write(folder / UNLISTED, [f"{r.path}\t{d}" for r in result.runs for d in r.unlisted])
     _write(folder / DONE, [f"{result.dirs_walked}\t{result.files_seen}"])
 
 
@@ -62,6 +64,9 @@ def read_lists(folder: Path) -> WalkResult:
         for line in _lines(list_file):
             run_path, path, size, mtime_ns, error = line.split("\t")
             runs[run_path].files.append(FoundFile(path, file_type, int(size), int(mtime_ns), error))
+    for line in _lines(folder / UNLISTED):
+        run_path, rel = line.split("\t")
+        runs[run_path].unlisted.append(rel)
     result.runs = list(runs.values())
     result.warnings = [WalkWarning(*line.split("\t", 1)) for line in _lines(folder / WARNINGS)]
     result.blind_spots = _lines(folder / BLIND_SPOTS)

@@ -74,13 +74,14 @@ def _apply_metadata(run: SequencingRun, folder: RunFolder) -> None:
 
 
 def _reconcile_files(
-    run: SequencingRun, found: list[FoundFile], expected: dict[str, Expected],
+    run: SequencingRun, found: FoundRun, expected: dict[str, Expected], profile: Profile,
     sample_pks: dict[str, int], scan: ScanRun, now: datetime, sheet_error: str,
 ) -> tuple[int, int]:
     """Set every file record's data_state; returns (new files, newly deleted files)."""
     existing = {row.path: row for row in db.session.execute(
         select(*FILE_COLUMNS).where(SequencingFile.run_pk == run.id))}
-    on_disk = {f.path: f for f in found}
+    on_disk = {f.path: f for f in found.files}
+    unlisted = tuple(f"{d}/" for d in found.unlisted)
     inserts, updates, drop = [], [], []
     new = deleted = 0
     for path in expected.keys() | on_disk.keys():
@@ -92,9 +93,15 @@ def _reconcile_files(
         }
         if f:
             message = f.error or (sheet_error if values["file_type"] == "sample_sheet" else "")
-            state = DataState.ERROR if message else DataState.COMPLETE if exp else DataState.UNEXPECTED
+            # A run file the profile does not require (another caller's joint VCF) is still known.
+            known = exp is not None or profile.run_file_type(run.name, path) is not None
+            state = DataState.ERROR if message else DataState.COMPLETE if known else DataState.UNEXPECTED
             values.update(size=f.size if f.size >= 0 else None, mtime=_mtime(f.mtime_ns),
                           message=message, last_seen_at=now)
+        elif path.startswith(unlisted):
+            # Unknowable, not gone: an unreadable folder must not read as deleted data.
+            state = DataState.ERROR
+            values["message"] = f"cannot read folder {path.rpartition('/')[0]}"
         else:
             was_there = old is not None and (old.data_state in PRESENT_STATES or old.data_state == DataState.DELETED)
             state = DataState.DELETED if was_there else DataState.NON_EXISTENT
@@ -113,6 +120,8 @@ def _reconcile_files(
             updates.append({"id": old.id, **values})
     for path in existing.keys() - expected.keys() - on_disk.keys():
         old = existing[path]
+        if path.startswith(unlisted):
+            continue
         if old.data_state in PRESENT_STATES:
             updates.append({"id": old.id, "data_state": DataState.DELETED, "expected": False,
                             "state_changed_scan_id": scan.id})
@@ -156,7 +165,7 @@ def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, finger
     expected = profile.expected(run.name, samples)
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
     result.new_files, result.deleted_files = _reconcile_files(
-        run, found.files, expected, sample_pks, scan, now, folder.sheet_error
+        run, found, expected, profile, sample_pks, scan, now, folder.sheet_error
     )
     _update_counts(run)
     result.warnings = folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])

@@ -38,6 +38,7 @@ class FoundRun:
     skipped: bool = False
     files: list[FoundFile] = field(default_factory=list)
     fingerprint: str = ""
+    unlisted: list[str] = field(default_factory=list)  # output folders that could not be read
 
     @property
     def name(self) -> str:
@@ -175,7 +176,7 @@ class _Walker:
     def list_output(self, run: FoundRun, path: str, rel: str, digest) -> None:
         entries = self.list_dir(path)
         if entries is None:
-            self.warn(f"{run.path}/{rel}", "output folder not listed; its files may show as missing")
+            run.unlisted.append(rel)
             return
         digest.update(f"D{rel}\n".encode())
         for entry in sorted(entries, key=lambda e: e.name):

@@ -1,0 +1,115 @@
+"""Fixtures: an app on a real SQLite file, and helpers that build real run trees in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from seqscan import create_app
+from seqscan.extensions import db
+from seqscan.models import ScanRun, SequencingFile, SequencingRun
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "variantgrid_clinical_hg38"
+TAU_SAMPLE_FILES = (
+    "0_fastq/{s}_R1.fastq.gz", "0_fastq/{s}_R2.fastq.gz", "0_goi/{run}_{s}.txt",
+    "1_BAM/{s}.hg38.bam", "1_BAM/{s}.hg38.bam.bai", "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
+    "4_QC/exec_stats/{s}_qc_summary.txt", "4_QC/exec_stats/{s}_stats.tsv",
+    "4_QC/bam_stats/samples/{s}.per_gene_coverage.tsv.gz",
+)
+RUN = "Exome_24_001_240108_NB501009_0001_AHTESTBGXY"
+
+
+def iem_sheet(samples: list[str]) -> str:
+    rows = "".join(f"{s},{s},,,N701,ACGTACGT,S501,TGCATGCA,Proj,\r\n" for s in samples)
+    return ("[Header]\r\nIEMFileVersion,4\r\nExperiment Name,EXOME_24_001\r\n\r\n[Reads]\r\n151\r\n\r\n"
+            "[Data]\r\nSample_ID,Sample_Name,Sample_Plate,Sample_Well,I7_Index_ID,index,I5_Index_ID,index2,"
+            "Sample_Project,Description\r\n" + rows)
+
+
+def make_run(root: Path, name: str = RUN, kit: str = "idt_exome", samples=("S1", "S2"),
+             skip: set[str] = frozenset(), marker: str = "4_QC/sequencing_stats/RTAComplete.txt",
+             sheet: str | bytes | None = None) -> Path:
+    """A complete tau-layout run folder; `skip` lists relative paths to leave out."""
+    run_dir = root / kit / name
+    files = {"SampleSheet.csv": iem_sheet(list(samples)) if sheet is None else sheet, marker: "",
+             f"2_variants/{name}.gatk.hg38.vcf.gz": "vcf"}
+    for s in samples:
+        for pattern in TAU_SAMPLE_FILES:
+            files[pattern.format(s=s, run=name)] = "data"
+    for rel, content in files.items():
+        if rel in skip:
+            continue
+        path = run_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return run_dir
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "SCAN_ROOT": str(tmp_path / "root"),
+    })
+    (tmp_path / "root").mkdir()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    return tmp_path / "root"
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def scan(app, runner):
+    """Run `flask scan` and return the finished ScanRun (detached, attributes loaded)."""
+
+    def _scan(*args: str, ok: bool = True) -> ScanRun:
+        result = runner.invoke(args=["scan", *args])
+        assert (result.exit_code == 0) == ok, result.output
+        with app.app_context():
+            scan = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc())).first()
+            scan.warnings  # load for use outside the context
+            db.session.expunge_all()
+        return scan
+
+    return _scan
+
+
+@pytest.fixture
+def files(app):
+    """{relative path: data_state} of one run's file records."""
+
+    def _files(run_name: str = RUN) -> dict[str, str]:
+        with app.app_context():
+            rows = db.session.execute(
+                select(SequencingFile.path, SequencingFile.data_state)
+                .join(SequencingRun).where(SequencingRun.name == run_name)
+            ).all()
+        return {p: s for p, s in rows}
+
+    return _files
+
+
+@pytest.fixture
+def get_run(app):
+    def _get(name: str = RUN) -> SequencingRun | None:
+        with app.app_context():
+            run = db.session.scalar(select(SequencingRun).where(SequencingRun.name == name))
+            if run is not None:
+                [s.samples for s in run.sheets]
+                db.session.expunge_all()
+            return run
+
+    return _get

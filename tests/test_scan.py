@@ -1,0 +1,235 @@
+"""What a scan records, judged the way a lab would: by run and file states after real scans."""
+
+import os
+import shutil
+
+from sqlalchemy import select
+
+from seqscan.extensions import db
+from seqscan.models import SampleSheet, SequencingRun
+from tests.conftest import RUN, iem_sheet, make_run
+
+R1 = "0_fastq/S1_R1.fastq.gz"
+R2 = "0_fastq/S1_R2.fastq.gz"
+
+
+def test_run_is_found_by_rtacomplete_under_sequencing_stats(root, scan, get_run):
+    make_run(root)
+    result = scan()
+    assert result.state == "Finished" and result.runs_count == 1
+    assert get_run().kit == "idt_exome"
+
+
+def test_run_is_found_by_rtacomplete_or_copycomplete_at_its_root(root, scan, get_run):
+    make_run(root, marker="RTAComplete.txt")
+    make_run(root, name="Haem_24_002_240109_M02027_0002_000000000-ABCDE", kit="idt_haem", marker="CopyComplete.txt")
+    assert scan().runs_count == 2
+    assert get_run("Haem_24_002_240109_M02027_0002_000000000-ABCDE").sequencer_model == "MiSeq"
+
+
+def test_folder_without_completion_marker_is_not_a_run_yet(root, scan, get_run):
+    make_run(root, marker="not_a_marker.txt")
+    assert scan().runs_count == 0 and get_run() is None
+
+
+def test_complete_run_has_every_expected_file_complete(root, scan, files, get_run):
+    make_run(root)
+    scan()
+    states = files()
+    assert len(states) == 2 * 9 + 2 and set(states.values()) == {"Complete"}
+    run = get_run()
+    assert (run.expected_count, run.complete_count, run.missing_count) == (20, 20, 0)
+    assert run.date.isoformat() == "2024-01-08" and run.sequencer_model == "NextSeq 500/550"
+
+
+def test_missing_r2_is_non_existent_while_r1_is_complete(root, scan, files):
+    make_run(root, skip={R2})
+    result = scan()
+    assert files()[R1] == "Complete" and files()[R2] == "Non-existent"
+    assert result.files_missing == 1
+
+
+def test_sample_on_disk_but_not_in_the_sheet_is_unexpected(root, scan, files):
+    run_dir = make_run(root)
+    (run_dir / "0_fastq/STRAY_R1.fastq.gz").write_text("x")
+    scan()
+    assert files()["0_fastq/STRAY_R1.fastq.gz"] == "Unexpected"
+
+
+def test_file_deleted_between_scans_becomes_deleted(root, scan, files):
+    run_dir = make_run(root)
+    assert scan().files_deleted == 0
+    (run_dir / R2).unlink()
+    second = scan()
+    assert files()[R2] == "Deleted" and files()[R1] == "Complete"
+    assert second.files_deleted == 1 and second.files_missing == 1
+
+
+def test_deleted_file_that_comes_back_is_complete_again(root, scan, files):
+    run_dir = make_run(root)
+    scan()
+    content = (run_dir / R2).read_text()
+    (run_dir / R2).unlink()
+    scan()
+    (run_dir / R2).write_text(content)
+    scan()
+    assert files()[R2] == "Complete"
+
+
+def test_run_folder_deleted_becomes_deleted_with_its_files(root, scan, files, get_run):
+    run_dir = make_run(root)
+    make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
+    scan()
+    shutil.rmtree(run_dir)
+    second = scan()
+    assert get_run().data_state == "Deleted"
+    assert set(files().values()) == {"Deleted"}
+    assert get_run("Exome_24_002_240110_NB501009_0002_AHOTHERBGXY").data_state == "Complete"
+    assert second.files_deleted == 20 and second.runs_count == 1
+    assert any("gone from disk" in w.message for w in second.warnings)
+
+
+def test_top_level_skip_marker_prunes_everything_below(root, scan, get_run):
+    make_run(root)
+    (root / "idt_exome" / ".variantgrid_skip_flowcell").touch()
+    assert scan().runs_count == 0
+    assert get_run() is None
+
+
+def test_top_level_skip_marker_added_later_does_not_mark_runs_deleted(root, scan, get_run):
+    make_run(root)
+    scan()
+    (root / "idt_exome" / ".variantgrid_skip_flowcell").touch()
+    scan()
+    assert get_run().data_state == "Complete"
+
+
+def test_run_level_skip_marker_records_run_skipped_without_expected_files(root, scan, files, get_run):
+    run_dir = make_run(root)
+    (run_dir / ".variantgrid_skip_flowcell").touch()
+    scan()
+    run = get_run()
+    assert run.data_state == "Skipped" and run.skipped
+    assert files() == {}
+
+
+def test_run_skipped_later_keeps_its_records_and_is_unskipped_when_marker_goes(root, scan, files, get_run):
+    run_dir = make_run(root, skip={R2})
+    scan()
+    before = files()
+    (run_dir / ".variantgrid_skip_flowcell").touch()
+    (run_dir / R1).unlink()  # changes while skipped are not judged
+    scan()
+    assert get_run().data_state == "Skipped" and files() == before
+    (run_dir / ".variantgrid_skip_flowcell").unlink()
+    scan()
+    assert get_run().data_state == "Complete" and not get_run().skipped
+    assert files()[R1] == "Deleted" and files()[R2] == "Non-existent"
+
+
+def test_edited_sheet_makes_a_new_current_version(app, root, scan, files):
+    run_dir = make_run(root)
+    scan()
+    (run_dir / "SampleSheet.csv").write_text(iem_sheet(["S1", "S2", "S3"]))
+    scan()
+    with app.app_context():
+        sheets = db.session.scalars(select(SampleSheet).order_by(SampleSheet.id)).all()
+        assert [s.is_current for s in sheets] == [False, True]
+        assert [len(s.samples) for s in sheets] == [2, 3]
+    assert files()["0_fastq/S3_R1.fastq.gz"] == "Non-existent"
+
+
+def test_sample_removed_from_sheet_drops_its_never_found_expectations(root, scan, files):
+    run_dir = make_run(root, skip={"0_fastq/S2_R2.fastq.gz"})
+    scan()
+    (run_dir / "SampleSheet.csv").write_text(iem_sheet(["S1"]))
+    scan()
+    assert "0_fastq/S2_R2.fastq.gz" not in files()
+    assert files()["0_fastq/S2_R1.fastq.gz"] == "Unexpected"  # still on disk: still visible
+
+
+def test_all_three_sheet_formats_give_expected_files(root, scan, files):
+    legacy = "FCID,Lane,SampleID,SampleRef,Index,Description,Control,Recipe,Operator,SampleProject\nFC,1,S1,hg38,ACGT,,N,,,P\nFC,1,S2,hg38,CCGT,,N,,,P\n"
+    v2 = "[Header]\nFileFormatVersion,2\n[BCLConvert_Data]\nLane,Sample_ID,Index,Index2\n1,S1,ACGT,TTTT\n1,S2,CCGT,GGGG\n"
+    names = []
+    for i, sheet in enumerate([legacy, iem_sheet(["S1", "S2"]), v2]):
+        name = f"Exome_24_00{i}_24010{i}_NB501009_000{i}_AHTEST{i}BGXY"
+        make_run(root, name=name, sheet=sheet)
+        names.append(name)
+    result = scan()
+    assert result.warnings_count == 0
+    for name in names:
+        assert list(files(name).values()).count("Complete") == 20
+
+
+def test_empty_root_is_a_finished_scan_with_zero_runs(scan):
+    result = scan()
+    assert (result.state, result.runs_count, result.files_found) == ("Finished", 0, 0)
+
+
+def test_unchanged_rescan_reparses_nothing_and_changed_run_is_reparsed(root, scan, get_run):
+    make_run(root)
+    other = make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
+    assert scan().runs_reparsed == 2
+    seen_before = get_run().last_seen_at
+    second = scan()
+    assert second.runs_reparsed == 0 and second.runs_count == 2 and second.files_missing == 0
+    assert get_run().last_seen_at > seen_before
+    (other / "0_fastq/S1_R1.fastq.gz").write_text("rewritten, longer content")
+    assert scan().runs_reparsed == 1
+
+
+def test_unchanged_run_carries_its_warnings_onto_each_scan(root, scan):
+    make_run(root, sheet="not,a,sheet\n")
+    assert scan().warnings_count == 1
+    assert scan().warnings_count == 1
+
+
+def test_reuse_prev_scan_id_reuses_the_lists_of_a_successful_scan(root, scan, get_run):
+    run_dir = make_run(root)
+    first = scan()
+    shutil.rmtree(run_dir)  # the disk changed, but the re-used lists did not
+    reused = scan("--reuse-prev-scan-id", str(first.id))
+    assert reused.state == "Finished" and reused.reused_scan_id == first.id
+    assert reused.scan_start is None and reused.runs_count == 1
+    assert get_run().data_state == "Complete"
+
+
+def test_reuse_of_a_failed_scan_is_refused_with_a_clear_error(app, root, scan):
+    failed = scan("--root", str(root / "does-not-exist"), ok=False)
+    assert failed.state == "Error" and "cannot be read" in failed.error
+    refused = scan("--reuse-prev-scan-id", str(failed.id), ok=False)
+    assert refused.state == "Error" and f"scan {failed.id} cannot be re-used" in refused.error
+
+
+def test_lists_are_written_per_file_type_and_pruned_to_the_last_n(app, root, scan):
+    make_run(root)
+    app.config["KEEP_SCAN_LISTS"] = 2
+    ids = [scan().id for _ in range(3)]
+    scans_dir = os.path.join(app.config["DATA_DIR"], "scans")
+    assert sorted(os.listdir(scans_dir)) == [str(i) for i in ids[1:]]
+    found = os.listdir(os.path.join(scans_dir, str(ids[-1]), "found"))
+    assert {"fastq_r1.tsv", "fastq_r2.tsv", "bam.tsv", "sample_sheet.tsv", "vcf_joint.tsv"} <= set(found)
+
+
+def test_a_crash_while_recording_a_run_leaves_none_of_it_written(app, root, scan, monkeypatch, get_run, files):
+    import seqscan.scanner.sync as sync
+
+    make_run(root)
+    make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
+    real = sync._update_counts
+
+    def crash_on_first_run(run: SequencingRun):
+        if run.name == RUN:
+            raise RuntimeError("simulated crash mid-run")
+        real(run)
+
+    monkeypatch.setattr(sync, "_update_counts", crash_on_first_run)
+    result = scan()
+    assert result.state == "Finished"
+    assert get_run() is None and files() == {}
+    assert get_run("Exome_24_002_240110_NB501009_0002_AHOTHERBGXY").complete_count == 20
+    assert any("simulated crash" in w.message for w in result.warnings)
+    monkeypatch.setattr(sync, "_update_counts", real)
+    scan()
+    assert get_run().complete_count == 20
