@@ -22,7 +22,7 @@ def _table(headers: list[str], rows: list[list]) -> None:
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     for row in [headers, ["-" * w for w in widths], *cells]:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
 
 
 def _secs(delta) -> str:
@@ -96,8 +96,22 @@ def scans_list(limit: int) -> None:
     scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
     _table(
         ["id", "state", "trigger", "created", "total", "runs", "found", "missing", "new", "deleted", "warnings"],
-        [[s.id, s.state, s.trigger, _when(s.created), _secs(s.duration), s.runs_count, s.files_found,
-          s.files_missing, s.files_new, s.files_deleted, s.warnings_count] for s in scans],
+        [
+            [
+                s.id,
+                s.state,
+                s.trigger,
+                _when(s.created),
+                _secs(s.duration),
+                s.runs_count,
+                s.files_found,
+                s.files_missing,
+                s.files_new,
+                s.files_deleted,
+                s.warnings_count,
+            ]
+            for s in scans
+        ],
     )
 
 
@@ -129,9 +143,21 @@ def runs_list() -> None:
     runs = db.session.scalars(select(SequencingRun).order_by(SequencingRun.date.desc(), SequencingRun.name)).all()
     _table(
         ["name", "kit", "date", "instrument", "sequencer", "state", "samples", "complete", "missing", "unexpected"],
-        [[r.name, r.kit, r.date, r.instrument, r.sequencer_model, r.data_state,
-          len(r.current_sheet.samples) if r.current_sheet else "-",
-          f"{r.complete_count}/{r.expected_count}", r.missing_count, r.unexpected_count] for r in runs],
+        [
+            [
+                r.name,
+                r.kit,
+                r.date,
+                r.instrument,
+                r.sequencer_model,
+                r.data_state,
+                len(r.current_sheet.samples) if r.current_sheet else "-",
+                f"{r.complete_count}/{r.expected_count}",
+                r.missing_count,
+                r.unexpected_count,
+            ]
+            for r in runs
+        ],
     )
 
 
@@ -157,15 +183,22 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
         query = query.where(SequencingFile.data_state == state)
     columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen", "last_seen"]
     rows = []
-    for f, run in db.session.execute(query).tuples():
-        rows.append([
-            run.name, f.sample.name if f.sample else "", f.file_type, f.data_state, f"{run.path}/{f.path}",
-            f.size if f.size is not None else "", f.mtime.isoformat() if f.mtime else "",
-            f.first_seen_at.isoformat() if f.first_seen_at else "",
-            f.seen_until.isoformat() if f.seen_until else "",
-        ])
+    for f, run in db.session.execute(query):
+        rows.append(
+            [
+                run.name,
+                f.sample.name if f.sample else "",
+                f.file_type,
+                f.data_state,
+                f"{run.path}/{f.path}",
+                f.size if f.size is not None else "",
+                f.mtime.isoformat() if f.mtime else "",
+                f.first_seen_at.isoformat() if f.first_seen_at else "",
+                f.seen_until.isoformat() if f.seen_until else "",
+            ]
+        )
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, r)) for r in rows], indent=1))
+        click.echo(json.dumps([dict(zip(columns, r, strict=False)) for r in rows], indent=1))
     else:
         for row in [columns, *rows]:
             click.echo("\t".join(str(v) for v in row))

@@ -8,9 +8,14 @@ from pathlib import Path
 
 KITS = (("idt_exome", "Exome", "NB501009"), ("idt_haem", "Haem", "M02027"), ("idt_cardiac", "Cardiac", "VH00123"))
 SAMPLE_FILES = (
-    "0_fastq/{s}_R1.fastq.gz", "0_fastq/{s}_R2.fastq.gz", "0_goi/{run}_{s}.txt",
-    "1_BAM/{s}.hg38.bam", "1_BAM/{s}.hg38.bam.bai", "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
-    "4_QC/exec_stats/{s}_qc_summary.txt", "4_QC/exec_stats/{s}_stats.tsv",
+    "0_fastq/{s}_R1.fastq.gz",
+    "0_fastq/{s}_R2.fastq.gz",
+    "0_goi/{run}_{s}.txt",
+    "1_BAM/{s}.hg38.bam",
+    "1_BAM/{s}.hg38.bam.bai",
+    "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
+    "4_QC/exec_stats/{s}_qc_summary.txt",
+    "4_QC/exec_stats/{s}_stats.tsv",
     "4_QC/bam_stats/samples/{s}.per_gene_coverage.tsv.gz",
 )
 SKIP_MARKER = ".variantgrid_skip_flowcell"
@@ -19,21 +24,32 @@ SKIP_MARKER = ".variantgrid_skip_flowcell"
 def _sheet(run: str, samples: list[str], style: int) -> str:
     if style == 0:  # legacy HiSeq
         rows = [f"FLOWCELL,1,{s},hg38,ACGTAC{i:02d},demo,N,,demo,Demo" for i, s in enumerate(samples)]
-        return "FCID,Lane,SampleID,SampleRef,Index,Description,Control,Recipe,Operator,SampleProject\r\n" + "\r\n".join(rows) + "\r\n"
+        return (
+            "FCID,Lane,SampleID,SampleRef,Index,Description,Control,Recipe,Operator,SampleProject\r\n"
+            + "\r\n".join(rows)
+            + "\r\n"
+        )
     if style == 1:  # IEM v1
         rows = [f"{s},{s},,,N7{i:02d},ACGTAC{i:02d},S5{i:02d},TGCATG{i:02d},Demo," for i, s in enumerate(samples)]
-        return (f"[Header]\r\nIEMFileVersion,4\r\nExperiment Name,{run[:12]}\r\n\r\n[Reads]\r\n151\r\n151\r\n\r\n"
-                "[Data]\r\nSample_ID,Sample_Name,Sample_Plate,Sample_Well,I7_Index_ID,index,I5_Index_ID,index2,Sample_Project,Description\r\n"
-                + "\r\n".join(rows) + "\r\n")
+        return (
+            f"[Header]\r\nIEMFileVersion,4\r\nExperiment Name,{run[:12]}\r\n\r\n[Reads]\r\n151\r\n151\r\n\r\n"
+            "[Data]\r\nSample_ID,Sample_Name,Sample_Plate,Sample_Well,I7_Index_ID,index,I5_Index_ID,index2,Sample_Project,Description\r\n"
+            + "\r\n".join(rows)
+            + "\r\n"
+        )
     rows = [f"1,{s},ACGTAC{i:02d},TGCATG{i:02d}" for i, s in enumerate(samples)]
-    return (f"[Header]\nFileFormatVersion,2\nRunName,{run[:12]}\n\n[BCLConvert_Settings]\nSoftwareVersion,3.9.3\n\n"
-            "[BCLConvert_Data]\nLane,Sample_ID,Index,Index2\n" + "\n".join(rows) + "\n")
+    return (
+        f"[Header]\nFileFormatVersion,2\nRunName,{run[:12]}\n\n[BCLConvert_Settings]\nSoftwareVersion,3.9.3\n\n"
+        "[BCLConvert_Data]\nLane,Sample_ID,Index,Index2\n" + "\n".join(rows) + "\n"
+    )
 
 
 def _runinfo(run_id: str, instrument: str, number: int, flowcell: str, yymmdd: str) -> str:
-    return (f'<?xml version="1.0"?>\n<RunInfo Version="2">\n  <Run Id="{run_id}" Number="{number}">\n'
-            f"    <Flowcell>{flowcell}</Flowcell>\n    <Instrument>{instrument}</Instrument>\n"
-            f"    <Date>{yymmdd}</Date>\n  </Run>\n</RunInfo>\n")
+    return (
+        f'<?xml version="1.0"?>\n<RunInfo Version="2">\n  <Run Id="{run_id}" Number="{number}">\n'
+        f"    <Flowcell>{flowcell}</Flowcell>\n    <Instrument>{instrument}</Instrument>\n"
+        f"    <Date>{yymmdd}</Date>\n  </Run>\n</RunInfo>\n"
+    )
 
 
 def _touch(path: Path, text: str = "") -> None:
@@ -41,8 +57,9 @@ def _touch(path: Path, text: str = "") -> None:
     path.write_text(text)
 
 
-def make_demo_tree(root: Path, runs: int = 12, samples: int = 8, bcl_cycles: int = 20,
-                   missing: float = 0.01, seed: int = 1) -> list[str]:
+def make_demo_tree(
+    root: Path, runs: int = 12, samples: int = 8, bcl_cycles: int = 20, missing: float = 0.01, seed: int = 1
+) -> list[str]:
     """Write `runs` run folders under root; returns their paths relative to root."""
     rng = random.Random(seed)
     start = date(2024, 1, 8)

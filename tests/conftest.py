@@ -13,9 +13,14 @@ from seqscan.models import ScanRun, SequencingFile, SequencingRun
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "variantgrid_clinical_hg38"
 TAU_SAMPLE_FILES = (
-    "0_fastq/{s}_R1.fastq.gz", "0_fastq/{s}_R2.fastq.gz", "0_goi/{run}_{s}.txt",
-    "1_BAM/{s}.hg38.bam", "1_BAM/{s}.hg38.bam.bai", "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
-    "4_QC/exec_stats/{s}_qc_summary.txt", "4_QC/exec_stats/{s}_stats.tsv",
+    "0_fastq/{s}_R1.fastq.gz",
+    "0_fastq/{s}_R2.fastq.gz",
+    "0_goi/{run}_{s}.txt",
+    "1_BAM/{s}.hg38.bam",
+    "1_BAM/{s}.hg38.bam.bai",
+    "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
+    "4_QC/exec_stats/{s}_qc_summary.txt",
+    "4_QC/exec_stats/{s}_stats.tsv",
     "4_QC/bam_stats/samples/{s}.per_gene_coverage.tsv.gz",
 )
 RUN = "Exome_24_001_240108_NB501009_0001_AHTESTBGXY"
@@ -23,18 +28,29 @@ RUN = "Exome_24_001_240108_NB501009_0001_AHTESTBGXY"
 
 def iem_sheet(samples: list[str]) -> str:
     rows = "".join(f"{s},{s},,,N701,ACGTACGT,S501,TGCATGCA,Proj,\r\n" for s in samples)
-    return ("[Header]\r\nIEMFileVersion,4\r\nExperiment Name,EXOME_24_001\r\n\r\n[Reads]\r\n151\r\n\r\n"
-            "[Data]\r\nSample_ID,Sample_Name,Sample_Plate,Sample_Well,I7_Index_ID,index,I5_Index_ID,index2,"
-            "Sample_Project,Description\r\n" + rows)
+    return (
+        "[Header]\r\nIEMFileVersion,4\r\nExperiment Name,EXOME_24_001\r\n\r\n[Reads]\r\n151\r\n\r\n"
+        "[Data]\r\nSample_ID,Sample_Name,Sample_Plate,Sample_Well,I7_Index_ID,index,I5_Index_ID,index2,"
+        "Sample_Project,Description\r\n" + rows
+    )
 
 
-def make_run(root: Path, name: str = RUN, kit: str = "idt_exome", samples=("S1", "S2"),
-             skip: set[str] = frozenset(), marker: str = "4_QC/sequencing_stats/RTAComplete.txt",
-             sheet: str | bytes | None = None) -> Path:
+def make_run(
+    root: Path,
+    name: str = RUN,
+    kit: str = "idt_exome",
+    samples=("S1", "S2"),
+    skip: set[str] = frozenset(),
+    marker: str = "4_QC/sequencing_stats/RTAComplete.txt",
+    sheet: str | bytes | None = None,
+) -> Path:
     """A complete tau-layout run folder; `skip` lists relative paths to leave out."""
     run_dir = root / kit / name
-    files = {"SampleSheet.csv": iem_sheet(list(samples)) if sheet is None else sheet, marker: "",
-             f"2_variants/{name}.gatk.hg38.vcf.gz": "vcf"}
+    files = {
+        "SampleSheet.csv": iem_sheet(list(samples)) if sheet is None else sheet,
+        marker: "",
+        f"2_variants/{name}.gatk.hg38.vcf.gz": "vcf",
+    }
     for s in samples:
         for pattern in TAU_SAMPLE_FILES:
             files[pattern.format(s=s, run=name)] = "data"
@@ -49,12 +65,14 @@ def make_run(root: Path, name: str = RUN, kit: str = "idt_exome", samples=("S1",
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
-        "DATA_DIR": str(tmp_path / "data"),
-        "SCAN_ROOT": str(tmp_path / "root"),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
+            "DATA_DIR": str(tmp_path / "data"),
+            "SCAN_ROOT": str(tmp_path / "root"),
+        }
+    )
     (tmp_path / "root").mkdir()
     yield app
     with app.app_context():
@@ -80,7 +98,7 @@ def scan(app, runner):
         assert (result.exit_code == 0) == ok, result.output
         with app.app_context():
             scan = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc())).first()
-            scan.warnings  # load for use outside the context
+            _ = scan.warnings  # load for use outside the context
             db.session.expunge_all()
         return scan
 
@@ -95,7 +113,8 @@ def files(app):
         with app.app_context():
             rows = db.session.execute(
                 select(SequencingFile.path, SequencingFile.data_state)
-                .join(SequencingRun).where(SequencingRun.name == run_name)
+                .join(SequencingRun)
+                .where(SequencingRun.name == run_name)
             ).all()
         return {p: s for p, s in rows}
 

@@ -14,7 +14,12 @@ def test_run_name_splits_experiment_prefix_from_the_illumina_run_id():
     prefix, ident = parse_run_name("Exome_20_022_200920_NB501009_0410_AHNLYFBGXG")
     assert prefix == "Exome_20_022"
     assert (ident.run_id, ident.date, ident.instrument, ident.run_number, ident.flowcell) == (
-        "200920_NB501009_0410_AHNLYFBGXG", date(2020, 9, 20), "NB501009", 410, "AHNLYFBGXG")
+        "200920_NB501009_0410_AHNLYFBGXG",
+        date(2020, 9, 20),
+        "NB501009",
+        410,
+        "AHNLYFBGXG",
+    )
 
 
 def test_miseq_flowcell_written_with_underscore_is_normalised():
@@ -36,12 +41,23 @@ def test_all_runinfo_date_formats_parse(text):
     assert parse_date(text) == date(2020, 9, 20)
 
 
-@pytest.mark.parametrize("instrument, model", [
-    ("NB501009", "NextSeq 500/550"), ("NS500123", "NextSeq 500/550"), ("M02027", "MiSeq"),
-    ("D00123", "HiSeq 2500"), ("SN1101", "HiSeq 2000"), ("K00123", "HiSeq 4000"), ("ST-E00123", "HiSeq X"),
-    ("A00123", "NovaSeq 6000"), ("LH00123", "NovaSeq X"), ("VH00123", "NextSeq 2000"), ("FS10000123", "iSeq 100"),
-    ("ZZ123", None),
-])
+@pytest.mark.parametrize(
+    "instrument, model",
+    [
+        ("NB501009", "NextSeq 500/550"),
+        ("NS500123", "NextSeq 500/550"),
+        ("M02027", "MiSeq"),
+        ("D00123", "HiSeq 2500"),
+        ("SN1101", "HiSeq 2000"),
+        ("K00123", "HiSeq 4000"),
+        ("ST-E00123", "HiSeq X"),
+        ("A00123", "NovaSeq 6000"),
+        ("LH00123", "NovaSeq X"),
+        ("VH00123", "NextSeq 2000"),
+        ("FS10000123", "iSeq 100"),
+        ("ZZ123", None),
+    ],
+)
 def test_sequencer_model_follows_from_instrument_prefix(instrument, model):
     assert sequencer_model(instrument) == model
 
@@ -49,11 +65,16 @@ def test_sequencer_model_follows_from_instrument_prefix(instrument, model):
 def test_runinfo_xml_gives_identity():
     ident = parse_runinfo(RUNINFO.format(run_id="x", date="9/20/2020 4:51:18 PM").encode())
     assert (ident.instrument, ident.run_number, ident.flowcell, ident.date) == (
-        "NB501009", 410, "HNLYFBGXG", date(2020, 9, 20))
+        "NB501009",
+        410,
+        "HNLYFBGXG",
+        date(2020, 9, 20),
+    )
 
 
-@pytest.mark.parametrize("where, filename", [
-    ("", "RunInfo.xml"), ("", "runinfo.xml"), ("4_QC/sequencing_stats", "RunInfo.xml")])
+@pytest.mark.parametrize(
+    "where, filename", [("", "RunInfo.xml"), ("", "runinfo.xml"), ("4_QC/sequencing_stats", "RunInfo.xml")]
+)
 def test_run_xml_is_read_from_the_root_or_sequencing_stats_in_any_casing(tmp_path, where, filename):
     run_dir = tmp_path / "Exome_20_022_200920_NB501009_0410_AHNLYFBGXG"
     (run_dir / where).mkdir(parents=True)

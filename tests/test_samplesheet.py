@@ -26,7 +26,9 @@ def test_legacy_hiseq_sheet_without_sections_parses_with_split_dual_index():
     sheet = parse_samplesheet(LEGACY.encode())
     assert sheet.format == "legacy"
     assert [(s.sample_id, s.name, s.lane, s.project) for s in sheet.samples] == [
-        ("hiseq_sample1", "hiseq_sample1", "3", "ProjA"), ("hiseq_sample2", "hiseq_sample2", "4", "ProjA")]
+        ("hiseq_sample1", "hiseq_sample1", "3", "ProjA"),
+        ("hiseq_sample2", "hiseq_sample2", "4", "ProjA"),
+    ]
     assert (sheet.samples[1].index, sheet.samples[1].index2) == ("CAGATC", "TTAGGC")
 
 
@@ -34,7 +36,10 @@ def test_iem_v1_sheet_parses_names_lanes_and_bcl2fastq_sample_numbers():
     sheet = parse_samplesheet(IEM_V1.encode())
     assert sheet.format == "v1" and sheet.experiment == "EXP_1"
     assert [(s.sample_id, s.name, s.lane, s.number) for s in sheet.samples] == [
-        ("ID-1", "Name-1", "1", 1), ("ID-1", "Name-1", "2", 1), ("ID-2", "ID-2", "1", 2)]
+        ("ID-1", "Name-1", "1", 1),
+        ("ID-1", "Name-1", "2", 1),
+        ("ID-2", "ID-2", "1", 2),
+    ]
     assert sheet.samples[0].index2 == "TGCATGCA"
 
 
@@ -42,7 +47,9 @@ def test_v2_sheet_reads_bclconvert_data_and_ignores_cloud_data():
     sheet = parse_samplesheet(V2.encode())
     assert sheet.format == "v2" and sheet.experiment == "RUN_V2"
     assert [(s.sample_id, s.index, s.index2) for s in sheet.samples] == [
-        ("V2-A", "ACGTACGT", "TGCATGCA"), ("V2-B", "CCGTACGT", "AGCATGCA")]
+        ("V2-A", "ACGTACGT", "TGCATGCA"),
+        ("V2-B", "CCGTACGT", "AGCATGCA"),
+    ]
 
 
 def test_bom_crlf_trailing_commas_and_latin1_are_tolerated():
@@ -58,13 +65,16 @@ def test_same_content_gives_same_hash_and_an_edit_changes_it():
     assert parse_samplesheet(V2.encode()).sha256 != parse_samplesheet(V2.replace("V2-B", "V2-C").encode()).sha256
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty"),
-    (b"\x00\x01\x02garbage", "binary"),
-    (b"hello,world\nthis is,not a sheet\n", "no [Data]"),
-    (b"[Data]\nLane,Index\n1,ACGT\n", "no Sample_ID column"),
-    (b"[Header]\nIEMFileVersion,4\n[Data]\n", "no header row"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02garbage", "binary"),
+        (b"hello,world\nthis is,not a sheet\n", "no [Data]"),
+        (b"[Data]\nLane,Index\n1,ACGT\n", "no Sample_ID column"),
+        (b"[Header]\nIEMFileVersion,4\n[Data]\n", "no header row"),
+    ],
+)
 def test_garbage_sheets_raise_a_clear_reason(data, reason):
     with pytest.raises(SampleSheetError, match=reason.replace("[", r"\[").replace("]", r"\]")):
         parse_samplesheet(data)

@@ -89,13 +89,18 @@ def test_unreadable_scan_root_is_an_error_that_deletes_nothing(root, scan, get_r
 
 def _unprivileged_scan(app_dir: Path, root: Path) -> subprocess.CompletedProcess:
     """Run `flask scan` as user nobody, so that permissions apply even when the tests run as root."""
-    env = {**os.environ, "SEQSCAN_DATABASE_URL": f"sqlite:///{app_dir / 'db.sqlite'}",
-           "SEQSCAN_DATA_DIR": str(app_dir / "data"), "SEQSCAN_SCAN_ROOT": str(root)}
+    env = {
+        **os.environ,
+        "SEQSCAN_DATABASE_URL": f"sqlite:///{app_dir / 'db.sqlite'}",
+        "SEQSCAN_DATA_DIR": str(app_dir / "data"),
+        "SEQSCAN_SCAN_ROOT": str(root),
+    }
     command = [sys.executable, "-m", "flask", "--app", "app", "scan"]
     if os.geteuid() == 0:
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[1])
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1]
+    )
 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None and os.geteuid() == 0, reason="needs setpriv to drop root")
@@ -116,16 +121,22 @@ def test_permission_denied_folder_is_a_warning_and_its_runs_are_not_deleted():
         assert second.returncode == 0, second.stderr
         assert "Finished" in second.stdout and "runs 1" in second.stdout
         assert "cannot read folder: Permission denied" in second.stderr
+
         def flask(*args: str) -> str:
             return subprocess.run(
-                [sys.executable, "-m", "flask", "--app", "app", *args], capture_output=True, text=True,
+                [sys.executable, "-m", "flask", "--app", "app", *args],
+                capture_output=True,
+                text=True,
                 env={**os.environ, "SEQSCAN_DATABASE_URL": f"sqlite:///{base / 'db.sqlite'}"},
-                cwd=Path(__file__).resolve().parents[1], check=True).stdout
+                cwd=Path(__file__).resolve().parents[1],
+                check=True,
+            ).stdout
 
         lines = {line.split()[0]: line for line in flask("runs", "list").splitlines()[2:]}
         assert "Complete" in lines[RUN]  # unreadable is not gone
-        bam_states = {row.split("\t")[3] for row in flask("files", "export", "--run", OTHER).splitlines()
-                      if "/1_BAM/" in row}
+        bam_states = {
+            row.split("\t")[3] for row in flask("files", "export", "--run", OTHER).splitlines() if "/1_BAM/" in row
+        }
         assert bam_states == {"Error"}  # unknowable, never "Deleted"
     finally:
         for path in [base, *base.rglob("*")]:

@@ -7,10 +7,11 @@ import hashlib
 import re
 import string
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 RUN_PLACEHOLDERS = {"run", "build", "caller"}
 SAMPLE_PLACEHOLDERS = {"sample", "sample_id", "sample_number", "lane"}
@@ -54,9 +55,7 @@ class Profile:
         for file_type, pattern in {**self.sample_files, **self.run_files}.items():
             directory, _, base = pattern.rpartition("/")
             if "{" in directory:
-                raise ProfileError(
-                    f"layout {self.name}: {file_type}: placeholders are only allowed in file names"
-                )
+                raise ProfileError(f"layout {self.name}: {file_type}: placeholders are only allowed in file names")
             self._by_dir.setdefault(directory, []).append((file_type, self._regex(base)))
 
     @property

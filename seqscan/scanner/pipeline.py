@@ -157,12 +157,14 @@ def _touch_unchanged(scan: ScanRun, names: list[str]) -> None:
     for i in range(0, len(names), 500):
         chunk = names[i : i + 500]
         db.session.execute(
-            update(SequencingRun).where(SequencingRun.name.in_(chunk))
+            update(SequencingRun)
+            .where(SequencingRun.name.in_(chunk))
             .values(last_seen_at=now, last_seen_scan_id=scan.id)
         )
         for name, warnings in db.session.execute(
             select(SequencingRun.name, SequencingRun.warnings).where(
-                SequencingRun.name.in_(chunk), SequencingRun.warnings != "")
+                SequencingRun.name.in_(chunk), SequencingRun.warnings != ""
+            )
         ):
             for message in warnings.splitlines():
                 db.session.add(ScanWarning(scan_id=scan.id, run_name=name, path="", message=message))
@@ -173,8 +175,8 @@ def _touch_unchanged(scan: ScanRun, names: list[str]) -> None:
 def _finish_counts(scan: ScanRun) -> None:
     scan.files_missing = db.session.scalar(
         select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(
-            SequencingRun.root == scan.root,
-            SequencingRun.data_state.notin_([DataState.DELETED, DataState.SKIPPED]))
+            SequencingRun.root == scan.root, SequencingRun.data_state.notin_([DataState.DELETED, DataState.SKIPPED])
+        )
     )
     scan.warnings_count = db.session.scalar(
         select(func.count()).select_from(ScanWarning).where(ScanWarning.scan_id == scan.id)
@@ -197,8 +199,14 @@ def execute_scan(scan: ScanRun) -> ScanRun:
         _set_state(scan, ScanState.FINISHED)
         log.info(
             "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
-            scan.id, scan.runs_count, scan.runs_reparsed, scan.files_found, scan.files_missing,
-            scan.files_new, scan.files_deleted, scan.warnings_count,
+            scan.id,
+            scan.runs_count,
+            scan.runs_reparsed,
+            scan.files_found,
+            scan.files_missing,
+            scan.files_new,
+            scan.files_deleted,
+            scan.warnings_count,
         )
     except Exception as e:
         db.session.rollback()

@@ -14,10 +14,22 @@ RUN_ID = re.compile(
 )
 # Instrument-id prefix → sequencer model; longest prefix wins.
 SEQUENCERS = {
-    "NS": "NextSeq 500/550", "NB": "NextSeq 500/550", "VH": "NextSeq 2000", "VL": "NextSeq 1000",
-    "M": "MiSeq", "MN": "MiniSeq", "D": "HiSeq 2500", "SN": "HiSeq 2000", "K": "HiSeq 4000",
-    "J": "HiSeq 3000", "ST": "HiSeq X", "E": "HiSeq X", "A": "NovaSeq 6000", "LH": "NovaSeq X",
-    "FS": "iSeq 100", "FFSP": "iSeq 100",
+    "NS": "NextSeq 500/550",
+    "NB": "NextSeq 500/550",
+    "VH": "NextSeq 2000",
+    "VL": "NextSeq 1000",
+    "M": "MiSeq",
+    "MN": "MiniSeq",
+    "D": "HiSeq 2500",
+    "SN": "HiSeq 2000",
+    "K": "HiSeq 4000",
+    "J": "HiSeq 3000",
+    "ST": "HiSeq X",
+    "E": "HiSeq X",
+    "A": "NovaSeq 6000",
+    "LH": "NovaSeq X",
+    "FS": "iSeq 100",
+    "FFSP": "iSeq 100",
 }
 DATE_FORMATS = ("%y%m%d", "%Y%m%d", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y")
 

@@ -88,9 +88,11 @@ def _samples(header: list[str], rows: list[list[str]], warnings: list[str]) -> l
     numbers: dict[str, int] = {}
     samples = []
     for line, row in enumerate(rows, start=2):
-        def cell(key: str) -> str:
+        padded = row + [""] * (len(header) - len(row))
+
+        def cell(key: str, padded: list[str] = padded) -> str:
             i = col[key]
-            return row[i] if i is not None and i < len(row) else ""
+            return padded[i] if i is not None and i < len(padded) else ""
 
         sample_id = cell("sample_id")
         name = cell("name") or sample_id

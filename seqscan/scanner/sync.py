@@ -12,13 +12,20 @@ from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
 from seqscan.scanner.runfolder import RunFolder, read_run_folder
-from seqscan.scanner.walk import FoundFile, FoundRun
+from seqscan.scanner.walk import FoundRun
 from seqscan.states import PRESENT_STATES, DataState
 
 FILE_COLUMNS = (
-    SequencingFile.id, SequencingFile.path, SequencingFile.data_state, SequencingFile.size,
-    SequencingFile.mtime, SequencingFile.expected, SequencingFile.sample_pk,
-    SequencingFile.file_type, SequencingFile.first_seen_at, SequencingFile.message,
+    SequencingFile.id,
+    SequencingFile.path,
+    SequencingFile.data_state,
+    SequencingFile.size,
+    SequencingFile.mtime,
+    SequencingFile.expected,
+    SequencingFile.sample_pk,
+    SequencingFile.file_type,
+    SequencingFile.first_seen_at,
+    SequencingFile.message,
 )
 
 
@@ -52,11 +59,21 @@ def _current_sheet(run: SequencingRun, folder: RunFolder, scan: ScanRun, now: da
     sheet = next((s for s in run.sheets if s.sha256 == parsed.sha256), None)
     if sheet is None:
         sheet = SampleSheet(
-            sha256=parsed.sha256, format=parsed.format, experiment=parsed.experiment,
-            first_seen_at=now, first_seen_scan_id=scan.id,
+            sha256=parsed.sha256,
+            format=parsed.format,
+            experiment=parsed.experiment,
+            first_seen_at=now,
+            first_seen_scan_id=scan.id,
             samples=[
-                Sample(sample_id=s.sample_id, name=s.name, project=s.project, lane=s.lane,
-                       index=s.index, index2=s.index2, number=s.number)
+                Sample(
+                    sample_id=s.sample_id,
+                    name=s.name,
+                    project=s.project,
+                    lane=s.lane,
+                    index=s.index,
+                    index2=s.index2,
+                    number=s.number,
+                )
                 for s in parsed.samples
             ],
         )
@@ -74,12 +91,19 @@ def _apply_metadata(run: SequencingRun, folder: RunFolder) -> None:
 
 
 def _reconcile_files(
-    run: SequencingRun, found: FoundRun, expected: dict[str, Expected], profile: Profile,
-    sample_pks: dict[str, int], scan: ScanRun, now: datetime, sheet_error: str,
+    run: SequencingRun,
+    found: FoundRun,
+    expected: dict[str, Expected],
+    profile: Profile,
+    sample_pks: dict[str, int],
+    scan: ScanRun,
+    now: datetime,
+    sheet_error: str,
 ) -> tuple[int, int]:
     """Set every file record's data_state; returns (new files, newly deleted files)."""
-    existing = {row.path: row for row in db.session.execute(
-        select(*FILE_COLUMNS).where(SequencingFile.run_pk == run.id))}
+    existing = {
+        row.path: row for row in db.session.execute(select(*FILE_COLUMNS).where(SequencingFile.run_pk == run.id))
+    }
     on_disk = {f.path: f for f in found.files}
     unlisted = tuple(f"{d}/" for d in found.unlisted)
     inserts, updates, drop = [], [], []
@@ -96,8 +120,9 @@ def _reconcile_files(
             # A run file the profile does not require (another caller's joint VCF) is still known.
             known = exp is not None or profile.run_file_type(run.name, path) is not None
             state = DataState.ERROR if message else DataState.COMPLETE if known else DataState.UNEXPECTED
-            values.update(size=f.size if f.size >= 0 else None, mtime=_mtime(f.mtime_ns),
-                          message=message, last_seen_at=now)
+            values.update(
+                size=f.size if f.size >= 0 else None, mtime=_mtime(f.mtime_ns), message=message, last_seen_at=now
+            )
         elif path.startswith(unlisted):
             # Unknowable, not gone: an unreadable folder must not read as deleted data.
             state = DataState.ERROR
@@ -123,8 +148,9 @@ def _reconcile_files(
         if path.startswith(unlisted):
             continue
         if old.data_state in PRESENT_STATES:
-            updates.append({"id": old.id, "data_state": DataState.DELETED, "expected": False,
-                            "state_changed_scan_id": scan.id})
+            updates.append(
+                {"id": old.id, "data_state": DataState.DELETED, "expected": False, "state_changed_scan_id": scan.id}
+            )
             deleted += 1
         elif old.data_state == DataState.NON_EXISTENT:
             drop.append(old.id)  # the sheet no longer asks for it and it never existed
@@ -181,7 +207,7 @@ def mark_vanished(root: str, seen: set[str], blind_spots: list[str], scan: ScanR
 
     Returns (deleted run names, files newly deleted, runs not judged because they sit in a blind spot).
     """
-    now = datetime.now(UTC)
+    datetime.now(UTC)
     candidates = db.session.scalars(
         select(SequencingRun).where(SequencingRun.root == root, SequencingRun.data_state != DataState.DELETED)
     ).all()

@@ -1,0 +1,108 @@
+import csv
+import io
+import json
+
+from seqscan import create_app
+from tests.conftest import RUN, make_run
+
+
+def test_scan_prints_the_id_summary_and_phase_durations(root, runner):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    result = runner.invoke(args=["scan"])
+    assert result.exit_code == 0
+    assert "scan 1 started" in result.output
+    assert "scan 1: Finished" in result.output
+    assert "runs 1 (1 re-parsed)  files found 19  missing 1  new 19  deleted 0  warnings 0" in result.output
+    assert "Scanning Files" in result.output and "Create Models" in result.output and "total" in result.output
+
+
+def test_scan_without_a_root_is_a_usage_error(app, runner):
+    app.config["SCAN_ROOT"] = None
+    result = runner.invoke(args=["scan"])
+    assert result.exit_code == 2 and "no scan root" in result.output
+
+
+def test_scan_of_a_missing_root_exits_non_zero(runner, tmp_path):
+    result = runner.invoke(args=["scan", "--root", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "Error" in result.output
+
+
+def test_scans_list_and_show_print_tables(root, runner, scan):
+    make_run(root, sheet="garbage\n")
+    scan()
+    listing = runner.invoke(args=["scans", "list"]).output
+    assert listing.splitlines()[0].split() == [
+        "id",
+        "state",
+        "trigger",
+        "created",
+        "total",
+        "runs",
+        "found",
+        "missing",
+        "new",
+        "deleted",
+        "warnings",
+    ]
+    assert "Finished" in listing.splitlines()[2] and "command line" in listing
+    shown = runner.invoke(args=["scans", "show", "1"]).output
+    assert "warnings:" in shown and "cannot be parsed" in shown
+    assert runner.invoke(args=["scans", "show", "99"]).exit_code == 1
+
+
+def test_runs_list_shows_completeness(root, runner, scan):
+    make_run(root, skip={"1_BAM/S1.hg38.bam"})
+    scan()
+    out = runner.invoke(args=["runs", "list"]).output
+    assert RUN in out and "19/20" in out and "NextSeq 500/550" in out
+
+
+def test_files_export_tsv_has_header_and_paths_relative_to_the_root(root, runner, scan):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    scan()
+    out = runner.invoke(args=["files", "export", "--state", "Non-existent"]).output
+    rows = list(csv.DictReader(io.StringIO(out), delimiter="\t"))
+    assert rows == [
+        {
+            **rows[0],
+            "run": RUN,
+            "sample": "S1",
+            "file_type": "fastq_r2",
+            "data_state": "Non-existent",
+            "path": f"idt_exome/{RUN}/0_fastq/S1_R2.fastq.gz",
+        }
+    ]
+
+
+def test_files_export_json_filters_by_run(root, runner, scan):
+    make_run(root)
+    make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
+    scan()
+    rows = json.loads(runner.invoke(args=["files", "export", "--run", RUN, "--format", "json"]).output)
+    assert len(rows) == 20 and {r["run"] for r in rows} == {RUN}
+    assert all(r["last_seen"] and r["first_seen"] for r in rows)
+
+
+def test_demo_tree_scans_with_missing_files_one_skipped_run_and_bcl_never_walked(runner, tmp_path, scan):
+    demo = tmp_path / "demo"
+    assert runner.invoke(args=["demo-tree", str(demo), "--runs", "6", "--samples", "4"]).exit_code == 0
+    result = scan("--root", str(demo))
+    assert result.state == "Finished" and result.runs_count == 6 and result.warnings_count == 0
+    assert result.files_missing > 0
+    out = runner.invoke(args=["runs", "list"]).output
+    assert out.count("Skipped") == 1 and "Exome_99_999" not in out  # no marker yet: not a run
+    assert result.files_seen < 6 * (4 * 9 + 12)  # the 4 x 20 BCL files per run were never listed
+
+
+def test_settings_come_from_seqscan_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEQSCAN_SCAN_ROOT", "/tau/data/clinical_hg38")
+    monkeypatch.setenv("SEQSCAN_ENABLED", "false")
+    monkeypatch.setenv("SEQSCAN_SKIP_MARKERS", ".skip_a, .skip_b")
+    monkeypatch.setenv("SEQSCAN_DATABASE_URL", "postgresql://u@localhost/x")
+    monkeypatch.setenv("SEQSCAN_LAYOUT", "bclconvert")
+    app = create_app({"AUTO_CREATE_SCHEMA": False})
+    assert app.config["SCAN_ROOT"] == "/tau/data/clinical_hg38"
+    assert app.config["ENABLED"] is False
+    assert app.config["SKIP_MARKERS"] == [".skip_a", ".skip_b"]
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@localhost/x"
+    assert app.config["LAYOUT"] == "bclconvert"

@@ -1,0 +1,91 @@
+import pytest
+
+from seqscan.layout import ProfileError, builtin_names, load_profile, parse_profile
+from seqscan.scanner.samplesheet import SampleRow
+from tests.conftest import RUN, make_run
+
+SAMPLES = [SampleRow("ID1", "S1", "", "1", "", "", 1), SampleRow("ID2", "S2", "", "2", "", "", 2)]
+
+
+def test_builtin_profiles_are_tau_and_bclconvert():
+    assert builtin_names() == ["bclconvert", "tau"]
+
+
+def test_tau_profile_expects_nine_files_per_sample_and_the_run_files():
+    expected = load_profile("tau").expected("RUN", SAMPLES)
+    assert len(expected) == 2 * 9 + 2
+    assert expected["0_goi/RUN_S1.txt"].file_type == "goi"
+    assert expected["2_variants/RUN.gatk.hg38.vcf.gz"].sample_id is None
+
+
+def test_bclconvert_profile_uses_sample_number_and_lane():
+    expected = load_profile("bclconvert").expected("RUN", SAMPLES)
+    assert "Fastq/S2_S2_L002_R2_001.fastq.gz" in expected
+
+
+def test_classify_knows_types_ignores_instrument_files_and_flags_the_rest():
+    tau = load_profile("tau")
+    assert tau.classify("0_fastq/anything_R2.fastq.gz") == "fastq_r2"
+    assert tau.classify("4_QC/sequencing_stats/RunInfo.xml") is None
+    assert tau.classify("0_fastq/notes.txt") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[sample_files]\nbam = '{sample}.{colour}.bam'\n", "unknown placeholder"),
+        ("[run_files]\nx = '{sample}.txt'\n", "unknown placeholder"),
+        ("description = 'nothing'\n", "defines no"),
+        ("[sample_files\n", "not valid TOML"),
+        ("[sample_files]\nbam = '{sample}/x.bam'\n", "only allowed in file names"),
+    ],
+)
+def test_a_broken_profile_says_what_is_wrong(text, message):
+    with pytest.raises(ProfileError, match=message):
+        parse_profile("lab", text)
+
+
+def test_a_lab_profile_file_changes_expectations_without_code(app, root, scan, files, tmp_path):
+    profile = tmp_path / "lab.toml"
+    profile.write_text('output_dirs = ["0_fastq"]\n[sample_files]\nfastq_r1 = "0_fastq/{sample}_R1.fastq.gz"\n')
+    app.config["LAYOUT"] = str(profile)
+    make_run(root)
+    result = scan()
+    assert result.layout == "lab"
+    assert files() == {
+        "0_fastq/S1_R1.fastq.gz": "Complete",
+        "0_fastq/S2_R1.fastq.gz": "Complete",
+        "0_fastq/S1_R2.fastq.gz": "Unexpected",
+        "0_fastq/S2_R2.fastq.gz": "Unexpected",
+    }
+
+
+def test_changing_the_layout_reparses_unchanged_runs(app, root, scan, tmp_path):
+    make_run(root)
+    scan()
+    profile = tmp_path / "lab.toml"
+    profile.write_text('[sample_files]\nbam = "1_BAM/{sample}.hg38.bam"\n')
+    app.config["LAYOUT"] = str(profile)
+    assert scan().runs_reparsed == 1
+
+
+def test_an_unknown_layout_fails_the_scan_with_a_clear_error(app, root, scan):
+    app.config["LAYOUT"] = "nope"
+    make_run(root)
+    failed = scan(ok=False)
+    assert "neither a built-in profile" in failed.error
+
+
+def test_bclconvert_runs_are_judged_by_their_own_profile(app, root, scan, files):
+    app.config["LAYOUT"] = "bclconvert"
+    run_dir = root / "novaseq" / RUN
+    (run_dir / "Fastq").mkdir(parents=True)
+    (run_dir / "CopyComplete.txt").touch()
+    (run_dir / "SampleSheet.csv").write_text(
+        "[Header]\nFileFormatVersion,2\n[BCLConvert_Data]\nLane,Sample_ID,Index\n1,A,ACGT\n2,B,CCGT\n"
+    )
+    for name in ("A_S1_L001_R1_001.fastq.gz", "A_S1_L001_R2_001.fastq.gz", "B_S2_L002_R1_001.fastq.gz"):
+        (run_dir / "Fastq" / name).write_text("x")
+    scan()
+    assert files()["Fastq/B_S2_L002_R2_001.fastq.gz"] == "Non-existent"
+    assert list(files().values()).count("Complete") == 4  # three FASTQs and the sheet
