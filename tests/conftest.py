@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -63,17 +64,26 @@ def make_run(
     return run_dir
 
 
+# Set to a PostgreSQL URL (as `make test` does) to run the same tests against PostgreSQL.
+TEST_DATABASE_URL = os.environ.get("SEQSCAN_TEST_DATABASE_URL")
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
+            "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
             "DATA_DIR": str(tmp_path / "data"),
             "SCAN_ROOT": str(tmp_path / "root"),
+            "AUTO_CREATE_SCHEMA": False,
         }
     )
     (tmp_path / "root").mkdir()
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            db.drop_all()  # a clean shared database for every test
+        db.create_all()
     yield app
     with app.app_context():
         db.engine.dispose()

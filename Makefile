@@ -1,0 +1,51 @@
+# seqscan: `make run` to try it, `make test` to test it. Both install into .venv first.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+# The database `make test` also runs the scan tests against (trust auth on loopback).
+TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+DEMO_ROOT := instance/demo-root
+
+.PHONY: install services test test-sqlite test-postgres lint run bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+services:
+	@bash .ci/services.sh --with-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install services
+	SEQSCAN_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest \
+		tests/test_scan.py tests/test_scan_robustness.py tests/test_fixture_tree.py tests/test_cli.py tests/test_layout.py
+
+# The whole suite on SQLite, then the database-facing tests again on PostgreSQL.
+test: lint test-sqlite test-postgres
+
+run: install
+	@bash .ci/services.sh
+	$(FLASK) init-db
+	@if [ -z "$$SEQSCAN_SCAN_ROOT" ]; then \
+		[ -d $(DEMO_ROOT) ] || $(FLASK) demo-tree $(DEMO_ROOT) --runs 12 --samples 8; \
+		echo "No SEQSCAN_SCAN_ROOT set: using the demo tree in $(DEMO_ROOT)"; \
+	fi
+	SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)} $(FLASK) scan
+	@echo "seqscan on http://127.0.0.1:5000 (no sign-in yet: pages open to anyone on this machine). Ctrl-C stops it."
+	SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)} $(FLASK) run --host 127.0.0.1 --port 5000
+
+bench: install
+	$(BIN)/python bench/scan_bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
