@@ -57,7 +57,8 @@ def init_db_command() -> None:
 @with_appcontext
 @click.option("--root", type=click.Path(file_okay=False), help="Scan this folder instead of SEQSCAN_SCAN_ROOT.")
 @click.option("--reuse-prev-scan-id", type=int, help="Skip Scanning Files; re-use that scan's found-file lists.")
-def scan_command(root: str | None, reuse_prev_scan_id: int | None) -> None:
+@click.option("--full", is_flag=True, help="Re-parse every run, even unchanged ones (files rewritten in place).")
+def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool) -> None:
     """Run a scan now, in the foreground, outside the queue."""
     from seqscan.scanner.pipeline import create_scan, execute_scan
 
@@ -75,7 +76,7 @@ def scan_command(root: str | None, reuse_prev_scan_id: int | None) -> None:
     try:
         scan = create_scan(os.path.abspath(root), Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
         click.echo(f"scan {scan.id} started")
-        execute_scan(scan)
+        execute_scan(scan, full=full)
     finally:
         log.removeHandler(console)
     _summary(scan)
@@ -181,7 +182,8 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
         query = query.where(SequencingRun.name == run_name)
     if state:
         query = query.where(SequencingFile.data_state == state)
-    columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen", "last_seen"]
+    columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen_scan",
+               "last_seen_scan"]
     rows = []
     for f, run in db.session.execute(query):
         rows.append(
@@ -193,8 +195,8 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
                 f"{run.path}/{f.path}",
                 f.size if f.size is not None else "",
                 f.mtime.isoformat() if f.mtime else "",
-                f.first_seen_at.isoformat() if f.first_seen_at else "",
-                f.seen_until.isoformat() if f.seen_until else "",
+                f.first_seen_scan_id or "",
+                f.seen_in_scan_id or "",
             ]
         )
     if fmt == "json":

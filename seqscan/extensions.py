@@ -1,7 +1,11 @@
 """Flask extensions, created unbound and wired in create_app."""
 
+import sqlite3
+
 from flask_htmx import HTMX
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -11,3 +15,15 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 htmx = HTMX()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets pages read while a scan writes; NORMAL sync is durable at each WAL checkpoint."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

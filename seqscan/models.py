@@ -23,11 +23,13 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
+        if value is None:
+            return None
+        if value.tzinfo is UTC:  # the common case, kept cheap: bulk inserts bind thousands
+            return value.replace(tzinfo=None)
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=UTC) if value is not None else None
@@ -172,11 +174,10 @@ class SequencingFile(db.Model):
     size: Mapped[int | None] = mapped_column(BigInteger)
     mtime: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str] = mapped_column(Text, default="")
-    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Only rewritten when the run folder changed; a present file of an unchanged run
-    # was also seen at its run's last_seen_at (see `seen_until`).
-    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    # Only rewritten when the run folder changed: a present file of an unchanged run was
+    # also seen in its run's last scan (see `seen_in_scan_id`).
+    last_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
     state_changed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
 
     run: Mapped[SequencingRun] = relationship()
@@ -187,9 +188,12 @@ class SequencingFile(db.Model):
         Index("ix_sequencing_file_state", "data_state", "run_pk"),
     )
 
+    first_seen_scan: Mapped[ScanRun | None] = relationship(foreign_keys=[first_seen_scan_id])
+
     @property
-    def seen_until(self) -> datetime | None:
+    def seen_in_scan_id(self) -> int | None:
+        """The last scan that saw this file on disk."""
         present = self.data_state in (DataState.COMPLETE, DataState.UNEXPECTED, DataState.ERROR)
         if present and self.run.data_state != DataState.DELETED:
-            return self.run.last_seen_at
-        return self.last_seen_at
+            return self.run.last_seen_scan_id
+        return self.last_seen_scan_id

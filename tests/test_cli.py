@@ -80,7 +80,10 @@ def test_files_export_json_filters_by_run(root, runner, scan):
     scan()
     rows = json.loads(runner.invoke(args=["files", "export", "--run", RUN, "--format", "json"]).output)
     assert len(rows) == 20 and {r["run"] for r in rows} == {RUN}
-    assert all(r["last_seen"] and r["first_seen"] for r in rows)
+    assert all(r["first_seen_scan"] == 1 and r["last_seen_scan"] == 1 for r in rows)
+    scan()
+    rows = json.loads(runner.invoke(args=["files", "export", "--run", RUN, "--format", "json"]).output)
+    assert all(r["first_seen_scan"] == 1 and r["last_seen_scan"] == 2 for r in rows)
 
 
 def test_demo_tree_scans_with_missing_files_one_skipped_run_and_bcl_never_walked(runner, tmp_path, scan):

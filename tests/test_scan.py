@@ -175,8 +175,18 @@ def test_unchanged_rescan_reparses_nothing_and_changed_run_is_reparsed(root, sca
     second = scan()
     assert second.runs_reparsed == 0 and second.runs_count == 2 and second.files_missing == 0
     assert get_run().last_seen_at > seen_before
-    (other / "0_fastq/S1_R1.fastq.gz").write_text("rewritten, longer content")
+    (other / "0_fastq/tmp").write_text("rewritten, longer content")
+    (other / "0_fastq/tmp").replace(other / "0_fastq/S1_R1.fastq.gz")  # how pipelines replace output
     assert scan().runs_reparsed == 1
+
+
+def test_in_place_rewrite_is_seen_by_a_full_scan_only(root, scan, app):
+    run_dir = make_run(root)
+    scan()
+    with (run_dir / "1_BAM/S1.hg38.bam").open("a") as f:
+        f.write("appended in place: no folder mtime changes")
+    assert scan().runs_reparsed == 0
+    assert scan("--full").runs_reparsed == 1
 
 
 def test_unchanged_run_carries_its_warnings_onto_each_scan(root, scan):
@@ -219,10 +229,10 @@ def test_a_crash_while_recording_a_run_leaves_none_of_it_written(app, root, scan
     make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
     real = sync._update_counts
 
-    def crash_on_first_run(run: SequencingRun):
-        if run.name == RUN:
+    def crash_on_first_run(run: SequencingRun, *args):
+        if run.name == RUN:  # after the run's files were written, before its commit
             raise RuntimeError("simulated crash mid-run")
-        real(run)
+        real(run, *args)
 
     monkeypatch.setattr(sync, "_update_counts", crash_on_first_run)
     result = scan()

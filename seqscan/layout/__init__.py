@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 RUN_PLACEHOLDERS = {"run", "build", "caller"}
 SAMPLE_PLACEHOLDERS = {"sample", "sample_id", "sample_number", "lane"}
@@ -29,8 +29,7 @@ class SampleLike(Protocol):
     lane: str
 
 
-@dataclass(frozen=True)
-class Expected:
+class Expected(NamedTuple):
     """One file a run should hold."""
 
     path: str  # relative to the run folder

@@ -34,7 +34,7 @@ def write_lists(folder: Path, result: WalkResult) -> None:
     by_type: dict[str, list[str]] = {}
     for run in result.runs:
         for f in run.files:
-            line = f"{run.path}\t{f.path}\t{f.size}\t{f.mtime_ns}\t{f.error}"
+            line = f"{run.path}\t{f.path}"
             by_type.setdefault(f.file_type, []).append(line)
     for file_type, lines in by_type.items():
         _write(found_dir / f"{file_type}.tsv", lines)
@@ -62,8 +62,8 @@ def read_lists(folder: Path) -> WalkResult:
     for list_file in sorted((folder / FOUND).glob("*.tsv")):
         file_type = list_file.stem
         for line in _lines(list_file):
-            run_path, path, size, mtime_ns, error = line.split("\t")
-            runs[run_path].files.append(FoundFile(path, file_type, int(size), int(mtime_ns), error))
+            run_path, path = line.split("\t")
+            runs[run_path].files.append(FoundFile(path, file_type))
     for line in _lines(folder / UNLISTED):
         run_path, rel = line.split("\t")
         runs[run_path].unlisted.append(rel)

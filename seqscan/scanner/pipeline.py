@@ -6,8 +6,12 @@ import hashlib
 import logging
 import time
 import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -16,11 +20,28 @@ from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.runfolder import RunReading, read_run
 from seqscan.scanner.sync import mark_vanished, sync_run
-from seqscan.scanner.walk import RootUnreadable, WalkOptions, WalkResult, walk
+from seqscan.scanner.walk import FoundRun, RootUnreadable, WalkOptions, WalkResult, walk
 from seqscan.states import DataState, ScanState
 
 log = logging.getLogger("seqscan.scan")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def prefetch(fn: Callable[[T], R], items: list[T], ahead: int = 4) -> Iterator[tuple[T, R]]:
+    """(item, fn(item)) in order, with up to `ahead` items computed in a background thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seqscan-read") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append((item, pool.submit(fn, item)))
+            if len(pending) > ahead:
+                first, future = pending.popleft()
+                yield first, future.result()
+        while pending:
+            first, future = pending.popleft()
+            yield first, future.result()
 
 
 class ScanRefused(Exception):
@@ -99,7 +120,7 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(scan: ScanRun, result: WalkResult, profile: Profile) -> None:
+def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool) -> None:
     _set_state(scan, ScanState.CREATE_MODELS)
     walk_warnings: dict[str, list] = {}
     run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
@@ -114,8 +135,8 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile) -> None:
     salt = f"{profile.fingerprint}|{scan.root}"
     seen: set[str] = set()
     unchanged: list[str] = []
+    changed: list[tuple[FoundRun, str]] = []
     for found in result.runs:
-        scan.runs_done += 1
         if found.name in seen:
             _warn(scan, found.name, found.path, "a run of the same name was already found; this copy is ignored")
             continue
@@ -123,11 +144,25 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile) -> None:
         for w in walk_warnings.get(found.path, []):
             _warn(scan, found.name, w.path, w.message)
         fingerprint = hashlib.blake2b(f"{found.fingerprint}|{salt}".encode(), digest_size=16).hexdigest()
-        if known.get(found.name) == fingerprint:
+        if known.get(found.name) == fingerprint and not full:
             unchanged.append(found.name)
-            continue
+        else:
+            changed.append((found, fingerprint))
+    _touch_unchanged(scan, unchanged)
+    scan.runs_done = len(unchanged)
+    db.session.commit()
+
+    root = scan.root  # a plain string: the reader thread must not touch the session
+
+    def read(item: tuple[FoundRun, str]) -> RunReading | None:
+        found = item[0]
+        return None if found.skipped else read_run(f"{root}/{found.path}", [f.path for f in found.files])
+
+    # The disk is read one run ahead in a thread while this one writes the database.
+    for (found, fingerprint), reading in prefetch(read, changed):
+        scan.runs_done += 1
         try:
-            synced = sync_run(found, scan.root, profile, scan, fingerprint)
+            synced = sync_run(found, reading, scan.root, profile, scan, fingerprint)
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)
             scan.files_new += synced.new_files
@@ -139,7 +174,6 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile) -> None:
             log.exception("run %s could not be recorded", found.name)
             _warn(scan, found.name, found.path, f"run not recorded, earlier records kept: {type(e).__name__}: {e}")
             db.session.commit()
-    _touch_unchanged(scan, unchanged)
     gone, deleted_files, unjudged = mark_vanished(scan.root, seen, result.blind_spots, scan)
     scan.files_deleted += deleted_files
     for name in gone:
@@ -183,8 +217,11 @@ def _finish_counts(scan: ScanRun) -> None:
     )
 
 
-def execute_scan(scan: ScanRun) -> ScanRun:
-    """Run a Created scan through its phases; never raises for a failed scan, it records Error."""
+def execute_scan(scan: ScanRun, full: bool = False) -> ScanRun:
+    """Run a Created scan through its phases; never raises for a failed scan, it records Error.
+
+    full: re-parse every run, even those whose folders' mtimes are unchanged (files rewritten in place).
+    """
     folder = scan_folder(scan.id)
     folder.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(folder / "scan.log", encoding="utf-8")
@@ -194,7 +231,7 @@ def execute_scan(scan: ScanRun) -> ScanRun:
         profile = load_profile(current_app.config["LAYOUT"])
         scan.layout = profile.name
         result = _scanning_files(scan, profile)
-        _create_models(scan, result, profile)
+        _create_models(scan, result, profile, full)
         _finish_counts(scan)
         _set_state(scan, ScanState.FINISHED)
         log.info(

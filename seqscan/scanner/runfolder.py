@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from seqscan.scanner.runinfo import (
     RunIdentity,
@@ -104,3 +106,46 @@ def read_run_folder(run_dir: str) -> RunFolder:
         warnings.extend(f"{SHEET_NAME}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment
     return RunFolder(name, identity, model, sheet, error, warnings)
+
+
+class FileStat(NamedTuple):
+    size: int | None
+    mtime_ns: int | None
+    error: str  # set when the file is there but cannot be read
+
+
+def stat_files(run_dir: str, paths: list[str]) -> tuple[dict[str, FileStat], list[str]]:
+    """Stats of a run's listed files, and the paths that vanished since they were listed."""
+    stats: dict[str, FileStat] = {}
+    vanished: list[str] = []
+    for path in paths:
+        full = f"{run_dir}/{path}"
+        try:
+            st = os.stat(full)
+        except FileNotFoundError:
+            if os.path.islink(full):
+                stats[path] = FileStat(None, None, "broken symlink")
+            else:
+                vanished.append(path)
+            continue
+        except OSError as e:
+            stats[path] = FileStat(None, None, f"cannot stat: {e.strerror or e}")
+            continue
+        error = "" if stat.S_ISREG(st.st_mode) else "not a regular file"
+        stats[path] = FileStat(st.st_size, st.st_mtime_ns, error)
+    return stats, vanished
+
+
+@dataclass
+class RunReading:
+    """All a changed run needs from the disk, read in one go (and off the database thread)."""
+
+    folder: RunFolder
+    stats: dict[str, FileStat]
+    vanished: list[str]
+
+
+def read_run(run_dir: str, paths: list[str]) -> RunReading:
+    """Parse a run folder and stat its listed files."""
+    stats, vanished = stat_files(run_dir, paths)
+    return RunReading(read_run_folder(run_dir), stats, vanished)

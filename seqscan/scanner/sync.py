@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, select
 
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
-from seqscan.scanner.runfolder import RunFolder, read_run_folder
+from seqscan.scanner.runfolder import FileStat, RunFolder, RunReading
 from seqscan.scanner.walk import FoundRun
 from seqscan.states import PRESENT_STATES, DataState
 
-FILE_COLUMNS = (
-    SequencingFile.id,
-    SequencingFile.path,
-    SequencingFile.data_state,
-    SequencingFile.size,
-    SequencingFile.mtime,
-    SequencingFile.expected,
-    SequencingFile.sample_pk,
-    SequencingFile.file_type,
-    SequencingFile.first_seen_at,
-    SequencingFile.message,
-)
+FILES = SequencingFile.__table__
+# Every column a rescan may change; update rows carry all of them so one executemany serves all.
+MUTABLE = ("file_type", "expected", "sample_pk", "data_state", "size", "mtime", "message",
+           "first_seen_scan_id", "last_seen_scan_id", "state_changed_scan_id")
+UPDATE_FILE = FILES.update().where(FILES.c.id == bindparam("_id")).values({c: bindparam(c) for c in MUTABLE})
 
 
 @dataclass
@@ -37,7 +29,7 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _mtime(ns: int) -> datetime | None:
+def _mtime(ns: int | None) -> datetime | None:
     return datetime.fromtimestamp(ns / 1e9, UTC) if ns else None
 
 
@@ -58,26 +50,16 @@ def _current_sheet(run: SequencingRun, folder: RunFolder, scan: ScanRun, now: da
         return run.current_sheet  # broken or missing now: keep expecting what the last good one said
     sheet = next((s for s in run.sheets if s.sha256 == parsed.sha256), None)
     if sheet is None:
-        sheet = SampleSheet(
-            sha256=parsed.sha256,
-            format=parsed.format,
-            experiment=parsed.experiment,
-            first_seen_at=now,
-            first_seen_scan_id=scan.id,
-            samples=[
-                Sample(
-                    sample_id=s.sample_id,
-                    name=s.name,
-                    project=s.project,
-                    lane=s.lane,
-                    index=s.index,
-                    index2=s.index2,
-                    number=s.number,
-                )
-                for s in parsed.samples
-            ],
-        )
+        sheet = SampleSheet(sha256=parsed.sha256, format=parsed.format, experiment=parsed.experiment,
+                            first_seen_at=now, first_seen_scan_id=scan.id)
         run.sheets.append(sheet)
+        db.session.flush()
+        if parsed.samples:  # Core executemany: a 96-sample sheet is one statement, not 96 flushes
+            db.session.execute(Sample.__table__.insert(), [
+                {"sheet_pk": sheet.id, "sample_id": s.sample_id, "name": s.name, "project": s.project,
+                 "lane": s.lane, "index": s.index, "index2": s.index2, "number": s.number}
+                for s in parsed.samples
+            ])
     for s in run.sheets:
         s.is_current = s is sheet
     return sheet
@@ -91,90 +73,92 @@ def _apply_metadata(run: SequencingRun, folder: RunFolder) -> None:
 
 
 def _reconcile_files(
-    run: SequencingRun,
-    found: FoundRun,
-    expected: dict[str, Expected],
-    profile: Profile,
-    sample_pks: dict[str, int],
-    scan: ScanRun,
-    now: datetime,
-    sheet_error: str,
-) -> tuple[int, int]:
-    """Set every file record's data_state; returns (new files, newly deleted files)."""
-    existing = {
-        row.path: row for row in db.session.execute(select(*FILE_COLUMNS).where(SequencingFile.run_pk == run.id))
-    }
-    on_disk = {f.path: f for f in found.files}
+    run: SequencingRun, found: FoundRun, stats: dict[str, FileStat], expected: dict[str, Expected],
+    profile: Profile, sample_pks: dict[str, int], scan: ScanRun, sheet_error: str,
+) -> tuple[int, int, list[tuple[str, bool]]]:
+    """Set every file record's data_state; returns (new files, newly deleted files, final (state, expected)s)."""
+    existing = {row.path: row for row in db.session.execute(
+        select(FILES.c.id, FILES.c.path, *(FILES.c[c] for c in MUTABLE)).where(FILES.c.run_pk == run.id))}
+    types = {f.path: f.file_type for f in found.files}
     unlisted = tuple(f"{d}/" for d in found.unlisted)
-    inserts, updates, drop = [], [], []
+    inserts, updates, drop, final = [], [], [], []
     new = deleted = 0
-    for path in expected.keys() | on_disk.keys():
-        exp, f, old = expected.get(path), on_disk.get(path), existing.get(path)
-        values = {
-            "file_type": exp.file_type if exp else f.file_type,
-            "expected": exp is not None,
-            "sample_pk": sample_pks.get(exp.sample_id) if exp and exp.sample_id else None,
-        }
-        if f:
-            message = f.error or (sheet_error if values["file_type"] == "sample_sheet" else "")
+    for path in expected.keys() | stats.keys():
+        exp, st, old = expected.get(path), stats.get(path), existing.get(path)
+        values = dict(old._mapping) if old else {"first_seen_scan_id": None, "last_seen_scan_id": None,
+                                                  "size": None, "mtime": None}
+        values["file_type"] = exp.file_type if exp else types[path]
+        values["expected"] = exp is not None
+        values["sample_pk"] = sample_pks.get(exp.sample_id) if exp and exp.sample_id else None
+        if st:
+            message = st.error or (sheet_error if values["file_type"] == "sample_sheet" else "")
             # A run file the profile does not require (another caller's joint VCF) is still known.
             known = exp is not None or profile.run_file_type(run.name, path) is not None
             state = DataState.ERROR if message else DataState.COMPLETE if known else DataState.UNEXPECTED
-            values.update(
-                size=f.size if f.size >= 0 else None, mtime=_mtime(f.mtime_ns), message=message, last_seen_at=now
-            )
+            values.update(size=st.size, mtime=_mtime(st.mtime_ns), last_seen_scan_id=scan.id)
+            if values["first_seen_scan_id"] is None:
+                values["first_seen_scan_id"] = scan.id
+                new += 1
         elif path.startswith(unlisted):
             # Unknowable, not gone: an unreadable folder must not read as deleted data.
-            state = DataState.ERROR
-            values["message"] = f"cannot read folder {path.rpartition('/')[0]}"
+            state, message = DataState.ERROR, f"cannot read folder {path.rpartition('/')[0]}"
         else:
-            was_there = old is not None and (old.data_state in PRESENT_STATES or old.data_state == DataState.DELETED)
-            state = DataState.DELETED if was_there else DataState.NON_EXISTENT
-            values["message"] = ""
-        values["data_state"] = state
-        if f and (old is None or old.first_seen_at is None):
-            values.update(first_seen_at=now, first_seen_scan_id=scan.id)
-            new += 1
+            was_there = old is not None and old.data_state in (*PRESENT_STATES, DataState.DELETED)
+            state, message = (DataState.DELETED if was_there else DataState.NON_EXISTENT), ""
+        values["message"] = message
+        final.append((state, values["expected"]))
         if old is None:
-            inserts.append({"run_pk": run.id, "path": path, "state_changed_scan_id": scan.id, **values})
+            values.update(data_state=state, state_changed_scan_id=scan.id)
+            inserts.append({"run_pk": run.id, "path": path, **values})
             continue
         if state != old.data_state:
-            values["state_changed_scan_id"] = scan.id
+            values.update(data_state=state, state_changed_scan_id=scan.id)
             deleted += state == DataState.DELETED
-        if any(getattr(old, k) != v for k, v in values.items() if k in old._fields) or f:
-            updates.append({"id": old.id, **values})
-    for path in existing.keys() - expected.keys() - on_disk.keys():
+        if values != dict(old._mapping):
+            values.pop("id", None)
+            values.pop("path", None)
+            updates.append({"_id": old.id, **values})
+    for path in existing.keys() - expected.keys() - stats.keys():
         old = existing[path]
         if path.startswith(unlisted):
+            final.append((old.data_state, old.expected))
             continue
         if old.data_state in PRESENT_STATES:
-            updates.append(
-                {"id": old.id, "data_state": DataState.DELETED, "expected": False, "state_changed_scan_id": scan.id}
-            )
+            values = {c: getattr(old, c) for c in MUTABLE}
+            values.update(data_state=DataState.DELETED, expected=False, state_changed_scan_id=scan.id)
+            updates.append({"_id": old.id, **values})
             deleted += 1
+            final.append((DataState.DELETED, False))
         elif old.data_state == DataState.NON_EXISTENT:
             drop.append(old.id)  # the sheet no longer asks for it and it never existed
+        else:
+            final.append((old.data_state, old.expected))
     if inserts:
-        db.session.execute(insert(SequencingFile), inserts)
+        db.session.execute(FILES.insert(), inserts)
     if updates:
-        db.session.execute(update(SequencingFile), updates)
+        db.session.execute(UPDATE_FILE, updates)
     if drop:
-        db.session.execute(delete(SequencingFile).where(SequencingFile.id.in_(drop)))
-    return new, deleted
+        db.session.execute(FILES.delete().where(FILES.c.id.in_(drop)))
+    return new, deleted, final
 
 
-def _update_counts(run: SequencingRun) -> None:
-    states = db.session.execute(
-        select(SequencingFile.data_state, SequencingFile.expected).where(SequencingFile.run_pk == run.id)
-    ).all()
+def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = None) -> None:
+    """Completeness counts on the run, from the given (state, expected) pairs or the database."""
+    if states is None:
+        states = db.session.execute(
+            select(FILES.c.data_state, FILES.c.expected).where(FILES.c.run_pk == run.id)).all()
     run.expected_count = sum(1 for s, e in states if e)
     run.complete_count = sum(1 for s, e in states if e and s == DataState.COMPLETE)
     run.missing_count = sum(1 for s, e in states if e and s in (DataState.NON_EXISTENT, DataState.DELETED))
     run.unexpected_count = sum(1 for s, e in states if s == DataState.UNEXPECTED)
 
 
-def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, fingerprint: str) -> SyncResult:
-    """Parse one changed run folder and reconcile its records; the caller commits or rolls back."""
+def sync_run(found: FoundRun, reading: RunReading | None, root: str, profile: Profile, scan: ScanRun,
+             fingerprint: str) -> SyncResult:
+    """Reconcile one changed run folder's records (reading is None for a skipped run).
+
+    The caller commits or rolls back: one run, one transaction.
+    """
     now = datetime.now(UTC)
     run = get_or_create_run(found, root, scan, now)
     result = SyncResult(run)
@@ -182,19 +166,22 @@ def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, finger
         # Skipped: earlier records stay as they are; nothing new is expected.
         run.skipped, run.data_state, run.fingerprint, run.warnings = True, DataState.SKIPPED, fingerprint, ""
         return result
-    folder = read_run_folder(os.path.join(root, found.path))
+    folder, stats, vanished = reading.folder, reading.stats, reading.vanished
     db.session.flush()  # the run needs its id
     _apply_metadata(run, folder)
     sheet = _current_sheet(run, folder, scan, now)
-    db.session.flush()
-    samples = sheet.samples if sheet else []
+    samples = db.session.execute(
+        select(Sample.sample_id, Sample.name, Sample.lane, Sample.number, Sample.id)
+        .where(Sample.sheet_pk == sheet.id).order_by(Sample.id)
+    ).all() if sheet else []
     expected = profile.expected(run.name, samples)
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
-    result.new_files, result.deleted_files = _reconcile_files(
-        run, found, expected, profile, sample_pks, scan, now, folder.sheet_error
-    )
-    _update_counts(run)
+    result.new_files, result.deleted_files, states = _reconcile_files(
+        run, found, stats, expected, profile, sample_pks, scan, folder.sheet_error)
+    _update_counts(run, states)
     result.warnings = folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])
+    result.warnings += [f"{p}: vanished while scanning" for p in vanished]
+    result.warnings += [f"{p}: {st.error}" for p, st in stats.items() if st.error]
     run.skipped = False
     run.data_state = DataState.ERROR if folder.sheet_error else DataState.COMPLETE
     run.warnings = "\n".join(result.warnings)
@@ -207,7 +194,6 @@ def mark_vanished(root: str, seen: set[str], blind_spots: list[str], scan: ScanR
 
     Returns (deleted run names, files newly deleted, runs not judged because they sit in a blind spot).
     """
-    datetime.now(UTC)
     candidates = db.session.scalars(
         select(SequencingRun).where(SequencingRun.root == root, SequencingRun.data_state != DataState.DELETED)
     ).all()
@@ -215,12 +201,12 @@ def mark_vanished(root: str, seen: set[str], blind_spots: list[str], scan: ScanR
     for run in candidates:
         if run.name in seen:
             continue
-        if any(run.path == b or run.path.startswith(b.rstrip("/") + "/") or b == "." for b in blind_spots):
+        if any(b == "." or run.path == b or run.path.startswith(b.rstrip("/") + "/") for b in blind_spots):
             unjudged.append(run.name)
             continue
         result = db.session.execute(
-            update(SequencingFile)
-            .where(SequencingFile.run_pk == run.id, SequencingFile.data_state.in_(list(PRESENT_STATES)))
+            FILES.update()
+            .where(FILES.c.run_pk == run.id, FILES.c.data_state.in_([s.value for s in PRESENT_STATES]))
             .values(data_state=DataState.DELETED, state_changed_scan_id=scan.id)
         )
         files += result.rowcount

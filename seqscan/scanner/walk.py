@@ -1,14 +1,18 @@
-"""Scanning Files: find run folders and list their output files. Filesystem only."""
+"""Scanning Files: find run folders and list the paths in their output folders. Filesystem only.
+
+Files in output folders are listed, not stat'ed: a run's fingerprint is the mtimes of its folders
+plus the stat of its root files (sample sheet, XML), so an unchanged run costs a few stats.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from seqscan.layout import Profile
+from seqscan.layout import UNKNOWN_TYPE, Profile
 
 # Where a completion marker may sit, relative to the run folder.
 MARKER_DIRS = ("", "4_QC/sequencing_stats")
@@ -23,13 +27,9 @@ class WalkOptions:
     max_depth: int = 3
 
 
-@dataclass
-class FoundFile:
+class FoundFile(NamedTuple):
     path: str  # relative to the run folder
     file_type: str
-    size: int
-    mtime_ns: int
-    error: str = ""  # set when the entry exists but cannot be read
 
 
 @dataclass
@@ -72,11 +72,6 @@ class RootUnreadable(OSError):
     """The scan root itself cannot be listed: the scan fails rather than deleting everything."""
 
 
-def _odd_name(name: str) -> bool:
-    # Newlines, tabs, control characters and undecodable bytes (surrogates) all fail this.
-    return not name.isprintable()
-
-
 class _Walker:
     def __init__(self, root: str, options: WalkOptions, progress: Progress | None) -> None:
         self.root = root.rstrip("/") or "/"
@@ -84,38 +79,36 @@ class _Walker:
         self.progress = progress
         self.result = WalkResult()
         self.seen_dirs: set[tuple[int, int]] = set()
+        self.skip_markers = set(options.skip_markers)
 
-    def warn(self, rel: str, message: str) -> None:
-        self.result.warnings.append(WalkWarning(rel, message))
+    def warn(self, path: str, message: str) -> None:
+        self.result.warnings.append(WalkWarning(os.path.relpath(path, self.root), message))
 
-    def rel(self, path: str) -> str:
-        return os.path.relpath(path, self.root)
-
-    def list_dir(self, path: str) -> list[os.DirEntry] | None:
-        """Entries of a folder, or None with a warning if it cannot be read."""
+    def list_dir(self, path: str) -> tuple[list[os.DirEntry], int] | None:
+        """(entries, the folder's mtime_ns), or None with a warning if it cannot be read."""
         try:
             st = os.stat(path)
             key = (st.st_dev, st.st_ino)
             if key in self.seen_dirs:
-                self.warn(self.rel(path), "symlink loop or second link to a folder already walked")
+                self.warn(path, "symlink loop or second link to a folder already walked; not followed")
                 return None
             self.seen_dirs.add(key)
             with os.scandir(path) as it:
-                entries = [e for e in it]
+                entries = list(it)
         except OSError as e:
-            self.warn(self.rel(path), f"cannot read folder: {e.strerror or e}")
-            self.result.blind_spots.append(self.rel(path))
+            self.warn(path, f"cannot read folder: {e.strerror or e}")
+            self.result.blind_spots.append(os.path.relpath(path, self.root))
             return None
         self.result.dirs_walked += 1
-        if self.progress and self.result.dirs_walked % 200 == 0:
+        if self.progress and self.result.dirs_walked % 500 == 0:
             self.progress(self.result)
-        good = []
-        for entry in entries:
-            if _odd_name(entry.name):
-                self.warn(self.rel(path), f"skipped an entry with an unprintable name: {entry.name!r}")
-            else:
-                good.append(entry)
-        return good
+        # Newlines, tabs, control characters and undecodable bytes (surrogates) fail isprintable.
+        if not all(e.name.isprintable() for e in entries):
+            for e in entries:
+                if not e.name.isprintable():
+                    self.warn(path, f"skipped an entry with an unprintable name: {e.name!r}")
+            entries = [e for e in entries if e.name.isprintable()]
+        return entries, st.st_mtime_ns
 
     def walk(self) -> WalkResult:
         try:
@@ -128,12 +121,13 @@ class _Walker:
         return self.result
 
     def find_runs(self, path: str, depth: int) -> None:
-        entries = self.list_dir(path)
-        if entries is None:
+        listed = self.list_dir(path)
+        if listed is None:
             return
+        entries, _ = listed
         names = {e.name for e in entries}
-        if depth == 1 and names & set(self.options.skip_markers):
-            self.result.blind_spots.append(self.rel(path))
+        if depth == 1 and names & self.skip_markers:
+            self.result.blind_spots.append(os.path.relpath(path, self.root))
             return
         if depth >= 1 and self.is_run(path, names):
             self.result.runs.append(self.read_run(path, entries, names))
@@ -141,9 +135,7 @@ class _Walker:
         if depth >= self.options.max_depth:
             return
         for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name in self.options.never_descend or entry.name.startswith("."):
-                continue
-            if _is_dir(entry):
+            if entry.name not in self.options.never_descend and not entry.name.startswith(".") and _is_dir(entry):
                 self.find_runs(entry.path, depth + 1)
 
     def is_run(self, path: str, names: set[str]) -> bool:
@@ -157,57 +149,51 @@ class _Walker:
         return False
 
     def read_run(self, path: str, entries: list[os.DirEntry], names: set[str]) -> FoundRun:
-        run = FoundRun(self.rel(path))
-        if names & set(self.options.skip_markers):
-            run.skipped = True
-            run.fingerprint = "skipped"
+        run = FoundRun(os.path.relpath(path, self.root))
+        if names & self.skip_markers:
+            run.skipped, run.fingerprint = True, "skipped"
             return run
-        digest = hashlib.blake2b(digest_size=16)
-        profile = self.options.profile
-        for entry in entries:  # run-root files: sheet, XML, markers
-            if not _is_dir(entry):
-                self.add_file(run, entry, entry.name, digest, root_level=True)
-        for out in profile.output_dirs:
+        stamps: list[str] = []  # what the fingerprint is made of
+        classify = self.options.profile.classify
+        for entry in entries:
+            if _is_dir(entry):
+                continue
+            self.result.files_seen += 1
+            try:  # root files are few and decide a lot (the sheet): their stats join the fingerprint
+                st = entry.stat()
+                stamps.append(f"{entry.name}\t{st.st_size}\t{st.st_mtime_ns}")
+            except OSError as e:
+                stamps.append(f"{entry.name}\t{e.errno}")
+            file_type = classify(entry.name)
+            if file_type is not None and file_type != UNKNOWN_TYPE:
+                run.files.append(FoundFile(entry.name, file_type))
+        for out in self.options.profile.output_dirs:
             if out in names:
-                self.list_output(run, f"{path}/{out}", out, digest)
-        run.fingerprint = digest.hexdigest()
+                self.list_output(run, f"{path}/{out}", out, stamps)
+        stamps.sort()
+        run.fingerprint = hashlib.blake2b("\n".join(stamps).encode(), digest_size=16).hexdigest()
         return run
 
-    def list_output(self, run: FoundRun, path: str, rel: str, digest) -> None:
-        entries = self.list_dir(path)
-        if entries is None:
+    def list_output(self, run: FoundRun, path: str, rel: str, stamps: list[str]) -> None:
+        listed = self.list_dir(path)
+        if listed is None:
             run.unlisted.append(rel)
+            stamps.append(f"{rel}\tunreadable")
             return
-        digest.update(f"D{rel}\n".encode())
-        for entry in sorted(entries, key=lambda e: e.name):
+        entries, mtime_ns = listed
+        stamps.append(f"{rel}/\t{mtime_ns}")
+        classify = self.options.profile.classify
+        files = run.files
+        for entry in entries:
             child = f"{rel}/{entry.name}"
             if _is_dir(entry):
                 if entry.name not in self.options.never_descend:
-                    self.list_output(run, entry.path, child, digest)
-            else:
-                self.add_file(run, entry, child, digest, root_level=False)
-
-    def add_file(self, run: FoundRun, entry: os.DirEntry, rel: str, digest, root_level: bool) -> None:
-        self.result.files_seen += 1
-        file_type = self.options.profile.classify(rel)
-        try:
-            st = entry.stat()
-            size, mtime_ns, error = st.st_size, st.st_mtime_ns, ""
-            if not stat.S_ISREG(st.st_mode):
-                error = "not a regular file"
-        except FileNotFoundError:
-            if not entry.is_symlink():
-                self.warn(f"{run.path}/{rel}", "file vanished while scanning")
-                return
-            size, mtime_ns, error = -1, 0, "broken symlink"
-        except OSError as e:
-            size, mtime_ns, error = -1, 0, f"cannot stat: {e.strerror or e}"
-        digest.update(f"{rel}\t{size}\t{mtime_ns}\n".encode())
-        if file_type is None or (root_level and file_type == "unknown"):
-            return  # instrument metadata: part of the fingerprint, not a record
-        if error:
-            self.warn(f"{run.path}/{rel}", error)
-        run.files.append(FoundFile(rel, file_type, size, mtime_ns, error))
+                    self.list_output(run, entry.path, child, stamps)
+                continue
+            file_type = classify(child)
+            if file_type is not None:
+                files.append(FoundFile(child, file_type))
+        self.result.files_seen += len(entries)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:

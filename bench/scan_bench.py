@@ -1,0 +1,110 @@
+"""Scan benchmark: first scan, unchanged rescan and 1%-changed rescan against `find` on the same tree.
+
+    .venv/bin/python bench/scan_bench.py [--runs 200] [--samples 48] [--bcl-cycles 300] [--keep DIR]
+
+Everything runs in this one process (find as a child), on a tree written by `flask demo-tree`'s code,
+into a SQLite file. Ratios are what count; absolute times depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from seqscan import create_app  # noqa: E402
+from seqscan.demo import make_demo_tree  # noqa: E402
+from seqscan.extensions import db  # noqa: E402
+from seqscan.models import ScanRun, SequencingFile  # noqa: E402
+from seqscan.scanner.pipeline import create_scan, execute_scan  # noqa: E402
+from seqscan.states import Trigger  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_find(root: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    out = subprocess.run(f"find '{root}' -type f | wc -l", shell=True, capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, int(out.stdout)
+
+
+def run_scan(app, root: Path) -> ScanRun:
+    with app.app_context():
+        scan = execute_scan(create_scan(str(root), Trigger.COMMAND_LINE, "bench"))
+        assert scan.state == "Finished", scan.error
+        db.session.expunge(scan)
+        return scan
+
+
+def phase_line(label: str, scan: ScanRun) -> str:
+    phases = {str(p): d.total_seconds() for p, _, d in scan.phases() if d is not None}
+    walk, models = phases.get("Scanning Files", 0.0), phases.get("Create Models", 0.0)
+    return (
+        f"{label:<22} total {scan.duration.total_seconds():8.3f} s   Scanning Files {walk:7.3f} s   "
+        f"Create Models {models:7.3f} s   re-parsed {scan.runs_reparsed:>4} of {scan.runs_count} runs   "
+        f"peak RSS {peak_rss_mb():6.1f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=48)
+    parser.add_argument("--bcl-cycles", type=int, default=300, help="BCL-like files per lane (4 lanes) per run")
+    parser.add_argument("--keep", type=Path, help="build (or re-use) the tree here and keep it")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="seqscan-bench-"))
+    root = args.keep or work / "root"
+    try:
+        if not root.exists():
+            start = time.perf_counter()
+            make_demo_tree(root, runs=args.runs, samples=args.samples, bcl_cycles=args.bcl_cycles)
+            print(f"tree: {args.runs} runs x {args.samples} samples, {args.bcl_cycles} BCL cycles x 4 lanes, "
+                  f"written in {time.perf_counter() - start:.1f} s")
+        time_find(root)  # warm the cache for both contenders alike
+        find_s, find_files = time_find(root)
+        print(f"{'find -type f | wc -l':<22} total {find_s:8.3f} s   {find_files} files")
+
+        app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "DATA_DIR": str(work / "data")})
+        first = run_scan(app, root)
+        print(phase_line("first scan", first))
+        unchanged = run_scan(app, root)
+        print(phase_line("unchanged rescan", unchanged))
+        changed = sorted(p for p in root.glob("*/*") if (p / "0_fastq").is_dir())[::100]  # 1% of runs
+        for i, run_dir in enumerate(changed):  # a re-run pipeline: one output replaced, one new file
+            bam = next((run_dir / "1_BAM").glob("*.bam"))
+            (run_dir / "1_BAM" / "tmp").write_text("re-aligned\n")
+            (run_dir / "1_BAM" / "tmp").replace(bam)
+            (run_dir / "4_QC" / "exec_stats" / f"bench_{time.time_ns()}_{i}.txt").write_text("new\n")
+        touched = run_scan(app, root)
+        print(phase_line(f"rescan, {len(changed)} runs touched", touched))
+
+        with app.app_context():
+            expected = db.session.scalar(select(func.count()).where(SequencingFile.expected))
+        walk_s = first.phases()[0][2].total_seconds()
+        models_s = first.phases()[1][2].total_seconds()
+        print()
+        print(f"Scanning Files / find          {walk_s / find_s:6.3f}   (target <= 0.25)")
+        print(f"unchanged rescan / first scan  {unchanged.duration / first.duration:6.3f}   (target <= 0.1)")
+        print(f"1%-touched rescan / first scan {touched.duration / first.duration:6.3f}")
+        print(f"expected records / s           {expected / models_s:8.0f}   ({expected} records in "
+              f"{models_s:.2f} s of Create Models; target >= 20000)")
+        print(f"peak RSS                       {peak_rss_mb():6.1f} MB (target <= 300)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
