@@ -1,6 +1,6 @@
 """Scan benchmark: first scan, unchanged rescan and 1%-changed rescan against `find` on the same tree.
 
-    .venv/bin/python bench/scan_bench.py [--runs 200] [--samples 48] [--bcl-cycles 300] [--keep DIR]
+    .venv/bin/python bench/scan_bench.py [--runs 200] [--samples 48] [--bcl-cycles 151] [--bcl-tiles 16] [--keep DIR]
 
 Everything runs in this one process (find as a child), on a tree written by `flask demo-tree`'s code,
 into a SQLite file. Ratios are what count; absolute times depend on the machine.
@@ -61,7 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--samples", type=int, default=48)
-    parser.add_argument("--bcl-cycles", type=int, default=300, help="BCL-like files per lane (4 lanes) per run")
+    # 4 lanes x 151 cycles x 16 tiles = 9,664 .bcl files per run: fewer than a real MiSeq run
+    # folder holds (~300 cycles x 28 tiles of .bcl and .stats, plus thumbnails).
+    parser.add_argument("--bcl-cycles", type=int, default=151, help="cycles in each run's BCL-like tree")
+    parser.add_argument("--bcl-tiles", type=int, default=16, help="tiles per lane and cycle (4 lanes)")
     parser.add_argument("--keep", type=Path, help="build (or re-use) the tree here and keep it")
     args = parser.parse_args()
 
@@ -70,15 +73,20 @@ def main() -> None:
     try:
         if not root.exists():
             start = time.perf_counter()
-            make_demo_tree(root, runs=args.runs, samples=args.samples, bcl_cycles=args.bcl_cycles)
-            print(f"tree: {args.runs} runs x {args.samples} samples, {args.bcl_cycles} BCL cycles x 4 lanes, "
-                  f"written in {time.perf_counter() - start:.1f} s")
+            make_demo_tree(
+                root, runs=args.runs, samples=args.samples, bcl_cycles=args.bcl_cycles, bcl_tiles=args.bcl_tiles
+            )
+            print(
+                f"tree: {args.runs} runs x {args.samples} samples; BCL-like tree of 4 lanes x {args.bcl_cycles} "
+                f"cycles x {args.bcl_tiles} tiles per run; written in {time.perf_counter() - start:.1f} s"
+            )
         time_find(root)  # warm the cache for both contenders alike
         find_s, find_files = time_find(root)
         print(f"{'find -type f | wc -l':<22} total {find_s:8.3f} s   {find_files} files")
 
         app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "DATA_DIR": str(work / "data")})
         first = run_scan(app, root)
+        assert first.runs_reparsed == first.runs_count == args.runs, "some runs were not recorded: see the log"
         print(phase_line("first scan", first))
         unchanged = run_scan(app, root)
         print(phase_line("unchanged rescan", unchanged))
@@ -99,8 +107,10 @@ def main() -> None:
         print(f"Scanning Files / find          {walk_s / find_s:6.3f}   (target <= 0.25)")
         print(f"unchanged rescan / first scan  {unchanged.duration / first.duration:6.3f}   (target <= 0.1)")
         print(f"1%-touched rescan / first scan {touched.duration / first.duration:6.3f}")
-        print(f"expected records / s           {expected / models_s:8.0f}   ({expected} records in "
-              f"{models_s:.2f} s of Create Models; target >= 20000)")
+        print(
+            f"expected records / s           {expected / models_s:8.0f}   ({expected} records in "
+            f"{models_s:.2f} s of Create Models; target >= 20000)"
+        )
         print(f"peak RSS                       {peak_rss_mb():6.1f} MB (target <= 300)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

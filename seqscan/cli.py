@@ -182,8 +182,7 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
         query = query.where(SequencingRun.name == run_name)
     if state:
         query = query.where(SequencingFile.data_state == state)
-    columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen_scan",
-               "last_seen_scan"]
+    columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen_scan", "last_seen_scan"]
     rows = []
     for f, run in db.session.execute(query):
         rows.append(
@@ -211,12 +210,13 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
 @click.argument("path", type=click.Path(file_okay=False))
 @click.option("--runs", default=12, show_default=True)
 @click.option("--samples", default=8, show_default=True)
-@click.option("--bcl-cycles", default=20, show_default=True, help="BCL-like files per lane under Data/.")
-def demo_tree_command(path: str, runs: int, samples: int, bcl_cycles: int) -> None:
+@click.option("--bcl-cycles", default=20, show_default=True, help="Cycles in each run's BCL-like Data/ tree.")
+@click.option("--bcl-tiles", default=2, show_default=True, help="Tiles per lane and cycle (4 lanes).")
+def demo_tree_command(path: str, runs: int, samples: int, bcl_cycles: int, bcl_tiles: int) -> None:
     """Write a demo run tree (tau layout, some files missing, one skipped run)."""
     from seqscan.demo import make_demo_tree
 
-    made = make_demo_tree(Path(path), runs=runs, samples=samples, bcl_cycles=bcl_cycles)
+    made = make_demo_tree(Path(path), runs=runs, samples=samples, bcl_cycles=bcl_cycles, bcl_tiles=bcl_tiles)
     click.echo(f"wrote {len(made)} runs under {path}")
 
 

@@ -57,8 +57,26 @@ def _touch(path: Path, text: str = "") -> None:
     path.write_text(text)
 
 
+def _bcl_tree(run_dir: Path, cycles: int, tiles: int, lanes: int = 4) -> None:
+    """Instrument output shaped like a MiSeq/HiSeq run: one .bcl per lane, cycle and tile."""
+    basecalls = run_dir / "Data" / "Intensities" / "BaseCalls"
+    for lane in range(1, lanes + 1):
+        for cycle in range(1, cycles + 1):
+            folder = basecalls / f"L00{lane}" / f"C{cycle}.1"
+            folder.mkdir(parents=True, exist_ok=True)
+            for tile in range(1, tiles + 1):
+                (folder / f"s_{lane}_{1100 + tile}.bcl").touch()
+    _touch(run_dir / "InterOp" / "QMetricsOut.bin")
+
+
 def make_demo_tree(
-    root: Path, runs: int = 12, samples: int = 8, bcl_cycles: int = 20, missing: float = 0.01, seed: int = 1
+    root: Path,
+    runs: int = 12,
+    samples: int = 8,
+    bcl_cycles: int = 20,
+    bcl_tiles: int = 2,
+    missing: float = 0.01,
+    seed: int = 1,
 ) -> list[str]:
     """Write `runs` run folders under root; returns their paths relative to root."""
     rng = random.Random(seed)
@@ -83,12 +101,7 @@ def make_demo_tree(
                 if rng.random() >= missing:
                     _touch(run_dir / pattern.format(s=s, run=name), "demo\n")
         _touch(run_dir / "2_variants" / f"{name}.gatk.hg38.vcf.gz", "demo\n")
-        for lane in range(1, 5):  # BCL-like data the scanner must never descend into
-            basecalls = run_dir / "Data" / "Intensities" / "BaseCalls" / f"L00{lane}"
-            basecalls.mkdir(parents=True, exist_ok=True)
-            for cycle in range(1, bcl_cycles + 1):
-                (basecalls / f"{cycle:04d}.bcl.bgzf").touch()
-        _touch(run_dir / "InterOp" / "QMetricsOut.bin")
+        _bcl_tree(run_dir, bcl_cycles, bcl_tiles)  # the scanner must never descend into it
         made.append(f"{kit}/{name}")
     if runs:
         _touch(root / made[-1] / SKIP_MARKER)  # one run the lab asked to skip

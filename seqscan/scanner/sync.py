@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 
+from seqscan.bulk import insert_rows
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
@@ -16,8 +17,20 @@ from seqscan.states import PRESENT_STATES, DataState
 
 FILES = SequencingFile.__table__
 # Every column a rescan may change; update rows carry all of them so one executemany serves all.
-MUTABLE = ("file_type", "expected", "sample_pk", "data_state", "size", "mtime", "message",
-           "first_seen_scan_id", "last_seen_scan_id", "state_changed_scan_id")
+MUTABLE = (
+    "file_type",
+    "expected",
+    "sample_pk",
+    "data_state",
+    "size",
+    "mtime",
+    "message",
+    "first_seen_scan_id",
+    "last_seen_scan_id",
+    "state_changed_scan_id",
+)
+# In table order, so the driver gets rows without reordering.
+INSERT_COLUMNS = tuple(c.name for c in FILES.c if c.name in ("run_pk", "path", *MUTABLE))
 UPDATE_FILE = FILES.update().where(FILES.c.id == bindparam("_id")).values({c: bindparam(c) for c in MUTABLE})
 
 
@@ -50,16 +63,32 @@ def _current_sheet(run: SequencingRun, folder: RunFolder, scan: ScanRun, now: da
         return run.current_sheet  # broken or missing now: keep expecting what the last good one said
     sheet = next((s for s in run.sheets if s.sha256 == parsed.sha256), None)
     if sheet is None:
-        sheet = SampleSheet(sha256=parsed.sha256, format=parsed.format, experiment=parsed.experiment,
-                            first_seen_at=now, first_seen_scan_id=scan.id)
+        sheet = SampleSheet(
+            sha256=parsed.sha256,
+            format=parsed.format,
+            experiment=parsed.experiment,
+            first_seen_at=now,
+            first_seen_scan_id=scan.id,
+        )
         run.sheets.append(sheet)
         db.session.flush()
         if parsed.samples:  # Core executemany: a 96-sample sheet is one statement, not 96 flushes
-            db.session.execute(Sample.__table__.insert(), [
-                {"sheet_pk": sheet.id, "sample_id": s.sample_id, "name": s.name, "project": s.project,
-                 "lane": s.lane, "index": s.index, "index2": s.index2, "number": s.number}
-                for s in parsed.samples
-            ])
+            db.session.execute(
+                Sample.__table__.insert(),
+                [
+                    {
+                        "sheet_pk": sheet.id,
+                        "sample_id": s.sample_id,
+                        "name": s.name,
+                        "project": s.project,
+                        "lane": s.lane,
+                        "index": s.index,
+                        "index2": s.index2,
+                        "number": s.number,
+                    }
+                    for s in parsed.samples
+                ],
+            )
     for s in run.sheets:
         s.is_current = s is sheet
     return sheet
@@ -73,20 +102,33 @@ def _apply_metadata(run: SequencingRun, folder: RunFolder) -> None:
 
 
 def _reconcile_files(
-    run: SequencingRun, found: FoundRun, stats: dict[str, FileStat], expected: dict[str, Expected],
-    profile: Profile, sample_pks: dict[str, int], scan: ScanRun, sheet_error: str,
+    run: SequencingRun,
+    found: FoundRun,
+    stats: dict[str, FileStat],
+    expected: dict[str, Expected],
+    profile: Profile,
+    sample_pks: dict[str, int],
+    scan: ScanRun,
+    sheet_error: str,
 ) -> tuple[int, int, list[tuple[str, bool]]]:
     """Set every file record's data_state; returns (new files, newly deleted files, final (state, expected)s)."""
-    existing = {row.path: row for row in db.session.execute(
-        select(FILES.c.id, FILES.c.path, *(FILES.c[c] for c in MUTABLE)).where(FILES.c.run_pk == run.id))}
+    existing = {
+        row.path: row
+        for row in db.session.execute(
+            select(FILES.c.id, FILES.c.path, *(FILES.c[c] for c in MUTABLE)).where(FILES.c.run_pk == run.id)
+        )
+    }
     types = {f.path: f.file_type for f in found.files}
     unlisted = tuple(f"{d}/" for d in found.unlisted)
     inserts, updates, drop, final = [], [], [], []
     new = deleted = 0
     for path in expected.keys() | stats.keys():
         exp, st, old = expected.get(path), stats.get(path), existing.get(path)
-        values = dict(old._mapping) if old else {"first_seen_scan_id": None, "last_seen_scan_id": None,
-                                                  "size": None, "mtime": None}
+        values = (
+            dict(old._mapping)
+            if old
+            else {"first_seen_scan_id": None, "last_seen_scan_id": None, "size": None, "mtime": None}
+        )
         values["file_type"] = exp.file_type if exp else types[path]
         values["expected"] = exp is not None
         values["sample_pk"] = sample_pks.get(exp.sample_id) if exp and exp.sample_id else None
@@ -106,6 +148,7 @@ def _reconcile_files(
             was_there = old is not None and old.data_state in (*PRESENT_STATES, DataState.DELETED)
             state, message = (DataState.DELETED if was_there else DataState.NON_EXISTENT), ""
         values["message"] = message
+        state = str(state)
         final.append((state, values["expected"]))
         if old is None:
             values.update(data_state=state, state_changed_scan_id=scan.id)
@@ -133,8 +176,7 @@ def _reconcile_files(
             drop.append(old.id)  # the sheet no longer asks for it and it never existed
         else:
             final.append((old.data_state, old.expected))
-    if inserts:
-        db.session.execute(FILES.insert(), inserts)
+    insert_rows(db.session, FILES, INSERT_COLUMNS, [[row[c] for c in INSERT_COLUMNS] for row in inserts])
     if updates:
         db.session.execute(UPDATE_FILE, updates)
     if drop:
@@ -145,16 +187,16 @@ def _reconcile_files(
 def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = None) -> None:
     """Completeness counts on the run, from the given (state, expected) pairs or the database."""
     if states is None:
-        states = db.session.execute(
-            select(FILES.c.data_state, FILES.c.expected).where(FILES.c.run_pk == run.id)).all()
+        states = db.session.execute(select(FILES.c.data_state, FILES.c.expected).where(FILES.c.run_pk == run.id)).all()
     run.expected_count = sum(1 for s, e in states if e)
     run.complete_count = sum(1 for s, e in states if e and s == DataState.COMPLETE)
     run.missing_count = sum(1 for s, e in states if e and s in (DataState.NON_EXISTENT, DataState.DELETED))
     run.unexpected_count = sum(1 for s, e in states if s == DataState.UNEXPECTED)
 
 
-def sync_run(found: FoundRun, reading: RunReading | None, root: str, profile: Profile, scan: ScanRun,
-             fingerprint: str) -> SyncResult:
+def sync_run(
+    found: FoundRun, reading: RunReading | None, root: str, profile: Profile, scan: ScanRun, fingerprint: str
+) -> SyncResult:
     """Reconcile one changed run folder's records (reading is None for a skipped run).
 
     The caller commits or rolls back: one run, one transaction.
@@ -170,14 +212,20 @@ def sync_run(found: FoundRun, reading: RunReading | None, root: str, profile: Pr
     db.session.flush()  # the run needs its id
     _apply_metadata(run, folder)
     sheet = _current_sheet(run, folder, scan, now)
-    samples = db.session.execute(
-        select(Sample.sample_id, Sample.name, Sample.lane, Sample.number, Sample.id)
-        .where(Sample.sheet_pk == sheet.id).order_by(Sample.id)
-    ).all() if sheet else []
+    samples = (
+        db.session.execute(
+            select(Sample.sample_id, Sample.name, Sample.lane, Sample.number, Sample.id)
+            .where(Sample.sheet_pk == sheet.id)
+            .order_by(Sample.id)
+        ).all()
+        if sheet
+        else []
+    )
     expected = profile.expected(run.name, samples)
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
     result.new_files, result.deleted_files, states = _reconcile_files(
-        run, found, stats, expected, profile, sample_pks, scan, folder.sheet_error)
+        run, found, stats, expected, profile, sample_pks, scan, folder.sheet_error
+    )
     _update_counts(run, states)
     result.warnings = folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])
     result.warnings += [f"{p}: vanished while scanning" for p in vanished]
