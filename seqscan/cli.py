@@ -62,10 +62,10 @@ def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool) -
     """Run a scan now, in the foreground, outside the queue."""
     from seqscan.scanner.pipeline import create_scan, execute_scan
 
-    root = root or current_app.config["SCAN_ROOT"]
-    if reuse_prev_scan_id and not root:
+    if reuse_prev_scan_id and not root:  # the lists are relative to the root they were made in
         previous = db.session.get(ScanRun, reuse_prev_scan_id)
         root = previous.root if previous else None
+    root = root or current_app.config["SCAN_ROOT"]
     if not root:
         raise click.UsageError("no scan root: set SEQSCAN_SCAN_ROOT or pass --root PATH")
     console = logging.StreamHandler(sys.stderr)

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -203,6 +204,22 @@ def test_reuse_prev_scan_id_reuses_the_lists_of_a_successful_scan(root, scan, ge
     assert reused.state == "Finished" and reused.reused_scan_id == first.id
     assert reused.scan_start is None and reused.runs_count == 1
     assert get_run().data_state == "Complete"
+
+
+def test_reuse_with_another_root_is_refused(root, scan, tmp_path):
+    make_run(root)
+    first = scan()
+    other = tmp_path / "other"
+    other.mkdir()
+    refused = scan("--root", str(other), "--reuse-prev-scan-id", str(first.id), ok=False)
+    assert f"scanned {root}, not {other}" in refused.error
+
+
+def test_each_scan_keeps_its_own_log(app, root, scan):
+    make_run(root, sheet="garbage\n")
+    result = scan()
+    log = (Path(app.config["DATA_DIR"]) / "scans" / str(result.id) / "scan.log").read_text()
+    assert "Scanning Files" in log and "cannot be parsed" in log and f"scan {result.id} finished" in log
 
 
 def test_reuse_of_a_failed_scan_is_refused_with_a_clear_error(app, root, scan):

@@ -26,6 +26,7 @@ from seqscan.scanner.walk import FoundRun, RootUnreadable, WalkOptions, WalkResu
 from seqscan.states import DataState, ScanState
 
 log = logging.getLogger("seqscan.scan")
+log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -98,6 +99,8 @@ def _scanning_files(scan: ScanRun, profile: Profile) -> WalkResult:
         if previous is None or previous.state != ScanState.FINISHED:
             state = previous.state if previous else "no such scan"
             raise ScanRefused(f"scan {scan.reused_scan_id} cannot be re-used: it did not finish ({state})")
+        if previous.root != scan.root:
+            raise ScanRefused(f"scan {previous.id} scanned {previous.root}, not {scan.root}: its lists do not apply")
         try:
             result = read_lists(scan_folder(previous.id))
         except ListsMissing:
