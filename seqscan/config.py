@@ -16,6 +16,9 @@ COMPLETION_MARKERS = ["RTAComplete.txt", "CopyComplete.txt"]
 NEVER_DESCEND = ["Data", "Thumbnail_Images", "InterOp", "Logs", "Config", "Recipe"]
 # How deep below the scan root run folders are looked for (ROOT/kit/run is depth 2).
 MAX_DEPTH = 3
+# A folder whose mtime is unchanged is not listed again, if it was older than this when the
+# previous scan listed it (guards against coarse NFS mtimes and clock skew).
+MTIME_MARGIN_SECONDS = 60
 # Layout profile: a built-in name ("tau", "bclconvert") or the path of a TOML file.
 LAYOUT = "tau"
 # Where each scan's own folder (found-file lists, log) lives. None: instance/scans.

@@ -77,6 +77,9 @@ def app(tmp_path):
             "DATA_DIR": str(tmp_path / "data"),
             "SCAN_ROOT": str(tmp_path / "root"),
             "AUTO_CREATE_SCHEMA": False,
+            # Trees here are milliseconds old: trust folder mtimes at once, so that every
+            # rescan in the suite goes through the re-use of unchanged folder listings.
+            "MTIME_MARGIN_SECONDS": 0,
         }
     )
     (tmp_path / "root").mkdir()

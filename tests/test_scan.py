@@ -260,3 +260,27 @@ def test_a_crash_while_recording_a_run_leaves_none_of_it_written(app, root, scan
     monkeypatch.setattr(sync, "_update_counts", real)
     scan()
     assert get_run().complete_count == 20
+
+
+def test_unchanged_rescan_lists_no_output_folder_again(root, scan, files):
+    run_dir = make_run(root)
+    first = scan()
+    second = scan()
+    assert (first.dirs_walked, second.dirs_walked) == (13, 3)  # root, kit and run; not the 10 output folders
+    assert second.files_seen == first.files_seen
+    (run_dir / "0_fastq/S1_R2.fastq.gz").unlink()
+    third = scan()
+    assert third.dirs_walked == second.dirs_walked + 1 and files()["0_fastq/S1_R2.fastq.gz"] == "Deleted"
+
+
+def test_folder_changed_just_before_the_last_listing_is_listed_again(app, root, scan, files):
+    run_dir = make_run(root)
+    fastq = run_dir / "0_fastq"
+    scan()
+    # A change that leaves the folder mtime as it was (coarse mtimes on NFS, clock skew):
+    before = fastq.stat()
+    (fastq / "LATE_R1.fastq.gz").write_text("x")
+    os.utime(fastq, ns=(before.st_atime_ns, before.st_mtime_ns))
+    app.config["MTIME_MARGIN_SECONDS"] = 60  # the default: this folder is too fresh to trust
+    scan()
+    assert files()["0_fastq/LATE_R1.fastq.gz"] == "Unexpected"

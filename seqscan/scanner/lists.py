@@ -6,12 +6,13 @@ import os
 import shutil
 from pathlib import Path
 
-from seqscan.scanner.walk import FoundFile, FoundRun, WalkResult, WalkWarning
+from seqscan.scanner.walk import DirListing, FoundFile, FoundRun, WalkResult, WalkWarning
 
 RUNS = "runs.tsv"
 WARNINGS = "warnings.tsv"
 BLIND_SPOTS = "blind_spots.txt"
 UNLISTED = "unlisted.tsv"
+DIRS = "dirs.tsv"
 FOUND = "found"
 DONE = "COMPLETE"  # written last: lists without it were cut short
 
@@ -42,7 +43,12 @@ def write_lists(folder: Path, result: WalkResult) -> None:
     _write(folder / WARNINGS, [f"{w.path}\t{w.message}" for w in result.warnings])
     _write(folder / BLIND_SPOTS, result.blind_spots)
     _write(folder / UNLISTED, [f"{r.path}\t{d}" for r in result.runs for d in r.unlisted])
-    _write(folder / DONE, [f"{result.dirs_walked}\t{result.files_seen}"])
+    _write(
+        folder / DIRS,
+        [f"{r.path}\t{d.path}\t{d.mtime_ns}\t{'/'.join(d.subdirs)}\t{d.n_files}" for r in result.runs for d in r.dirs],
+    )
+    meta = (result.dirs_walked, result.files_seen, result.started_ns, result.profile_fingerprint)
+    _write(folder / DONE, ["\t".join(str(v) for v in meta)])
 
 
 def _lines(path: Path) -> list[str]:
@@ -53,8 +59,10 @@ def read_lists(folder: Path) -> WalkResult:
     """The WalkResult a previous scan wrote with write_lists."""
     if not (folder / DONE).exists():
         raise ListsMissing(f"no complete found-file lists in {folder}")
-    dirs, files = _lines(folder / DONE)[0].split("\t")
-    result = WalkResult(dirs_walked=int(dirs), files_seen=int(files))
+    dirs, files, started_ns, profile = _lines(folder / DONE)[0].split("\t")
+    result = WalkResult(
+        dirs_walked=int(dirs), files_seen=int(files), started_ns=int(started_ns), profile_fingerprint=profile
+    )
     runs: dict[str, FoundRun] = {}
     for line in _lines(folder / RUNS):
         path, skipped, fingerprint = line.split("\t")
@@ -64,6 +72,10 @@ def read_lists(folder: Path) -> WalkResult:
         for line in _lines(list_file):
             run_path, path = line.split("\t")
             runs[run_path].files.append(FoundFile(path, file_type))
+    for line in _lines(folder / DIRS):
+        run_path, rel, mtime_ns, subdirs, n_files = line.split("\t")
+        subdir_names = tuple(subdirs.split("/")) if subdirs else ()
+        runs[run_path].dirs.append(DirListing(rel, int(mtime_ns), subdir_names, int(n_files)))
     for line in _lines(folder / UNLISTED):
         run_path, rel = line.split("\t")
         runs[run_path].unlisted.append(rel)

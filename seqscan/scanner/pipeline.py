@@ -22,7 +22,7 @@ from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.runfolder import RunReading, read_run
 from seqscan.scanner.sync import mark_vanished, sync_run
-from seqscan.scanner.walk import FoundRun, RootUnreadable, WalkOptions, WalkResult, walk
+from seqscan.scanner.walk import FoundRun, RootUnreadable, Snapshot, WalkOptions, WalkResult, walk
 from seqscan.states import DataState, ScanState
 
 log = logging.getLogger("seqscan.scan")
@@ -61,6 +61,7 @@ def walk_options(profile: Profile) -> WalkOptions:
         completion_markers=tuple(config["COMPLETION_MARKERS"]),
         never_descend=frozenset(config["NEVER_DESCEND"]),
         max_depth=int(config["MAX_DEPTH"]),
+        mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
     )
 
 
@@ -111,11 +112,34 @@ def _scanning_files(scan: ScanRun, profile: Profile) -> WalkResult:
         log.info("re-using the lists of scan %s: %d runs", previous.id, len(result.runs))
     else:
         _set_state(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, walk_options(profile), _Progress(scan))
+        result = walk(scan.root, walk_options(profile), _Progress(scan), _previous_snapshot(scan))
     write_lists(scan_folder(scan.id), result)
     scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
-    log.info("found %d run folders, %d files in %d folders", len(result.runs), result.files_seen, result.dirs_walked)
+    log.info(
+        "found %d run folders, %d files; %d folders listed, %d unchanged since the last scan",
+        len(result.runs),
+        result.files_seen,
+        result.dirs_walked,
+        result.dirs_reused,
+    )
     return result
+
+
+def _previous_snapshot(scan: ScanRun) -> Snapshot | None:
+    """The listing of the newest finished scan of the same root whose lists are still kept."""
+    previous = db.session.scalars(
+        select(ScanRun)
+        .where(ScanRun.root == scan.root, ScanRun.state == ScanState.FINISHED, ScanRun.id < scan.id)
+        .order_by(ScanRun.id.desc())
+        .limit(1)
+    ).first()
+    if previous is None:
+        return None
+    try:
+        return Snapshot(read_lists(scan_folder(previous.id)))
+    except (ListsMissing, OSError, ValueError, KeyError) as e:
+        log.info("no usable listing from scan %s (%s): listing every folder", previous.id, e)
+        return None
 
 
 def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:

@@ -1,13 +1,16 @@
 """Scanning Files: find run folders and list the paths in their output folders. Filesystem only.
 
 Files in output folders are listed, not stat'ed: a run's fingerprint is the mtimes of its folders
-plus the stat of its root files (sample sheet, XML), so an unchanged run costs a few stats.
+plus the stat of its root files (sample sheet, XML). Given the previous scan's listing, a folder
+whose mtime is unchanged (and was old enough when it was listed) is not listed again: an
+unchanged run costs one stat per folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -25,11 +28,21 @@ class WalkOptions:
     completion_markers: tuple[str, ...] = ("RTAComplete.txt", "CopyComplete.txt")
     never_descend: frozenset[str] = frozenset({"Data", "Thumbnail_Images", "InterOp", "Logs"})
     max_depth: int = 3
+    # A folder's earlier listing is trusted only if its mtime was this much older than that
+    # listing: coarse mtimes (NFS, 1 s) and clock skew must not hide a change.
+    mtime_margin_ns: int = 60 * 10**9
 
 
 class FoundFile(NamedTuple):
     path: str  # relative to the run folder
     file_type: str
+
+
+class DirListing(NamedTuple):
+    path: str  # relative to the run folder
+    mtime_ns: int
+    subdirs: tuple[str, ...]
+    n_files: int  # every file in it, recorded or ignored
 
 
 @dataclass
@@ -39,6 +52,7 @@ class FoundRun:
     files: list[FoundFile] = field(default_factory=list)
     fingerprint: str = ""
     unlisted: list[str] = field(default_factory=list)  # output folders that could not be read
+    dirs: list[DirListing] = field(default_factory=list)  # output folders listed (or re-used)
 
     @property
     def name(self) -> str:
@@ -62,7 +76,31 @@ class WalkResult:
     # Folders not looked into (skip marker, unreadable): runs below them are not "gone".
     blind_spots: list[str] = field(default_factory=list)
     dirs_walked: int = 0
+    dirs_reused: int = 0
     files_seen: int = 0
+    started_ns: int = 0  # wall clock when the walk began
+    profile_fingerprint: str = ""
+
+
+class Snapshot:
+    """A previous walk's listing of each output folder, to re-use where nothing changed."""
+
+    def __init__(self, previous: WalkResult) -> None:
+        self.started_ns = previous.started_ns
+        self.profile_fingerprint = previous.profile_fingerprint
+        self.folders: dict[tuple[str, str], tuple[DirListing, list[FoundFile]]] = {}
+        for run in previous.runs:
+            files: dict[str, list[FoundFile]] = {}
+            for f in run.files:
+                files.setdefault(f.path.rpartition("/")[0], []).append(f)
+            for d in run.dirs:
+                self.folders[(run.path, d.path)] = (d, files.get(d.path, []))
+
+    def get(self, run_path: str, rel: str, mtime_ns: int, margin_ns: int) -> tuple[DirListing, list[FoundFile]] | None:
+        hit = self.folders.get((run_path, rel))
+        if hit and hit[0].mtime_ns == mtime_ns and mtime_ns < self.started_ns - margin_ns:
+            return hit
+        return None
 
 
 Progress = Callable[[WalkResult], None]
@@ -73,32 +111,47 @@ class RootUnreadable(OSError):
 
 
 class _Walker:
-    def __init__(self, root: str, options: WalkOptions, progress: Progress | None) -> None:
+    def __init__(self, root: str, options: WalkOptions, progress: Progress | None, snapshot: Snapshot | None) -> None:
         self.root = root.rstrip("/") or "/"
         self.options = options
         self.progress = progress
-        self.result = WalkResult()
+        self.result = WalkResult(started_ns=time.time_ns(), profile_fingerprint=options.profile.fingerprint)
+        usable = snapshot is not None and snapshot.profile_fingerprint == options.profile.fingerprint
+        self.snapshot = snapshot if usable else None
         self.seen_dirs: set[tuple[int, int]] = set()
         self.skip_markers = set(options.skip_markers)
 
     def warn(self, path: str, message: str) -> None:
         self.result.warnings.append(WalkWarning(os.path.relpath(path, self.root), message))
 
-    def list_dir(self, path: str) -> tuple[list[os.DirEntry], int] | None:
-        """(entries, the folder's mtime_ns), or None with a warning if it cannot be read."""
+    def enter(self, path: str) -> int | None:
+        """The folder's mtime_ns, or None with a warning if it cannot be read or was walked already."""
         try:
             st = os.stat(path)
-            key = (st.st_dev, st.st_ino)
-            if key in self.seen_dirs:
-                self.warn(path, "symlink loop or second link to a folder already walked; not followed")
-                return None
-            self.seen_dirs.add(key)
+        except OSError as e:
+            return self.unreadable(path, e)
+        key = (st.st_dev, st.st_ino)
+        if key in self.seen_dirs:
+            self.warn(path, "symlink loop or second link to a folder already walked; not followed")
+            return None
+        self.seen_dirs.add(key)
+        return st.st_mtime_ns
+
+    def unreadable(self, path: str, error: OSError) -> None:
+        self.warn(path, f"cannot read folder: {error.strerror or error}")
+        self.result.blind_spots.append(os.path.relpath(path, self.root))
+
+    def list_dir(self, path: str) -> tuple[list[os.DirEntry], int] | None:
+        """(entries, the folder's mtime_ns), or None with a warning if it cannot be read."""
+        mtime_ns = self.enter(path)
+        return None if mtime_ns is None else self.scan_dir(path, mtime_ns)
+
+    def scan_dir(self, path: str, mtime_ns: int) -> tuple[list[os.DirEntry], int] | None:
+        try:
             with os.scandir(path) as it:
                 entries = list(it)
         except OSError as e:
-            self.warn(path, f"cannot read folder: {e.strerror or e}")
-            self.result.blind_spots.append(os.path.relpath(path, self.root))
-            return None
+            return self.unreadable(path, e)
         self.result.dirs_walked += 1
         if self.progress and self.result.dirs_walked % 500 == 0:
             self.progress(self.result)
@@ -108,7 +161,7 @@ class _Walker:
                 if not e.name.isprintable():
                     self.warn(path, f"skipped an entry with an unprintable name: {e.name!r}")
             entries = [e for e in entries if e.name.isprintable()]
-        return entries, st.st_mtime_ns
+        return entries, mtime_ns
 
     def walk(self) -> WalkResult:
         try:
@@ -170,30 +223,49 @@ class _Walker:
         for out in self.options.profile.output_dirs:
             if out in names:
                 self.list_output(run, f"{path}/{out}", out, stamps)
+        # File names too: a folder re-listed because it was too fresh to trust may hold new
+        # names under an unchanged mtime.
+        stamps.extend(f.path for f in run.files)
         stamps.sort()
         run.fingerprint = hashlib.blake2b("\n".join(stamps).encode(), digest_size=16).hexdigest()
         return run
 
     def list_output(self, run: FoundRun, path: str, rel: str, stamps: list[str]) -> None:
-        listed = self.list_dir(path)
-        if listed is None:
-            run.unlisted.append(rel)
-            stamps.append(f"{rel}\tunreadable")
-            return
-        entries, mtime_ns = listed
-        stamps.append(f"{rel}/\t{mtime_ns}")
+        mtime_ns = self.enter(path)
+        reused = self.snapshot and mtime_ns and self.snapshot.get(run.path, rel, mtime_ns, self.options.mtime_margin_ns)
+        if reused:
+            listing, files = reused
+            run.files.extend(files)
+            self.result.dirs_reused += 1
+            self.result.files_seen += listing.n_files
+        else:
+            listed = None if mtime_ns is None else self.scan_dir(path, mtime_ns)
+            if listed is None:
+                run.unlisted.append(rel)
+                stamps.append(f"{rel}\tunreadable")
+                return
+            listing = self.list_entries(run, rel, *listed)
+        run.dirs.append(listing)
+        stamps.append(f"{rel}/\t{listing.mtime_ns}")
+        for sub in listing.subdirs:
+            self.list_output(run, f"{path}/{sub}", f"{rel}/{sub}", stamps)
+
+    def list_entries(self, run: FoundRun, rel: str, entries: list[os.DirEntry], mtime_ns: int) -> DirListing:
         classify = self.options.profile.classify
         files = run.files
+        subdirs = []
         for entry in entries:
-            child = f"{rel}/{entry.name}"
             if _is_dir(entry):
                 if entry.name not in self.options.never_descend:
-                    self.list_output(run, entry.path, child, stamps)
+                    subdirs.append(entry.name)
                 continue
+            child = f"{rel}/{entry.name}"
             file_type = classify(child)
             if file_type is not None:
                 files.append(FoundFile(child, file_type))
-        self.result.files_seen += len(entries)
+        n_files = len(entries) - len(subdirs)
+        self.result.files_seen += n_files
+        return DirListing(rel, mtime_ns, tuple(sorted(subdirs)), n_files)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -203,6 +275,8 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def walk(root: str, options: WalkOptions, progress: Progress | None = None) -> WalkResult:
+def walk(
+    root: str, options: WalkOptions, progress: Progress | None = None, snapshot: Snapshot | None = None
+) -> WalkResult:
     """Find every run folder below root and list the output files of each."""
-    return _Walker(root, options, progress).walk()
+    return _Walker(root, options, progress, snapshot).walk()
