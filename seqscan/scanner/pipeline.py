@@ -6,12 +6,8 @@ import hashlib
 import logging
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -20,29 +16,12 @@ from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
-from seqscan.scanner.runfolder import RunReading, read_run
 from seqscan.scanner.sync import mark_vanished, sync_run
 from seqscan.scanner.walk import FoundRun, RootUnreadable, Snapshot, WalkOptions, WalkResult, walk
 from seqscan.states import DataState, ScanState
 
 log = logging.getLogger("seqscan.scan")
 log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def prefetch(fn: Callable[[T], R], items: list[T], ahead: int = 4) -> Iterator[tuple[T, R]]:
-    """(item, fn(item)) in order, with up to `ahead` items computed in a background thread."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seqscan-read") as pool:
-        pending: deque = deque()
-        for item in items:
-            pending.append((item, pool.submit(fn, item)))
-            if len(pending) > ahead:
-                first, future = pending.popleft()
-                yield first, future.result()
-        while pending:
-            first, future = pending.popleft()
-            yield first, future.result()
 
 
 class ScanRefused(Exception):
@@ -179,17 +158,10 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bo
     scan.runs_done = len(unchanged)
     db.session.commit()
 
-    root = scan.root  # a plain string: the reader thread must not touch the session
-
-    def read(item: tuple[FoundRun, str]) -> RunReading | None:
-        found = item[0]
-        return None if found.skipped else read_run(f"{root}/{found.path}", [f.path for f in found.files])
-
-    # The disk is read one run ahead in a thread while this one writes the database.
-    for (found, fingerprint), reading in prefetch(read, changed):
+    for found, fingerprint in changed:
         scan.runs_done += 1
         try:
-            synced = sync_run(found, reading, scan.root, profile, scan, fingerprint)
+            synced = sync_run(found, scan.root, profile, scan, fingerprint)
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)
             scan.files_new += synced.new_files

@@ -134,18 +134,3 @@ def stat_files(run_dir: str, paths: list[str]) -> tuple[dict[str, FileStat], lis
         error = "" if stat.S_ISREG(st.st_mode) else "not a regular file"
         stats[path] = FileStat(st.st_size, st.st_mtime_ns, error)
     return stats, vanished
-
-
-@dataclass
-class RunReading:
-    """All a changed run needs from the disk, read in one go (and off the database thread)."""
-
-    folder: RunFolder
-    stats: dict[str, FileStat]
-    vanished: list[str]
-
-
-def read_run(run_dir: str, paths: list[str]) -> RunReading:
-    """Parse a run folder and stat its listed files."""
-    stats, vanished = stat_files(run_dir, paths)
-    return RunReading(read_run_folder(run_dir), stats, vanished)

@@ -11,7 +11,7 @@ from seqscan.bulk import insert_rows
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
-from seqscan.scanner.runfolder import FileStat, RunFolder, RunReading
+from seqscan.scanner.runfolder import FileStat, RunFolder, read_run_folder, stat_files
 from seqscan.scanner.walk import FoundRun
 from seqscan.states import PRESENT_STATES, DataState
 
@@ -194,13 +194,8 @@ def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = N
     run.unexpected_count = sum(1 for s, e in states if s == DataState.UNEXPECTED)
 
 
-def sync_run(
-    found: FoundRun, reading: RunReading | None, root: str, profile: Profile, scan: ScanRun, fingerprint: str
-) -> SyncResult:
-    """Reconcile one changed run folder's records (reading is None for a skipped run).
-
-    The caller commits or rolls back: one run, one transaction.
-    """
+def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, fingerprint: str) -> SyncResult:
+    """Parse one changed run folder and reconcile its records; the caller commits or rolls back."""
     now = datetime.now(UTC)
     run = get_or_create_run(found, root, scan, now)
     result = SyncResult(run)
@@ -208,7 +203,9 @@ def sync_run(
         # Skipped: earlier records stay as they are; nothing new is expected.
         run.skipped, run.data_state, run.fingerprint, run.warnings = True, DataState.SKIPPED, fingerprint, ""
         return result
-    folder, stats, vanished = reading.folder, reading.stats, reading.vanished
+    run_dir = f"{root}/{found.path}"
+    folder = read_run_folder(run_dir)
+    stats, vanished = stat_files(run_dir, [f.path for f in found.files])
     db.session.flush()  # the run needs its id
     _apply_metadata(run, folder)
     sheet = _current_sheet(run, folder, scan, now)
