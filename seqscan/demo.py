@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 KITS = (("idt_exome", "Exome", "NB501009"), ("idt_haem", "Haem", "M02027"), ("idt_cardiac", "Cardiac", "VH00123"))
@@ -69,6 +70,20 @@ def _bcl_tree(run_dir: Path, cycles: int, tiles: int, lanes: int = 4) -> None:
     _touch(run_dir / "InterOp" / "QMetricsOut.bin")
 
 
+def _date_outputs(run_dir: Path, day: date) -> None:
+    """Give the run's files and output folders its run date, as a real run folder has."""
+    stamp = datetime(day.year, day.month, day.day, 18, tzinfo=UTC).timestamp()
+    for top in ("0_fastq", "0_goi", "1_BAM", "2_variants", "4_QC", "SampleSheet.csv"):
+        path = run_dir / top
+        if path.is_dir():
+            for folder, _, names in os.walk(path, topdown=False):  # files first, then their folder
+                for name in names:
+                    os.utime(os.path.join(folder, name), (stamp, stamp))
+                os.utime(folder, (stamp, stamp))
+        elif path.exists():
+            os.utime(path, (stamp, stamp))
+
+
 def make_demo_tree(
     root: Path,
     runs: int = 12,
@@ -102,6 +117,7 @@ def make_demo_tree(
                     _touch(run_dir / pattern.format(s=s, run=name), "demo\n")
         _touch(run_dir / "2_variants" / f"{name}.gatk.hg38.vcf.gz", "demo\n")
         _bcl_tree(run_dir, bcl_cycles, bcl_tiles)  # the scanner must never descend into it
+        _date_outputs(run_dir, day)
         made.append(f"{kit}/{name}")
     if runs:
         _touch(root / made[-1] / SKIP_MARKER)  # one run the lab asked to skip
