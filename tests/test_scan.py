@@ -284,3 +284,11 @@ def test_folder_changed_just_before_the_last_listing_is_listed_again(app, root, 
     app.config["MTIME_MARGIN_SECONDS"] = 60  # the default: this folder is too fresh to trust
     scan()
     assert files()["0_fastq/LATE_R1.fastq.gz"] == "Unexpected"
+
+
+def test_listings_are_not_reused_once_the_walk_options_change(app, root, scan):
+    make_run(root)
+    first = scan()
+    app.config["NEVER_DESCEND"] = [*app.config["NEVER_DESCEND"], "scratch"]
+    assert scan().dirs_walked == first.dirs_walked  # every output folder listed again
+    assert scan().dirs_walked == 3  # and trusted again under the new options

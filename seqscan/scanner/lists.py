@@ -47,7 +47,7 @@ def write_lists(folder: Path, result: WalkResult) -> None:
         folder / DIRS,
         [f"{r.path}\t{d.path}\t{d.mtime_ns}\t{'/'.join(d.subdirs)}\t{d.n_files}" for r in result.runs for d in r.dirs],
     )
-    meta = (result.dirs_walked, result.files_seen, result.started_ns, result.profile_fingerprint)
+    meta = (result.dirs_walked, result.files_seen, result.started_ns, result.options_key)
     _write(folder / DONE, ["\t".join(str(v) for v in meta)])
 
 
@@ -59,9 +59,9 @@ def read_lists(folder: Path) -> WalkResult:
     """The WalkResult a previous scan wrote with write_lists."""
     if not (folder / DONE).exists():
         raise ListsMissing(f"no complete found-file lists in {folder}")
-    dirs, files, started_ns, profile = _lines(folder / DONE)[0].split("\t")
+    dirs, files, started_ns, options_key = _lines(folder / DONE)[0].split("\t")
     result = WalkResult(
-        dirs_walked=int(dirs), files_seen=int(files), started_ns=int(started_ns), profile_fingerprint=profile
+        dirs_walked=int(dirs), files_seen=int(files), started_ns=int(started_ns), options_key=options_key
     )
     runs: dict[str, FoundRun] = {}
     for line in _lines(folder / RUNS):

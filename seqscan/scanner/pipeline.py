@@ -246,8 +246,12 @@ def execute_scan(scan: ScanRun, full: bool = False) -> ScanRun:
         )
     except Exception as e:
         db.session.rollback()
-        scan.error = str(e) if isinstance(e, (ScanRefused, RootUnreadable)) else traceback.format_exc()
-        log.error("scan %s failed: %s", scan.id, e)
+        if isinstance(e, (ScanRefused, RootUnreadable)):  # expected refusals: the message says it all
+            scan.error = str(e)
+            log.error("scan %s failed: %s", scan.id, e)
+        else:
+            scan.error = traceback.format_exc()
+            log.exception("scan %s failed", scan.id)
         _set_state(scan, ScanState.ERROR)
     finally:
         log.removeHandler(handler)

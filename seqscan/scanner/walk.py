@@ -32,6 +32,11 @@ class WalkOptions:
     # listing: coarse mtimes (NFS, 1 s) and clock skew must not hide a change.
     mtime_margin_ns: int = 60 * 10**9
 
+    @property
+    def key(self) -> str:
+        """What decides a folder's listing: another profile or pruning makes old listings unusable."""
+        return f"{self.profile.fingerprint}:{','.join(sorted(self.never_descend))}"
+
 
 class FoundFile(NamedTuple):
     path: str  # relative to the run folder
@@ -79,7 +84,7 @@ class WalkResult:
     dirs_reused: int = 0
     files_seen: int = 0
     started_ns: int = 0  # wall clock when the walk began
-    profile_fingerprint: str = ""
+    options_key: str = ""  # WalkOptions.key of the walk that made it
 
 
 class Snapshot:
@@ -87,7 +92,7 @@ class Snapshot:
 
     def __init__(self, previous: WalkResult) -> None:
         self.started_ns = previous.started_ns
-        self.profile_fingerprint = previous.profile_fingerprint
+        self.options_key = previous.options_key
         self.folders: dict[tuple[str, str], tuple[DirListing, list[FoundFile]]] = {}
         for run in previous.runs:
             files: dict[str, list[FoundFile]] = {}
@@ -115,8 +120,8 @@ class _Walker:
         self.root = root.rstrip("/") or "/"
         self.options = options
         self.progress = progress
-        self.result = WalkResult(started_ns=time.time_ns(), profile_fingerprint=options.profile.fingerprint)
-        usable = snapshot is not None and snapshot.profile_fingerprint == options.profile.fingerprint
+        self.result = WalkResult(started_ns=time.time_ns(), options_key=options.key)
+        usable = snapshot is not None and snapshot.options_key == options.key
         self.snapshot = snapshot if usable else None
         self.seen_dirs: set[tuple[int, int]] = set()
         self.skip_markers = set(options.skip_markers)
