@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from seqscan.scanner.walk import DirListing, FoundFile, FoundRun, WalkResult, WalkWarning
+from seqscan.scanner.found import DirListing, FoundFile, FoundRun, WalkResult, WalkWarning
 
 RUNS = "runs.tsv"
 WARNINGS = "warnings.tsv"

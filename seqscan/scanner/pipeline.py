@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
+from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.sync import mark_vanished, sync_run
-from seqscan.scanner.walk import FoundRun, RootUnreadable, Snapshot, WalkOptions, WalkResult, walk
+from seqscan.scanner.walk import RootUnreadable, WalkOptions, walk
 from seqscan.states import DataState, ScanState
 
 log = logging.getLogger("seqscan.scan")

@@ -11,8 +11,8 @@ from seqscan.bulk import insert_rows
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
+from seqscan.scanner.found import FoundRun
 from seqscan.scanner.runfolder import FileStat, RunFolder, read_run_folder, stat_files
-from seqscan.scanner.walk import FoundRun
 from seqscan.states import PRESENT_STATES, DataState
 
 FILES = SequencingFile.__table__
