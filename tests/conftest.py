@@ -13,6 +13,8 @@ from seqscan.extensions import db
 from seqscan.models import ScanRun, SequencingFile, SequencingRun
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "variantgrid_clinical_hg38"
+# Written out here, not imported from seqscan.demo: the tests state the tau layout on their own,
+# so a wrong layout in the code cannot agree with itself.
 TAU_SAMPLE_FILES = (
     "0_fastq/{s}_R1.fastq.gz",
     "0_fastq/{s}_R2.fastq.gz",
