@@ -1,6 +1,126 @@
-"""The scan-queue worker. The queue itself arrives with the RQ issue; for now scans run via `flask scan`."""
+"""The one worker of the seqscan scan queue: `python worker.py` (make run starts it).
 
+It refuses to start while another live worker serves the queue, marks scans left behind by a
+dead worker as interrupted, then runs queued scans one at a time, in this process: RQ's
+SimpleWorker, so a scan runs inside the app context built here, no database connection crosses a
+fork, and killing the worker stops its scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import socket
 import sys
+import threading
+from pathlib import Path
+
+from rq import SimpleWorker, Worker
+
+from seqscan import create_app
+from seqscan.queue import get_queue, get_redis, record_job_failure, resolve_dead_scans
+
+OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
+
+
+def setup_logging(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in (
+        logging.handlers.RotatingFileHandler(path, maxBytes=10 * 2**20, backupCount=5, encoding="utf-8"),
+        logging.StreamHandler(sys.stderr),
+    ):
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
+class QueueClaim:
+    """A Redis key naming the one worker of the queue, kept alive by a thread while it runs.
+
+    RQ's own worker registry cannot say whether a worker is alive mid-scan (a SimpleWorker sends
+    no heartbeat while its job runs), so the claim is refreshed separately, every OWNER_TTL / 3 s.
+    """
+
+    def __init__(self, connection, queue_name: str) -> None:
+        self.connection, self.key = connection, f"seqscan:worker-of:{queue_name}"
+        self.me = f"{socket.gethostname()}:{os.getpid()}"
+        self.stop = threading.Event()
+
+    def take(self) -> str | None:
+        """None if claimed, else the live holder."""
+        if self.connection.set(self.key, self.me, nx=True, ex=OWNER_TTL):
+            return None
+        holder = (self.connection.get(self.key) or b"").decode()
+        host, _, pid = holder.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and _pid_gone(int(pid)):
+            # Its worker died on this machine (SIGKILL): no need to wait for the key to expire.
+            self.connection.delete(self.key)
+            return self.take()
+        return holder
+
+    def keep(self) -> None:
+        def refresh() -> None:
+            while not self.stop.wait(OWNER_TTL / 3):
+                self.connection.set(self.key, self.me, xx=True, ex=OWNER_TTL)
+
+        threading.Thread(target=refresh, name="queue-claim", daemon=True).start()
+
+    def release(self) -> None:
+        self.stop.set()
+        if (self.connection.get(self.key) or b"").decode() == self.me:
+            self.connection.delete(self.key)
+
+
+def forget_dead_workers(queue) -> None:
+    """Remove RQ registrations of this machine's workers that were killed, so `rq info` tells the truth."""
+    for worker in Worker.all(queue=queue):
+        if worker.hostname == socket.gethostname() and worker.pid and _pid_gone(worker.pid):
+            logging.getLogger("seqscan.worker").info("forgetting dead worker %s (pid %s)", worker.name, worker.pid)
+            worker.register_death()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the one worker of the seqscan scan queue.")
+    parser.add_argument("--burst", action="store_true", help="run the queued scans, then exit")
+    args = parser.parse_args(argv)
+    app = create_app()
+    setup_logging(Path(app.root_path) / app.config["WORKER_LOG"])
+    log = logging.getLogger("seqscan.worker")
+    with app.app_context():
+        connection = get_redis()
+        queue = get_queue(connection)
+        claim = QueueClaim(connection, queue.name)
+        holder = claim.take()
+        if holder is not None:
+            log.error("another seqscan worker (%s) already serves queue %s; not starting a second", holder, queue.name)
+            return 2
+        claim.keep()
+        try:
+            forget_dead_workers(queue)
+            for scan_id in resolve_dead_scans():
+                log.warning("scan %s was left behind by a dead worker: now Error", scan_id)
+            name = f"seqscan-{socket.gethostname()}-{os.getpid()}"
+            worker = SimpleWorker([queue], connection=connection, name=name, exception_handlers=[record_job_failure])
+            log.info("worker %s serving queue %s", name, queue.name)
+            worker.work(burst=args.burst, with_scheduler=False)
+        finally:
+            claim.release()
+    return 0
+
 
 if __name__ == "__main__":
-    sys.exit("worker.py: the RQ scan queue is not built yet; run scans with `flask scan`")
+    sys.exit(main())

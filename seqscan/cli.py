@@ -45,6 +45,13 @@ def _summary(scan: ScanRun) -> None:
     click.echo(f"  total             {_secs(scan.duration)}")
 
 
+def _resolve_dead_scans() -> None:
+    """Reading the status tells the truth: scans whose process died are shown as Error."""
+    from seqscan.queue import resolve_dead_scans
+
+    resolve_dead_scans()
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
@@ -58,8 +65,10 @@ def init_db_command() -> None:
 @click.option("--root", type=click.Path(file_okay=False), help="Scan this folder instead of SEQSCAN_SCAN_ROOT.")
 @click.option("--reuse-prev-scan-id", type=int, help="Skip Scanning Files; re-use that scan's found-file lists.")
 @click.option("--full", is_flag=True, help="Re-parse every run, even unchanged ones (files rewritten in place).")
-def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool) -> None:
+@click.option("--wait", is_flag=True, help="If a scan is running, wait for it to end instead of refusing.")
+def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool, wait: bool) -> None:
     """Run a scan now, in the foreground, outside the queue."""
+    from seqscan import scanlock
     from seqscan.scanner.pipeline import create_scan, execute_scan
 
     if reuse_prev_scan_id and not root:  # the lists are relative to the root they were made in
@@ -68,15 +77,28 @@ def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool) -
     root = root or current_app.config["SCAN_ROOT"]
     if not root:
         raise click.UsageError("no scan root: set SEQSCAN_SCAN_ROOT or pass --root PATH")
+    holder = scanlock.live_holder()
+    if holder is not None and not wait:
+        click.echo(
+            f"scan {holder.scan_id} is running ({holder.holder}); only one scan runs at a time. "
+            "Try again later, or pass --wait to start when it ends.",
+            err=True,
+        )
+        sys.exit(2)
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log = logging.getLogger("seqscan.scan")
     log.addHandler(console)
     log.setLevel(logging.INFO)
+
+    def waiting(holder) -> None:
+        running = f"scan {holder.scan_id} ({holder.holder})" if holder else "another scan"
+        click.echo(f"waiting for {running} to finish...", err=True)
+
     try:
         scan = create_scan(os.path.abspath(root), Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
         click.echo(f"scan {scan.id} started")
-        execute_scan(scan, full=full)
+        execute_scan(scan, full=full, wait=wait, on_wait=waiting)
     finally:
         log.removeHandler(console)
     _summary(scan)
@@ -94,6 +116,7 @@ def scans_group() -> None:
 @click.option("--limit", default=20, show_default=True)
 def scans_list(limit: int) -> None:
     """The most recent scans, newest first."""
+    _resolve_dead_scans()
     scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
     _table(
         ["id", "state", "trigger", "created", "total", "runs", "found", "missing", "new", "deleted", "warnings"],
@@ -120,6 +143,7 @@ def scans_list(limit: int) -> None:
 @click.argument("scan_id", type=int)
 def scans_show(scan_id: int) -> None:
     """One scan: phases, counts, warnings and error."""
+    _resolve_dead_scans()
     scan = db.session.get(ScanRun, scan_id)
     if scan is None:
         raise click.ClickException(f"no scan {scan_id}")
@@ -221,5 +245,8 @@ def demo_tree_command(path: str, runs: int, samples: int, bcl_cycles: int, bcl_t
 
 
 def init_app(app: Flask) -> None:
+    from seqscan import cli_queue
+
     for command in (init_db_command, scan_command, scans_group, runs_group, files_group, demo_tree_command):
         app.cli.add_command(command)
+    cli_queue.init_app(app, scans_group)

@@ -25,3 +25,30 @@ LAYOUT = "tau"
 DATA_DIR = None
 # How many scans keep their found-file lists (for --reuse-prev-scan-id and debugging).
 KEEP_SCAN_LISTS = 10
+
+# --- The scan queue, its worker and the schedule ---
+# The RQ queue scans run on; one worker serves it, so scans never overlap.
+SCAN_QUEUE = "seqscan_single_worker"
+# A scan of a large disk can take hours; RQ's default job timeout (180 s) would kill it.
+SCAN_JOB_TIMEOUT_SECONDS = 12 * 3600
+# How long Redis keeps finished and failed job records (the database keeps the scans).
+JOB_RESULT_TTL_SECONDS = 7 * 24 * 3600
+JOB_FAILURE_TTL_SECONDS = 30 * 24 * 3600
+# Cron strings, evaluated in TIMEZONE (the lab's wall clock, daylight saving included).
+SCHEDULE = ["0 6 * * *", "0 19 * * *"]
+TIMEZONE = "UTC"
+# The worker's log file (rotated); relative paths are relative to the project folder.
+WORKER_LOG = "logs/seqscan_single_worker.log"
+# A running scan proves it is alive every HEARTBEAT_SECONDS; one silent for STALE_AFTER_SECONDS
+# is taken as dead ("interrupted") and no longer blocks the next scan.
+HEARTBEAT_SECONDS = 5
+STALE_AFTER_SECONDS = 30
+# Scripts and Jobs: when true, for each Non-existent file whose type has a command template
+# here, a script is written into the scan's folder and run. Templates are shell commands with
+# {path} (absolute file path), {run_path}, {run}, {sample}, {file_type}; values are shell-quoted.
+SCRIPTS_AND_JOBS = False
+SCRIPT_TEMPLATES: dict[str, str] = {}
+SCRIPT_TIMEOUT_SECONDS = 3600
+# Pause after each run folder in Scanning Files and Create Models. 0 in production; the demo
+# and the tests slow scans down with it so that they can be watched (or interrupted).
+PAUSE_PER_RUN_SECONDS = 0.0

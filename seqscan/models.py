@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import DDL, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -71,6 +71,8 @@ class ScanRun(db.Model):
     runs_total: Mapped[int] = mapped_column(default=0)
     runs_done: Mapped[int] = mapped_column(default=0)
     runs_reparsed: Mapped[int] = mapped_column(default=0)
+    # The scan's own log (scan.log), kept here once the scan ends; the scan folder is pruned.
+    log: Mapped[str] = mapped_column(Text, default="")
 
     warnings: Mapped[list[ScanWarning]] = relationship(
         back_populates="scan", order_by="ScanWarning.id", cascade="all, delete-orphan"
@@ -93,6 +95,19 @@ class ScanRun(db.Model):
     def duration(self) -> timedelta | None:
         start = self.scan_start or self.create_models_start
         return self.finished - start if self.finished and start else None
+
+
+class ScanLock(db.Model):
+    """The one row saying which scan may run now, and when it last proved it was alive."""
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)  # always "scan"
+    scan_id: Mapped[int | None]
+    holder: Mapped[str] = mapped_column(String(200), default="")  # host:pid of the scanning process
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The row exists from the start, so taking the lock is a single conditional UPDATE.
+event.listen(ScanLock.__table__, "after_create", DDL("INSERT INTO scan_lock (name, holder) VALUES ('scan', '')"))
 
 
 class ScanWarning(db.Model):

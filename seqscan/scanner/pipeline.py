@@ -1,4 +1,4 @@
-"""One scan from start to finish: Scanning Files → Create Models → Finished (or Error)."""
+"""One scan from start to finish: Scanning Files → Create Models → [Scripts and Jobs] → Finished (or Error)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from seqscan import scanlock
 from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.scripts import run_scripts
 from seqscan.scanner.sync import mark_vanished, sync_run
 from seqscan.scanner.walk import RootUnreadable, WalkOptions, walk
 from seqscan.states import DataState, ScanState
@@ -42,6 +44,7 @@ def walk_options(profile: Profile) -> WalkOptions:
         never_descend=frozenset(config["NEVER_DESCEND"]),
         max_depth=int(config["MAX_DEPTH"]),
         mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
+        pause_per_run_s=float(config["PAUSE_PER_RUN_SECONDS"]),
     )
 
 
@@ -127,7 +130,7 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool) -> None:
+def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool, heartbeat) -> None:
     _set_state(scan, ScanState.CREATE_MODELS)
     walk_warnings: dict[str, list] = {}
     run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
@@ -159,7 +162,10 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bo
     scan.runs_done = len(unchanged)
     db.session.commit()
 
+    pause = float(current_app.config["PAUSE_PER_RUN_SECONDS"])
     for found, fingerprint in changed:
+        heartbeat.check()
+        time.sleep(pause)
         scan.runs_done += 1
         try:
             synced = sync_run(found, scan.root, profile, scan, fingerprint)
@@ -217,37 +223,32 @@ def _finish_counts(scan: ScanRun) -> None:
     )
 
 
-def execute_scan(scan: ScanRun, full: bool = False) -> ScanRun:
+def execute_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None) -> ScanRun:
     """Run a Created scan through its phases; never raises for a failed scan, it records Error.
 
     full: re-parse every run, even those whose folders' mtimes are unchanged (files rewritten in place).
+    wait: if another scan holds the scan lock, wait for it (on_wait(holder) is told once) instead
+    of refusing.
     """
     folder = scan_folder(scan.id)
     folder.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(folder / "scan.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
+    locked = False
     try:
-        profile = load_profile(current_app.config["LAYOUT"])
-        scan.layout = profile.name
-        result = _scanning_files(scan, profile)
-        _create_models(scan, result, profile, full)
-        _finish_counts(scan)
-        _set_state(scan, ScanState.FINISHED)
-        log.info(
-            "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
-            scan.id,
-            scan.runs_count,
-            scan.runs_reparsed,
-            scan.files_found,
-            scan.files_missing,
-            scan.files_new,
-            scan.files_deleted,
-            scan.warnings_count,
-        )
+        if wait:
+            scanlock.wait_for_lock(scan.id, on_wait=on_wait)
+        elif not scanlock.try_acquire(scan.id):
+            holder = scanlock.live_holder()
+            running = f"scan {holder.scan_id} is running ({holder.holder})" if holder else "another scan is running"
+            raise ScanRefused(f"{running}; only one scan runs at a time")
+        locked = True
+        with scanlock.Heartbeat(scan.id) as heartbeat:
+            _run_phases(scan, full, heartbeat)
     except Exception as e:
         db.session.rollback()
-        if isinstance(e, (ScanRefused, RootUnreadable)):  # expected refusals: the message says it all
+        if isinstance(e, (ScanRefused, RootUnreadable, scanlock.LockLost)):  # the message says it all
             scan.error = str(e)
             log.error("scan %s failed: %s", scan.id, e)
         else:
@@ -257,8 +258,47 @@ def execute_scan(scan: ScanRun, full: bool = False) -> ScanRun:
     finally:
         log.removeHandler(handler)
         handler.close()
+        _keep_log(scan, folder / "scan.log")
+        if locked:
+            scanlock.release(scan.id)
         _prune_lists()
     return scan
+
+
+def _run_phases(scan: ScanRun, full: bool, heartbeat: scanlock.Heartbeat) -> None:
+    profile = load_profile(current_app.config["LAYOUT"])
+    scan.layout = profile.name
+    result = _scanning_files(scan, profile)
+    heartbeat.check()
+    _create_models(scan, result, profile, full, heartbeat)
+    _finish_counts(scan)
+    heartbeat.check()
+    if current_app.config["SCRIPTS_AND_JOBS"]:
+        _set_state(scan, ScanState.SCRIPTS_AND_JOBS)
+        run_scripts(scan, scan_folder(scan.id))
+        heartbeat.check()
+    _set_state(scan, ScanState.FINISHED)
+    log.info(
+        "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
+        scan.id,
+        scan.runs_count,
+        scan.runs_reparsed,
+        scan.files_found,
+        scan.files_missing,
+        scan.files_new,
+        scan.files_deleted,
+        scan.warnings_count,
+    )
+
+
+def _keep_log(scan: ScanRun, path: Path, limit: int = 256 * 1024) -> None:
+    """Keep the scan's log with the scan (the tail, if huge): the scan folder is pruned later."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    scan.log = text if len(text) <= limit else "[... earlier lines cut ...]\n" + text[-limit:]
+    db.session.commit()
 
 
 def _prune_lists() -> None:

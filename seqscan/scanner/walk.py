@@ -31,6 +31,7 @@ class WalkOptions:
     # A folder's earlier listing is trusted only if its mtime was this much older than that
     # listing: coarse mtimes (NFS, 1 s) and clock skew must not hide a change.
     mtime_margin_ns: int = 60 * 10**9
+    pause_per_run_s: float = 0.0  # to watch a scan of a small tree (demo, tests); 0 in production
 
     @property
     def key(self) -> str:
@@ -119,6 +120,10 @@ class _Walker:
             return
         if depth >= 1 and self.is_run(path, names):
             self.result.runs.append(self.read_run(path, entries, names))
+            if self.options.pause_per_run_s:
+                time.sleep(self.options.pause_per_run_s)
+            if self.progress:
+                self.progress(self.result)
             return
         if depth >= self.options.max_depth:
             return

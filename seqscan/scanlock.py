@@ -1,0 +1,183 @@
+"""One scan at a time, and the truth about scans whose process died.
+
+The lock is one database row (so `flask scan` and the worker share it on SQLite and PostgreSQL
+alike, with or without Redis). The scan holding it refreshes its heartbeat from a thread; a lock
+whose heartbeat is older than STALE_AFTER_SECONDS belongs to a dead process and may be taken.
+A scan in a working state that does not hold a fresh lock was interrupted: reading the status
+says so (resolve_dead_scans) instead of showing it running forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Engine
+
+from seqscan.extensions import db
+from seqscan.models import ScanLock, ScanRun, utcnow
+from seqscan.states import ScanState
+
+log = logging.getLogger("seqscan.scan")
+LOCK = ScanLock.__table__
+WORKING_STATES = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.SCRIPTS_AND_JOBS)
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _stale_cutoff() -> datetime:
+    return utcnow() - timedelta(seconds=float(current_app.config["STALE_AFTER_SECONDS"]))
+
+
+def live_holder() -> ScanLock | None:
+    """The lock row if a live scan holds it."""
+    row = db.session.get(ScanLock, "scan", populate_existing=True)
+    if row is None or row.scan_id is None or row.heartbeat_at is None or row.heartbeat_at < _stale_cutoff():
+        return None
+    return None if _died_here(row.holder) else row
+
+
+def _died_here(holder: str) -> bool:
+    """A holder on this machine whose process is gone is known dead at once, without waiting for staleness."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
+def try_acquire(scan_id: int) -> bool:
+    """Take the lock for scan_id if it is free or its holder went silent; commits."""
+    row = db.session.get(ScanLock, "scan", populate_existing=True)
+    if row is None:
+        raise RuntimeError("the scan_lock table has no row: run `flask init-db` on a fresh database")
+    takeable = [ScanLock.scan_id.is_(None), ScanLock.heartbeat_at < _stale_cutoff(), ScanLock.scan_id == scan_id]
+    if row.scan_id is not None and _died_here(row.holder):
+        takeable.append(and_(ScanLock.scan_id == row.scan_id, ScanLock.holder == row.holder))
+    result = db.session.execute(
+        update(ScanLock)
+        .where(ScanLock.name == "scan", or_(*takeable))
+        .values(scan_id=scan_id, holder=this_process(), heartbeat_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def release(scan_id: int) -> None:
+    db.session.execute(update(ScanLock).where(ScanLock.scan_id == scan_id).values(scan_id=None, heartbeat_at=None))
+    db.session.commit()
+
+
+class Heartbeat:
+    """Refreshes the lock from a thread while the scan runs; notices if the lock was lost."""
+
+    def __init__(self, scan_id: int) -> None:
+        self.scan_id = scan_id
+        self.engine: Engine = db.engine
+        self.interval = float(current_app.config["HEARTBEAT_SECONDS"])
+        self.stop = threading.Event()
+        self.lost = False
+        self.thread = threading.Thread(target=self._beat, name=f"scan-{scan_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.interval):
+            try:
+                with self.engine.begin() as conn:
+                    done = conn.execute(
+                        update(ScanLock).where(ScanLock.scan_id == self.scan_id).values(heartbeat_at=utcnow())
+                    )
+                if done.rowcount == 0:
+                    # Silent for too long (process stopped?) and another scan took over.
+                    self.lost = True
+                    log.error("scan %s lost the scan lock to another scan", self.scan_id)
+                    return
+            except Exception:  # a missed beat is survivable; the next one may succeed
+                log.exception("scan %s: heartbeat failed", self.scan_id)
+
+    def check(self) -> None:
+        if self.lost:
+            raise LockLost(
+                f"scan {self.scan_id} stopped: it lost the scan lock (its process was silent for over "
+                f"{current_app.config['STALE_AFTER_SECONDS']} s and another scan started)"
+            )
+
+
+class LockLost(RuntimeError):
+    pass
+
+
+def wait_for_lock(scan_id: int, poll_seconds: float = 2.0, on_wait=None) -> None:
+    """Block until scan_id holds the lock; on_wait(holder) is called once when it has to wait."""
+    told = False
+    while not try_acquire(scan_id):
+        if not told and on_wait:
+            on_wait(live_holder())
+            told = True
+        time.sleep(poll_seconds)
+
+
+def resolve_dead_scans(job_state=None) -> list[int]:
+    """Set scans whose process is gone to Error; returns their ids.
+
+    A scan in a working state must hold a fresh lock. A Created scan waits on a queue job:
+    job_state(task_id) says what Redis knows of it ("missing", "failed", ... or None when Redis
+    cannot be asked), and a job that is gone or ended means the scan will never start.
+    """
+    # Scans first, then the lock: a scan seen working had taken the lock before it was seen, and
+    # one that has finished since is left alone by _set_error.
+    working = db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING_STATES))).all()
+    waiting = db.session.scalars(
+        select(ScanRun).where(ScanRun.state == ScanState.CREATED, ScanRun.task_id.is_not(None))
+    ).all()
+    holder = live_holder()
+    holder_id = holder.scan_id if holder else None
+    resolved = []
+    stale = current_app.config["STALE_AFTER_SECONDS"]
+    for scan in working:
+        message = f"interrupted during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
+        if scan.id != holder_id and _set_error(scan, scan.state, message):
+            resolved.append(scan.id)
+    for scan in waiting if job_state is not None else []:
+        state = job_state(scan.task_id)
+        if scan.id == holder_id or state in (None, "queued", "started", "deferred", "scheduled"):
+            continue
+        why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
+        if _set_error(scan, ScanState.CREATED, f"never started: {why}"):
+            resolved.append(scan.id)
+    for scan_id in resolved:
+        log.warning("scan %s: %s", scan_id, db.session.get(ScanRun, scan_id).error)
+    return resolved
+
+
+def _set_error(scan: ScanRun, seen_state: ScanState, message: str) -> bool:
+    """Error, unless the scan moved on since it was read (it finished meanwhile)."""
+    done = db.session.execute(
+        update(ScanRun)
+        .where(ScanRun.id == scan.id, ScanRun.state == seen_state)
+        .values(state=ScanState.ERROR, error=message, finished=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(scan)
+    return done.rowcount == 1

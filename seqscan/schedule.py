@@ -1,0 +1,114 @@
+"""The twice-daily scans: rq-scheduler cron jobs with stable ids, in the lab's time zone.
+
+rq-scheduler computes the next cron time from the process's local clock, so every process that
+registers or runs the schedule first sets TZ to SEQSCAN_TIMEZONE. Each firing queues a new
+ScanRun through enqueue_scan (trigger "scheduled"); rq-scheduler re-uses its cron job's id on
+every firing, so nothing is keyed on that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from crontab import CronTab
+from flask import current_app
+from rq_scheduler import Scheduler
+from rq_scheduler.utils import get_next_scheduled_time, to_unix
+
+from seqscan.queue import enqueue_scan, get_redis, refusal
+from seqscan.scanner.pipeline import ScanRefused
+from seqscan.states import Trigger
+
+log = logging.getLogger("seqscan.schedule")
+
+
+def use_lab_timezone() -> ZoneInfo:
+    """Make this process's local time the lab's (rq-scheduler reads cron in local time)."""
+    name = current_app.config["TIMEZONE"]
+    zone = ZoneInfo(name)  # raises for an unknown zone
+    os.environ["TZ"] = name
+    time.tzset()
+    return zone
+
+
+def job_id_prefix() -> str:
+    return f"seqscan-schedule-{current_app.config['SCAN_QUEUE']}-"
+
+
+def validate(cron: str) -> None:
+    CronTab(cron)  # raises ValueError with the reason
+
+
+class ScanScheduler(Scheduler):
+    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun."""
+
+    def enqueue_job(self, job):
+        if not job.id.startswith(job_id_prefix()):
+            return super().enqueue_job(job)
+        try:
+            scan, created = enqueue_scan(Trigger.SCHEDULED, "scheduler")
+            log.info("scheduled scan: %s %s", "queued scan" if created else "scan already waiting:", scan.id)
+        except ScanRefused as e:
+            log.warning("scheduled scan not queued: %s", e)
+        except Exception:  # the next firing must still be scheduled
+            log.exception("scheduled scan could not be queued")
+        cron = job.meta["cron_string"]
+        next_time = get_next_scheduled_time(cron, use_local_timezone=True)
+        self.connection.zadd(self.scheduled_jobs_key, {job.id: to_unix(next_time)})
+
+
+def get_scheduler(interval: int = 30) -> ScanScheduler:
+    return ScanScheduler(queue_name=current_app.config["SCAN_QUEUE"], connection=get_redis(), interval=interval)
+
+
+def scheduled_scan() -> None:
+    """What a seqscan cron job runs if a plain rqscheduler (not ScanScheduler) fires it: queue a scan."""
+    enqueue_scan(Trigger.SCHEDULED, "rqscheduler")
+
+
+def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
+    """Make the registered cron jobs match the settings; idempotent. Returns the ids kept or added."""
+    use_lab_timezone()
+    scheduler = scheduler or get_scheduler()
+    prefix = job_id_prefix()
+    ours = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(prefix)}
+    wanted: dict[str, str] = {}
+    if refusal() is None:
+        for i, cron in enumerate(current_app.config["SCHEDULE"], start=1):
+            validate(cron)
+            wanted[f"{prefix}{i}"] = cron
+    for job_id, job in ours.items():
+        if wanted.get(job_id) != job.meta.get("cron_string"):
+            scheduler.cancel(job)
+            job.delete()
+            log.info("schedule: removed %s (%s)", job_id, job.meta.get("cron_string"))
+    for job_id, cron in wanted.items():
+        if job_id in ours and ours[job_id].meta.get("cron_string") == cron:
+            continue  # unchanged: keep its next firing time
+        scheduler.cron(
+            cron,
+            func="seqscan.schedule.scheduled_scan",
+            id=job_id,
+            queue_name=current_app.config["SCAN_QUEUE"],
+            use_local_timezone=True,
+            description=f"seqscan scheduled scan ({cron}, {current_app.config['TIMEZONE']})",
+        )
+        log.info("schedule: registered %s (%s %s)", job_id, cron, current_app.config["TIMEZONE"])
+    return sorted(wanted)
+
+
+def next_scans(scheduler: ScanScheduler | None = None) -> list[tuple[str, str, datetime]]:
+    """(job id, cron string, next firing in the lab time zone) of each registered scan, soonest first."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    scheduler = scheduler or get_scheduler()
+    prefix = job_id_prefix()
+    out = [
+        (job.id, job.meta.get("cron_string", ""), when.replace(tzinfo=UTC).astimezone(zone))
+        for job, when in scheduler.get_jobs(with_times=True)
+        if job.id.startswith(prefix)
+    ]
+    return sorted(out, key=lambda item: item[2])
