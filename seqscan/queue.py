@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 
 from flask import current_app, has_app_context
 from redis import Redis
@@ -95,7 +96,8 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
         if waiting is not None:
             return waiting, False
         scan = create_scan(os.path.abspath(config["SCAN_ROOT"]), trigger, requested_by)
-        scan.task_id = f"seqscan-scan-{scan.id}"  # unique per scan, unlike rq-scheduler's cron job id
+        # Unique even if the database is reset while Redis keeps old jobs (unlike rq-scheduler's cron ids).
+        scan.task_id = f"seqscan-scan-{scan.id}-{uuid.uuid4().hex[:8]}"
         db.session.commit()
         try:
             get_queue(connection).enqueue(

@@ -147,3 +147,13 @@ def get_run(app):
             return run
 
     return _get
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A seqscan installation for the queue tests: real Redis, worker and scheduler processes."""
+    from tests.queue_support import Lab
+
+    lab = Lab(tmp_path)
+    yield lab
+    lab.close()

@@ -1,0 +1,121 @@
+"""What the queue tests share: settings for this process and the worker / scheduler processes it
+starts, real Redis (database 15, emptied around each test), and waiting on real scans."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from redis import Redis
+
+from seqscan import create_app
+from seqscan.extensions import db
+from seqscan.models import ScanRun
+from tests.conftest import TEST_DATABASE_URL, make_run
+
+PROJECT = Path(__file__).resolve().parents[1]
+# Redis database 15 is the tests' own: each queue test empties it before and after.
+REDIS_URL = os.environ.get("SEQSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+class Lab:
+    """One test's seqscan installation: settings, database, Redis, run tree and processes."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.root = tmp_path / "root"
+        self.root.mkdir()
+        self.settings = {
+            "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
+            "REDIS_URL": REDIS_URL,
+            "SCAN_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
+            "DATA_DIR": str(tmp_path / "data"),
+            "SCAN_ROOT": str(self.root),
+            "WORKER_LOG": str(tmp_path / "worker.log"),
+            "HEARTBEAT_SECONDS": 0.5,
+            "STALE_AFTER_SECONDS": 5,
+            "PAUSE_PER_RUN_SECONDS": 0.3,  # so that a scan of a few runs lasts long enough to watch
+            "MTIME_MARGIN_SECONDS": 0,
+        }
+        self.processes: list[subprocess.Popen] = []
+        self.redis = Redis.from_url(REDIS_URL)
+        self.redis.flushdb()
+        self.app = self.make_app()
+        with self.app.app_context():
+            if TEST_DATABASE_URL:
+                db.drop_all()
+            db.create_all()
+
+    def make_app(self, **overrides):
+        return create_app({"TESTING": True, "AUTO_CREATE_SCHEMA": False, **self.settings, **overrides})
+
+    def runs(self, n: int) -> None:
+        for i in range(n):
+            make_run(self.root, name=f"Exome_24_{i:03d}_240108_NB501009_{i:04d}_AHTEST{i:03d}XY", samples=("S1",))
+
+    def env(self, **overrides) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEQSCAN_")}
+        for key, value in {**self.settings, **overrides}.items():
+            env[f"SEQSCAN_{key}"] = json.dumps(value)
+        return env
+
+    def start(self, *args: str, **overrides) -> subprocess.Popen:
+        """Start `python worker.py ARGS` (or `flask ARGS` if args[0] == "flask") as the lab would."""
+        cmd = (
+            [sys.executable, "-m", "flask", "--app", "app", *args[1:]]
+            if args[0] == "flask"
+            else [sys.executable, *args]
+        )
+        log = open(self.tmp / f"proc-{len(self.processes)}.log", "w")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen(cmd, cwd=PROJECT, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(proc)
+        return proc
+
+    def run(self, *args: str, timeout: float = 60, **overrides) -> subprocess.CompletedProcess:
+        cmd = (
+            [sys.executable, "-m", "flask", "--app", "app", *args[1:]]
+            if args[0] == "flask"
+            else [sys.executable, *args]
+        )
+        return subprocess.run(
+            cmd, cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
+        )
+
+    def scan(self, scan_id: int) -> ScanRun:
+        with self.app.app_context():
+            scan = db.session.get(ScanRun, scan_id)
+            db.session.expunge(scan)
+            return scan
+
+    def wait_for(self, predicate, timeout: float = 60, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}; logs in {self.tmp}")
+
+    def wait_state(self, scan_id: int, *states: str, timeout: float = 60) -> ScanRun:
+        return self.wait_for(
+            lambda: (s := self.scan(scan_id)).state in states and s, timeout, f"scan {scan_id} to reach {states}"
+        )
+
+    def close(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        self.redis.flushdb()
+        with self.app.app_context():
+            db.engine.dispose()

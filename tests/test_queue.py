@@ -1,0 +1,184 @@
+"""The scan queue with real Redis and real worker processes: one scan at a time, never stuck."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from rq.job import Job
+
+from seqscan.extensions import db
+from seqscan.models import ScanRun
+from seqscan.queue import enqueue_scan, resolve_dead_scans
+from seqscan.scanner.pipeline import ScanRefused
+from seqscan.states import ScanState, Trigger
+
+WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
+
+
+def enqueue(lab, who: str = "alice") -> tuple[int, bool]:
+    with lab.app.app_context():
+        scan, created = enqueue_scan(Trigger.MANUAL, who)
+        return scan.id, created
+
+
+def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
+    lab.runs(4)
+    lab.start("worker.py")
+    first, _ = enqueue(lab)
+    lab.wait_state(first, *WORKING)
+    second, created = enqueue(lab, "bob")
+    assert created and second != first
+    third, created_again = enqueue(lab, "carol")
+    assert (third, created_again) == (second, False)  # the waiting one, not a third scan
+    assert lab.scan(second).state == ScanState.CREATED
+    a = lab.wait_state(first, ScanState.FINISHED)
+    b = lab.wait_state(second, ScanState.FINISHED)
+    assert a.finished <= b.scan_start  # the phases never overlap
+    assert (a.trigger, a.requested_by, b.requested_by) == (Trigger.MANUAL, "alice", "bob")
+    assert a.task_id and b.task_id and a.task_id != b.task_id
+    with lab.app.app_context():
+        assert db.session.query(ScanRun).count() == 2
+
+
+def test_flask_scan_refuses_during_a_worker_scan_and_waits_with_wait(lab):
+    lab.runs(4)
+    lab.start("worker.py")
+    first, _ = enqueue(lab)
+    lab.wait_state(first, *WORKING)
+    refused = lab.run("flask", "scan")
+    assert refused.returncode == 2
+    assert f"scan {first} is running" in refused.stderr and "--wait" in refused.stderr
+    waited = lab.run("flask", "scan", "--wait")
+    assert waited.returncode == 0, waited.stderr
+    assert "waiting for scan" in waited.stderr
+    with lab.app.app_context():
+        cli_scan = db.session.query(ScanRun).filter_by(trigger=Trigger.COMMAND_LINE).one()
+        db.session.expunge(cli_scan)
+    assert cli_scan.state == ScanState.FINISHED and cli_scan.task_id is None
+    assert cli_scan.scan_start >= lab.scan(first).finished
+
+
+def test_a_second_worker_on_the_same_queue_refuses_to_start(lab):
+    lab.start("worker.py")
+    lab.wait_for(lambda: lab.redis.exists(f"seqscan:worker-of:{lab.settings['SCAN_QUEUE']}"), what="first worker")
+    second = lab.run("worker.py", timeout=30)
+    assert second.returncode == 2
+    assert "already serves queue" in second.stderr
+
+
+def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_new_worker(lab):
+    lab.runs(12)  # 12 runs x 0.3 s: several seconds of Scanning Files
+    worker = lab.start("worker.py")
+    first, _ = enqueue(lab)
+    lab.wait_state(first, ScanState.SCANNING_FILES)
+    second, _ = enqueue(lab)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    killed = time.monotonic()
+
+    def interrupted():
+        with lab.app.app_context():
+            resolve_dead_scans()  # what every status read does
+        return lab.scan(first).state == ScanState.ERROR
+
+    lab.wait_for(interrupted, timeout=30, what="the interrupted scan to read as Error")
+    took = time.monotonic() - killed
+    print(f"killed worker's scan read as Error {took:.2f} s after SIGKILL")
+    assert lab.scan(first).error.startswith("interrupted during Scanning Files")
+    assert lab.scan(second).state == ScanState.CREATED  # still waiting, not lost
+    lab.start("worker.py")
+    assert lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+
+
+def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):
+    """No process id to check: the heartbeat's age is the only evidence."""
+    with lab.app.app_context():
+        from seqscan.models import ScanLock, utcnow
+
+        scan = ScanRun(root=str(lab.root), trigger=Trigger.MANUAL, state=ScanState.CREATE_MODELS)
+        db.session.add(scan)
+        db.session.flush()
+        lock = db.session.get(ScanLock, "scan")
+        lock.scan_id, lock.holder, lock.heartbeat_at = scan.id, "other-host:123", utcnow()
+        db.session.commit()
+        assert resolve_dead_scans() == []  # fresh heartbeat: alive
+        from datetime import timedelta
+
+        lock.heartbeat_at = utcnow() - timedelta(seconds=6)
+        db.session.commit()
+        assert resolve_dead_scans() == [scan.id]
+        assert scan.error.startswith("interrupted during Create Models")
+
+
+def test_a_scan_that_raises_is_error_with_its_traceback(lab):
+    lab.runs(1)
+    lab.start("worker.py", LAYOUT="no-such-layout")
+    scan_id, _ = enqueue(lab)
+    scan = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED)
+    assert scan.state == ScanState.ERROR
+    assert scan.error.startswith("Traceback (most recent call last)") and "no-such-layout" in scan.error
+
+
+def test_a_scan_over_its_job_timeout_is_error_with_the_timeout_traceback(lab):
+    lab.runs(10)
+    lab.start("worker.py", SCAN_JOB_TIMEOUT_SECONDS=1)
+    with lab.app.app_context():
+        lab.app.config["SCAN_JOB_TIMEOUT_SECONDS"] = 1
+        scan, _ = enqueue_scan(Trigger.MANUAL, "alice")
+        scan_id = scan.id
+    scan = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED)
+    assert scan.state == ScanState.ERROR and "JobTimeoutException" in scan.error
+    with lab.app.app_context():
+        from seqscan.scanlock import live_holder
+
+        assert live_holder() is None  # the lock was released: the next scan can run
+
+
+def test_scanning_disabled_refuses_with_a_clear_message_and_creates_nothing(lab):
+    for setting, words in (("ENABLED", "SEQSCAN_ENABLED=false"), ("SCAN_DISKS", "SEQSCAN_SCAN_DISKS=false")):
+        app = lab.make_app(**{setting: False})
+        with app.app_context(), pytest.raises(ScanRefused, match=words):
+            enqueue_scan(Trigger.MANUAL, "alice")
+    with lab.app.app_context():
+        assert db.session.query(ScanRun).count() == 0
+    refused = lab.run("flask", "scans", "enqueue", ENABLED=False)
+    assert refused.returncode != 0 and "scanning is disabled" in refused.stderr
+
+
+def test_a_scan_queued_before_scanning_was_disabled_is_refused_not_left_waiting(lab):
+    scan_id, _ = enqueue(lab)
+    assert lab.run("worker.py", "--burst", ENABLED=False).returncode == 0
+    scan = lab.scan(scan_id)
+    assert scan.state == ScanState.ERROR and "SEQSCAN_ENABLED=false" in scan.error
+
+
+def test_a_waiting_scan_whose_job_vanished_from_redis_is_resolved(lab):
+    scan_id, _ = enqueue(lab)
+    Job.fetch(lab.scan(scan_id).task_id, connection=lab.redis).delete()
+    with lab.app.app_context():
+        assert resolve_dead_scans() == [scan_id]
+    scan = lab.scan(scan_id)
+    assert scan.state == ScanState.ERROR and "gone from Redis" in scan.error
+    assert enqueue(lab)[1]  # and a new press queues a new scan
+
+
+def test_scripts_and_jobs_is_skipped_by_default_and_runs_templates_when_enabled(lab):
+    lab.runs(1)
+    run_dir = next(lab.root.glob("*/*"))
+    (run_dir / "0_fastq/S1_R2.fastq.gz").unlink()
+    (run_dir / "1_BAM/S1.hg38.bam.bai").unlink()
+    lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
+    assert lab.run("flask", "scan").returncode == 0
+    assert lab.scan(1).scripts_and_jobs_start is None  # skipped
+    templates = {"fastq_r2": "echo re-made > {path}", "bai": "echo {sample} >&2; exit 3"}
+    done = lab.run("flask", "scan", "--full", SCRIPTS_AND_JOBS=True, SCRIPT_TEMPLATES=templates)
+    assert done.returncode == 0, done.stderr
+    scan = lab.scan(2)
+    assert scan.scripts_and_jobs_start is not None and scan.state == ScanState.FINISHED
+    assert (run_dir / "0_fastq/S1_R2.fastq.gz").read_text() == "re-made\n"
+    with lab.app.app_context():
+        messages = [w.message for w in db.session.get(ScanRun, 2).warnings]
+    assert any("S1.hg38.bam.bai failed (exit 3): S1" in m for m in messages), messages
+    assert len(list((lab.tmp / "data/scans/2/scripts").glob("*.sh"))) == 2

@@ -1,0 +1,94 @@
+"""The twice-daily schedule, with real Redis, real rq-scheduler and real worker processes."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from seqscan.extensions import db
+from seqscan.models import ScanRun
+from seqscan.states import ScanState, Trigger
+
+SCHEDULED = "rq:scheduler:scheduled_jobs"
+
+
+def registered(lab) -> dict[str, datetime]:
+    """{job id: next firing (UTC)} of this lab's scheduled scans, as rq-scheduler stored them."""
+    prefix = f"seqscan-schedule-{lab.settings['SCAN_QUEUE']}-"
+    return {
+        job_id.decode(): datetime.fromtimestamp(score, UTC)
+        for job_id, score in lab.redis.zrange(SCHEDULED, 0, -1, withscores=True)
+        if job_id.decode().startswith(prefix)
+    }
+
+
+def next_local(zone: str, hour: int, after: datetime) -> datetime:
+    """The next hour:00 wall-clock time in zone after `after`, by the zone database."""
+    tz = ZoneInfo(zone)
+    day = after.astimezone(tz).date()
+    for offset in range(3):
+        d = day + timedelta(days=offset)
+        candidate = datetime(d.year, d.month, d.day, hour, tzinfo=tz)
+        if candidate > after:
+            return candidate.astimezone(UTC)
+    raise AssertionError("unreachable")
+
+
+def test_registering_twice_leaves_two_scheduled_scans_and_disabling_removes_them(lab):
+    for _ in range(2):
+        done = lab.run("flask", "schedule", "register")
+        assert done.returncode == 0, done.stderr
+        assert len(registered(lab)) == 2
+    first = registered(lab)
+    lab.run("flask", "schedule", "register")  # a scheduler restart keeps each next firing as it was
+    assert registered(lab) == first
+    for setting in ("ENABLED", "SCAN_DISKS"):
+        assert lab.run("flask", "schedule", "register", **{setting: False}).returncode == 0
+        assert registered(lab) == {}
+        lab.run("flask", "schedule", "register")
+        assert len(registered(lab)) == 2
+
+
+def test_a_changed_schedule_replaces_the_old_one(lab):
+    lab.run("flask", "schedule", "register")
+    lab.run("flask", "schedule", "register", SCHEDULE=["30 7 * * 1-5"])
+    times = list(registered(lab).values())
+    assert len(times) == 1 and (times[0].hour, times[0].minute) == (7, 30)  # the lab zone is UTC here
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Australia/Adelaide"])  # no DST; DST (+10:30 in November)
+def test_next_scan_times_follow_the_lab_time_zone(lab, zone):
+    before = datetime.now(UTC)
+    done = lab.run("flask", "schedule", "register", TIMEZONE=zone)
+    assert done.returncode == 0, done.stderr
+    times = sorted(registered(lab).values())
+    expected = sorted([next_local(zone, 6, before), next_local(zone, 19, before)])
+    assert times == expected
+    shown = lab.run("flask", "schedule", "show", TIMEZONE=zone)
+    local = expected[0].astimezone(ZoneInfo(zone))
+    assert f"{local:%Y-%m-%d %H:%M}" in shown.stdout and local.strftime("%Z") in shown.stdout
+
+
+def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(lab):
+    lab.runs(1)
+    lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
+    assert lab.run("flask", "schedule", "register").returncode == 0
+    job_id = min(registered(lab))
+    lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})  # due now
+    fired = lab.run("flask", "scheduler", "--burst")
+    assert fired.returncode == 0, fired.stderr
+    with lab.app.app_context():
+        scan = db.session.query(ScanRun).one()
+        db.session.expunge(scan)
+    assert (scan.trigger, scan.state, scan.requested_by) == (Trigger.SCHEDULED, ScanState.CREATED, "scheduler")
+    assert registered(lab)[job_id] > datetime.now(UTC)  # and it is scheduled again
+    assert lab.run("worker.py", "--burst").returncode == 0
+    assert lab.scan(scan.id).state == ScanState.FINISHED
+    # The next firing is another ScanRun, though rq-scheduler fires the same job id again.
+    lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})
+    lab.run("flask", "scheduler", "--burst")
+    with lab.app.app_context():
+        assert db.session.query(ScanRun).count() == 2
