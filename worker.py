@@ -14,15 +14,14 @@ import logging.handlers
 import os
 import socket
 import sys
-import threading
 from pathlib import Path
 
 from rq import SimpleWorker, Worker
 
 from seqscan import create_app
+from seqscan.processes import died_here
 from seqscan.queue import get_queue, get_redis, record_job_failure, resolve_dead_scans
-
-OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
+from seqscan.workerclaim import QueueClaim
 
 
 def setup_logging(path: Path) -> None:
@@ -38,57 +37,10 @@ def setup_logging(path: Path) -> None:
         root.addHandler(handler)
 
 
-def _pid_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass
-    return False
-
-
-class QueueClaim:
-    """A Redis key naming the one worker of the queue, kept alive by a thread while it runs.
-
-    RQ's own worker registry cannot say whether a worker is alive mid-scan (a SimpleWorker sends
-    no heartbeat while its job runs), so the claim is refreshed separately, every OWNER_TTL / 3 s.
-    """
-
-    def __init__(self, connection, queue_name: str) -> None:
-        self.connection, self.key = connection, f"seqscan:worker-of:{queue_name}"
-        self.me = f"{socket.gethostname()}:{os.getpid()}"
-        self.stop = threading.Event()
-
-    def take(self) -> str | None:
-        """None if claimed, else the live holder."""
-        if self.connection.set(self.key, self.me, nx=True, ex=OWNER_TTL):
-            return None
-        holder = (self.connection.get(self.key) or b"").decode()
-        host, _, pid = holder.rpartition(":")
-        if host == socket.gethostname() and pid.isdigit() and _pid_gone(int(pid)):
-            # Its worker died on this machine (SIGKILL): no need to wait for the key to expire.
-            self.connection.delete(self.key)
-            return self.take()
-        return holder
-
-    def keep(self) -> None:
-        def refresh() -> None:
-            while not self.stop.wait(OWNER_TTL / 3):
-                self.connection.set(self.key, self.me, xx=True, ex=OWNER_TTL)
-
-        threading.Thread(target=refresh, name="queue-claim", daemon=True).start()
-
-    def release(self) -> None:
-        self.stop.set()
-        if (self.connection.get(self.key) or b"").decode() == self.me:
-            self.connection.delete(self.key)
-
-
 def forget_dead_workers(queue) -> None:
     """Remove RQ registrations of this machine's workers that were killed, so `rq info` tells the truth."""
     for worker in Worker.all(queue=queue):
-        if worker.hostname == socket.gethostname() and worker.pid and _pid_gone(worker.pid):
+        if died_here(f"{worker.hostname}:{worker.pid}"):
             logging.getLogger("seqscan.worker").info("forgetting dead worker %s (pid %s)", worker.name, worker.pid)
             worker.register_death()
 

@@ -23,6 +23,7 @@ from seqscan.extensions import db
 from seqscan.models import ScanRun, utcnow
 from seqscan.scanner.pipeline import ScanRefused, create_scan, execute_scan
 from seqscan.states import ScanState, Trigger
+from seqscan.workerclaim import live_worker
 
 log = logging.getLogger("seqscan.queue")
 
@@ -53,7 +54,11 @@ def job_state(connection: Redis):
     def state(task_id: str) -> str | None:
         try:
             status = Job.fetch(task_id, connection=connection).get_status(refresh=False)
-            return getattr(status, "value", status) or "missing"
+            status = getattr(status, "value", status) or "missing"
+            # Started, waiting for the scan lock, by a worker that has died since.
+            if status == "started" and live_worker(connection, current_app.config["SCAN_QUEUE"]) is None:
+                return "held by a worker that stopped"
+            return status
         except NoSuchJobError:
             return "missing"
         except RedisError:
@@ -155,7 +160,7 @@ def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
             scan.error = "".join(traceback.format_exception(exc_type, exc_value, tb))
             scan.finished = utcnow()
             db.session.commit()
-            scanlock.release(scan_id)
+        scanlock.release(scan_id)  # the job is over, whatever point it was stopped at
     except Exception:
         log.exception("could not record the failure of job %s", job.id)
     return True  # let RQ's own handling (failed registry) go on

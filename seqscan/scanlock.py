@@ -10,8 +10,6 @@ says so (resolve_dead_scans) instead of showing it running forever.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from datetime import datetime, timedelta
@@ -22,15 +20,12 @@ from sqlalchemy.engine import Engine
 
 from seqscan.extensions import db
 from seqscan.models import ScanLock, ScanRun, utcnow
+from seqscan.processes import died_here, this_process
 from seqscan.states import ScanState
 
 log = logging.getLogger("seqscan.scan")
 LOCK = ScanLock.__table__
 WORKING_STATES = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.SCRIPTS_AND_JOBS)
-
-
-def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _stale_cutoff() -> datetime:
@@ -42,21 +37,7 @@ def live_holder() -> ScanLock | None:
     row = db.session.get(ScanLock, "scan", populate_existing=True)
     if row is None or row.scan_id is None or row.heartbeat_at is None or row.heartbeat_at < _stale_cutoff():
         return None
-    return None if _died_here(row.holder) else row
-
-
-def _died_here(holder: str) -> bool:
-    """A holder on this machine whose process is gone is known dead at once, without waiting for staleness."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass
-    return False
+    return None if died_here(row.holder) else row
 
 
 def try_acquire(scan_id: int) -> bool:
@@ -65,7 +46,7 @@ def try_acquire(scan_id: int) -> bool:
     if row is None:
         raise RuntimeError("the scan_lock table has no row: run `flask init-db` on a fresh database")
     takeable = [ScanLock.scan_id.is_(None), ScanLock.heartbeat_at < _stale_cutoff(), ScanLock.scan_id == scan_id]
-    if row.scan_id is not None and _died_here(row.holder):
+    if row.scan_id is not None and died_here(row.holder):
         takeable.append(and_(ScanLock.scan_id == row.scan_id, ScanLock.holder == row.holder))
     result = db.session.execute(
         update(ScanLock)

@@ -87,10 +87,11 @@ class Lab:
             cmd, cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
         )
 
-    def scan(self, scan_id: int) -> ScanRun:
+    def scan(self, scan_id: int) -> ScanRun | None:
         with self.app.app_context():
             scan = db.session.get(ScanRun, scan_id)
-            db.session.expunge(scan)
+            if scan is not None:
+                db.session.expunge(scan)
             return scan
 
     def wait_for(self, predicate, timeout: float = 60, what: str = "condition"):
@@ -104,7 +105,9 @@ class Lab:
 
     def wait_state(self, scan_id: int, *states: str, timeout: float = 60) -> ScanRun:
         return self.wait_for(
-            lambda: (s := self.scan(scan_id)).state in states and s, timeout, f"scan {scan_id} to reach {states}"
+            lambda: (s := self.scan(scan_id)) is not None and s.state in states and s,
+            timeout,
+            f"scan {scan_id} to reach {states}",
         )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from rq.job import Job
 from seqscan.extensions import db
 from seqscan.models import ScanRun
 from seqscan.queue import enqueue_scan, resolve_dead_scans
+from seqscan.scanlock import live_holder
 from seqscan.scanner.pipeline import ScanRefused
 from seqscan.states import ScanState, Trigger
 
@@ -130,10 +131,13 @@ def test_a_scan_over_its_job_timeout_is_error_with_the_timeout_traceback(lab):
         scan_id = scan.id
     scan = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED)
     assert scan.state == ScanState.ERROR and "JobTimeoutException" in scan.error
-    with lab.app.app_context():
-        from seqscan.scanlock import live_holder
 
-        assert live_holder() is None  # the lock was released: the next scan can run
+    def released() -> bool:
+        with lab.app.app_context():
+            return live_holder() is None
+
+    # The lock is released (well before it would go stale): the next scan can run.
+    lab.wait_for(released, timeout=2, what="the scan lock to be released")
 
 
 def test_scanning_disabled_refuses_with_a_clear_message_and_creates_nothing(lab):
@@ -182,3 +186,22 @@ def test_scripts_and_jobs_is_skipped_by_default_and_runs_templates_when_enabled(
         messages = [w.message for w in db.session.get(ScanRun, 2).warnings]
     assert any("S1.hg38.bam.bai failed (exit 3): S1" in m for m in messages), messages
     assert len(list((lab.tmp / "data/scans/2/scripts").glob("*.sh"))) == 2
+
+
+def test_a_scan_waiting_inside_a_killed_worker_is_resolved(lab):
+    """The worker took the job but waits for a command-line scan to end; then the worker dies."""
+    lab.runs(12)
+    lab.start("flask", "scan")
+    lab.wait_state(1, *WORKING)
+    worker = lab.start("worker.py")
+    waiting, _ = enqueue(lab)
+    job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
+    lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")
+    with lab.app.app_context():
+        assert resolve_dead_scans() == []  # waiting in a live worker: left alone
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    with lab.app.app_context():
+        assert resolve_dead_scans() == [waiting]
+    assert lab.scan(waiting).error == "never started: its queue job is held by a worker that stopped"
+    assert lab.wait_state(1, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED

@@ -1,0 +1,27 @@
+"""Naming a process as host:pid, and telling whether such a process is known to be dead."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def died_here(holder: str) -> bool:
+    """True if holder ran on this machine and its process is gone (killed, crashed).
+
+    Holders on other machines are never known dead here: for them only a silent heartbeat counts.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        pass
+    return False
