@@ -34,16 +34,25 @@ test-postgres: install services
 # The whole suite on SQLite, then the database-facing tests again on PostgreSQL.
 test: lint test-sqlite test-postgres
 
+# Redis (started if none answers), then the worker, the scheduler and the web app, stopped
+# together on Ctrl-C. Without SEQSCAN_SCAN_ROOT a demo tree is scanned, slowed to watch it live.
 run: install
 	@bash .ci/services.sh
+	@$(BIN)/python -c 'import redis, os; redis.Redis.from_url(os.environ.get("SEQSCAN_REDIS_URL", "redis://127.0.0.1:6379/0")).ping()' 2>/dev/null \
+		|| { echo "Redis is not reachable: install it (apt-get install redis-server) or set SEQSCAN_REDIS_URL" >&2; exit 1; }
 	$(FLASK) init-db
 	@if [ -z "$$SEQSCAN_SCAN_ROOT" ]; then \
 		[ -d $(DEMO_ROOT) ] || $(FLASK) demo-tree $(DEMO_ROOT) --runs 12 --samples 8; \
 		echo "No SEQSCAN_SCAN_ROOT set: using the demo tree in $(DEMO_ROOT)"; \
 	fi
-	SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)} $(FLASK) scan
-	@echo "seqscan on http://127.0.0.1:5000 (no sign-in yet: pages open to anyone on this machine). Ctrl-C stops it."
-	SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)} $(FLASK) run --host 127.0.0.1 --port 5000
+	@export SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)}; \
+	if [ "$$SEQSCAN_SCAN_ROOT" = "$(CURDIR)/$(DEMO_ROOT)" ]; then export SEQSCAN_PAUSE_PER_RUN_SECONDS=$${SEQSCAN_PAUSE_PER_RUN_SECONDS:-0.3}; fi; \
+	trap 'kill 0' EXIT; \
+	$(BIN)/python worker.py & \
+	$(FLASK) scheduler & \
+	sleep 2; $(FLASK) scans enqueue; \
+	echo "seqscan on http://127.0.0.1:5000 (no sign-in yet: pages open to anyone on this machine). Ctrl-C stops it all."; \
+	$(FLASK) run --host 127.0.0.1 --port 5000
 
 bench: install
 	$(BIN)/python bench/scan_bench.py

@@ -35,6 +35,8 @@ def _when(dt) -> str:
 
 def _summary(scan: ScanRun) -> None:
     click.echo(f"scan {scan.id}: {scan.state}  root={scan.root}  layout={scan.layout}")
+    who = f" by {scan.requested_by}" if scan.requested_by else ""
+    click.echo(f"  trigger {scan.trigger}{who}  task {scan.task_id or '-'}  created {_when(scan.created)}")
     click.echo(
         f"  runs {scan.runs_count} ({scan.runs_reparsed} re-parsed)  files found {scan.files_found}  "
         f"missing {scan.files_missing}  new {scan.files_new}  deleted {scan.files_deleted}  "

@@ -205,3 +205,26 @@ def test_a_scan_waiting_inside_a_killed_worker_is_resolved(lab):
         assert resolve_dead_scans() == [waiting]
     assert lab.scan(waiting).error == "never started: its queue job is held by a worker that stopped"
     assert lab.wait_state(1, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+
+
+def test_config_check_prints_the_settings_and_passes_on_a_good_setup(lab):
+    done = lab.run("flask", "config-check")
+    assert done.returncode == 0, done.stdout
+    assert f"SEQSCAN_SCAN_QUEUE                 {lab.settings['SCAN_QUEUE']}" in done.stdout
+    for check in ("scan root readable", "database reachable", "Redis reachable", "schedule valid", "time zone known"):
+        assert f"ok    {check}" in done.stdout
+
+
+def test_config_check_names_each_failed_check_and_exits_non_zero(lab):
+    bad = lab.run(
+        "flask",
+        "config-check",
+        SCAN_ROOT=str(lab.tmp / "nowhere"),
+        REDIS_URL="redis://127.0.0.1:1/0",
+        SCHEDULE=["0 25 * * *"],
+        TIMEZONE="Mars/Olympus_Mons",
+    )
+    assert bad.returncode == 1
+    for check in ("scan root readable", "Redis reachable", "schedule valid", "time zone known"):
+        assert f"FAIL  {check}" in bad.stdout, bad.stdout
+    assert "ok    database reachable" in bad.stdout

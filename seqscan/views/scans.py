@@ -4,6 +4,7 @@ from flask import Blueprint, redirect, render_template, url_for
 
 from seqscan.extensions import db
 from seqscan.models import ScanRun
+from seqscan.queue import resolve_dead_scans
 
 bp = Blueprint("scans", __name__)
 
@@ -15,5 +16,6 @@ def home():
 
 @bp.get("/scans")
 def index():
+    resolve_dead_scans()  # a scan whose process died reads as Error, not "running" forever
     page = db.paginate(db.select(ScanRun).order_by(ScanRun.id.desc()), per_page=25)
     return render_template("scans.html", page=page)
