@@ -40,11 +40,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
-    from seqscan import cli, views
+    from seqscan import auth, cli, display, views
     from seqscan.extensions import db, htmx
 
     db.init_app(app)
     htmx.init_app(app)
+    auth.init_app(app)
+    display.init_app(app)
     cli.init_app(app)
     views.init_app(app)
     if app.config.get("AUTO_CREATE_SCHEMA", True):

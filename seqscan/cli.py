@@ -247,8 +247,9 @@ def demo_tree_command(path: str, runs: int, samples: int, bcl_cycles: int, bcl_t
 
 
 def init_app(app: Flask) -> None:
-    from seqscan import cli_queue
+    from seqscan import cli_queue, cli_users
 
     for command in (init_db_command, scan_command, scans_group, runs_group, files_group, demo_tree_command):
         app.cli.add_command(command)
     cli_queue.init_app(app, scans_group)
+    cli_users.init_app(app)

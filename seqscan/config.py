@@ -52,3 +52,11 @@ SCRIPT_TIMEOUT_SECONDS = 3600
 # Pause after each run folder in Scanning Files and Create Models. 0 in production; the demo
 # and the tests slow scans down with it so that they can be watched (or interrupted).
 PAUSE_PER_RUN_SECONDS = 0.0
+
+# --- The web admin ---
+# Signs the session cookie. None: a random key kept in instance/secret_key (created once).
+SECRET_KEY = None
+# When set (e.g. "X-Remote-User"), a reverse proxy's authenticated user name in this header
+# signs that (existing) user in. Only set it behind a proxy that always sets or strips it.
+TRUSTED_USER_HEADER = None
+SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from seqscan.extensions import db
-from seqscan.states import DataState, ScanState, Trigger
+from seqscan.states import DataState, Role, ScanState, Trigger
 
 
 def utcnow() -> datetime:
@@ -90,6 +90,11 @@ class ScanRun(db.Model):
             later = [s for _, s in starts[i + 1 :] if s] + ([self.finished] if self.finished else [])
             out.append((phase, start, later[0] - start if start and later else None))
         return out
+
+    @property
+    def is_active(self) -> bool:
+        """Waiting or working: its page keeps polling."""
+        return ScanState(self.state).is_active
 
     @property
     def duration(self) -> timedelta | None:
@@ -210,6 +215,9 @@ class SequencingFile(db.Model):
     __table_args__ = (
         UniqueConstraint("run_pk", "path"),
         Index("ix_sequencing_file_state", "data_state", "run_pk"),
+        # What changed in a scan (the scan page): files first found, and files whose state changed.
+        Index("ix_sequencing_file_first_seen", "first_seen_scan_id"),
+        Index("ix_sequencing_file_state_changed", "state_changed_scan_id"),
     )
 
     first_seen_scan: Mapped[ScanRun | None] = relationship(foreign_keys=[first_seen_scan_id])
@@ -221,3 +229,17 @@ class SequencingFile(db.Model):
         if present and self.run.data_state != DataState.DELETED:
             return self.run.last_seen_scan_id
         return self.last_seen_scan_id
+
+
+class User(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(16), default=Role.VIEWER)
+    # sha256 of the API token (scripts send the token itself); empty: no token.
+    api_token_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR

@@ -35,3 +35,8 @@ class Trigger(StrEnum):
     MANUAL = "manual"
     SCHEDULED = "scheduled"
     COMMAND_LINE = "command line"
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"  # sees every page
+    OPERATOR = "operator"  # may also start scans

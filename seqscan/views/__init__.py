@@ -1,9 +1,10 @@
-"""Page blueprints."""
+"""Page blueprints and the JSON API."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from seqscan.views import scans
+    from seqscan.views import api, missing, runs, scans, status
 
-    app.register_blueprint(scans.bp)
+    for module in (scans, runs, missing, status, api):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,53 @@
+"""How times, durations and states read on the pages: in the lab's time zone, in human units."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from seqscan.models import utcnow
+
+
+def localtime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if dt is None:
+        return "–"
+    return dt.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+
+
+def duration(delta: timedelta | float | None) -> str:
+    """0.4 s, 12 s, 3 min 05 s, 2 h 07 min, 3 d 4 h."""
+    if delta is None:
+        return "–"
+    seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def ago(dt: datetime | None) -> str:
+    return "never" if dt is None else f"{duration(utcnow() - dt)} ago"
+
+
+def css(state: str) -> str:
+    """A CSS class from a state name: "Non-existent" -> "st-non-existent"."""
+    return "st-" + str(state).lower().replace(" ", "-")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(localtime)
+    app.add_template_filter(duration)
+    app.add_template_filter(ago)
+    app.add_template_filter(css)
+    app.add_template_global(lambda: current_app.config["TIMEZONE"], "lab_timezone")
