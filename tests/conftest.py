@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,8 @@ def make_run(
 
 # Set to a PostgreSQL URL (as `make test` does) to run the same tests against PostgreSQL.
 TEST_DATABASE_URL = os.environ.get("SEQSCAN_TEST_DATABASE_URL")
+# Redis database 15 is the tests' own: tests that queue scans empty it before and after.
+TEST_REDIS_URL = os.environ.get("SEQSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -82,6 +85,9 @@ def app(tmp_path):
             # Trees here are milliseconds old: trust folder mtimes at once, so that every
             # rescan in the suite goes through the re-use of unchanged folder listings.
             "MTIME_MARGIN_SECONDS": 0,
+            # Never the Redis database or queue of a seqscan running on this machine.
+            "REDIS_URL": TEST_REDIS_URL,
+            "SCAN_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
         }
     )
     (tmp_path / "root").mkdir()
@@ -157,3 +163,14 @@ def lab(tmp_path):
     lab = Lab(tmp_path)
     yield lab
     lab.close()
+
+
+@pytest.fixture
+def lab_redis(app):
+    """The test Redis database, emptied before and after the test."""
+    from redis import Redis
+
+    redis = Redis.from_url(TEST_REDIS_URL)
+    redis.flushdb()
+    yield redis
+    redis.flushdb()

@@ -17,11 +17,9 @@ from redis import Redis
 from seqscan import create_app
 from seqscan.extensions import db
 from seqscan.models import ScanRun
-from tests.conftest import TEST_DATABASE_URL, make_run
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_run
 
 PROJECT = Path(__file__).resolve().parents[1]
-# Redis database 15 is the tests' own: each queue test empties it before and after.
-REDIS_URL = os.environ.get("SEQSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 class Lab:
@@ -33,7 +31,7 @@ class Lab:
         self.root.mkdir()
         self.settings = {
             "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": TEST_REDIS_URL,
             "SCAN_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
             "DATA_DIR": str(tmp_path / "data"),
             "SCAN_ROOT": str(self.root),
@@ -44,7 +42,7 @@ class Lab:
             "MTIME_MARGIN_SECONDS": 0,
         }
         self.processes: list[subprocess.Popen] = []
-        self.redis = Redis.from_url(REDIS_URL)
+        self.redis = Redis.from_url(TEST_REDIS_URL)
         self.redis.flushdb()
         self.app = self.make_app()
         with self.app.app_context():

@@ -1,0 +1,296 @@
+"""Every page and fragment through Flask's test client, on real scans of real trees."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from seqscan.auth import new_api_token
+from seqscan.extensions import db
+from seqscan.models import ScanRun, User
+from seqscan.scanlock import try_acquire
+from seqscan.states import Role, ScanState, Trigger
+from tests.conftest import RUN, make_run
+
+POLL = 'hx-trigger="every 2s'
+
+
+@pytest.fixture
+def users(app):
+    with app.app_context():
+        from seqscan.auth import hash_password
+
+        for name, role in (("olga", Role.OPERATOR), ("vic", Role.VIEWER)):
+            db.session.add(User(username=name, password_hash=hash_password(f"{name}-pw"), role=role))
+        db.session.commit()
+
+
+def sign_in(client, name: str):
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={"username": name, "password": f"{name}-pw", "csrf_token": csrf(page.text)})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def operator(app, users):
+    return sign_in(app.test_client(), "olga")
+
+
+@pytest.fixture
+def viewer(app, users):
+    return sign_in(app.test_client(), "vic")
+
+
+def add_scan(app, state=ScanState.FINISHED, **values) -> int:
+    with app.app_context():
+        scan = ScanRun(root=app.config["SCAN_ROOT"], trigger=Trigger.MANUAL, state=state, **values)
+        db.session.add(scan)
+        db.session.commit()
+        return scan.id
+
+
+def test_anonymous_users_are_sent_to_sign_in_and_the_api_answers_401(app, users):
+    client = app.test_client()
+    response = client.get("/runs?q=x")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in?next=/runs?q%3Dx"
+    assert client.get("/api/scans").status_code == 401
+    polled = client.get("/scans/1/row", headers={"HX-Request": "true"})
+    assert polled.status_code == 401 and polled.headers["HX-Redirect"].startswith("/sign-in")
+
+
+def test_wrong_password_is_refused_and_next_goes_back_to_the_page(app, users):
+    client = app.test_client()
+    page = client.get("/sign-in")
+    bad = client.post("/sign-in", data={"username": "olga", "password": "nope", "csrf_token": csrf(page.text)})
+    assert bad.status_code == 401 and "wrong password" in bad.text
+    good = client.post(
+        "/sign-in?next=/missing", data={"username": "olga", "password": "olga-pw", "csrf_token": csrf(page.text)}
+    )
+    assert good.headers["Location"] == "/missing"
+    page = client.get("/sign-in")  # signing in issued a new CSRF token
+    offsite = client.post(
+        "/sign-in?next=//evil.example/", data={"username": "olga", "password": "olga-pw", "csrf_token": csrf(page.text)}
+    )
+    assert offsite.headers["Location"] == "/scans"
+
+
+def test_post_without_the_csrf_token_is_rejected(operator, app):
+    assert operator.post("/scans").status_code == 400
+    assert operator.post("/scans", data={"csrf_token": "forged"}).status_code == 400
+    with app.app_context():
+        assert db.session.query(ScanRun).count() == 0
+
+
+def test_viewer_cannot_start_a_scan_and_sees_no_button(viewer, app):
+    page = viewer.get("/scans")
+    assert "Scan disk for sequencing data" not in page.text
+    assert viewer.post("/scans", data={"csrf_token": csrf(page.text)}).status_code == 403
+    assert viewer.post("/api/scans", headers={"X-CSRF-Token": csrf(page.text)}).status_code == 403
+
+
+def test_the_button_queues_a_scan_shows_it_as_created_and_returns_the_waiting_one(operator, app, lab_redis):
+    page = operator.get("/scans")
+    assert "Scan disk for sequencing data" in page.text
+    pressed = operator.post("/scans", data={"csrf_token": csrf(page.text)})
+    assert pressed.status_code == 302 and pressed.headers["Location"] == "/scans"  # post/redirect/get
+    shown = operator.get("/scans")
+    assert "Scan #1 queued." in shown.text
+    assert re.search(r'<tr id="scan-1" data-state="Created" hx-get="/scans/1/row" ' + POLL, shown.text)
+    again = operator.post("/scans", data={"csrf_token": csrf(shown.text)})
+    assert "Scan #1 is already waiting" in operator.get(again.headers["Location"]).text
+    with app.app_context():
+        assert db.session.query(ScanRun).count() == 1
+
+
+def test_a_pressed_scan_waits_behind_the_running_one(operator, app, lab_redis):
+    running = add_scan(app, ScanState.SCANNING_FILES)
+    with app.app_context():
+        assert try_acquire(running)  # this process is the (live) scanning process
+    page = operator.get("/scans")
+    operator.post("/scans", data={"csrf_token": csrf(page.text)})
+    shown = operator.get("/scans").text
+    assert f"waiting behind scan #{running}" in shown
+
+
+def test_active_rows_poll_and_finished_rows_do_not(operator, app):
+    active = add_scan(app, ScanState.CREATE_MODELS)
+    with app.app_context():
+        try_acquire(active)
+    done = add_scan(app, ScanState.FINISHED)
+    page = operator.get("/scans").text
+    assert f'hx-get="/scans/{active}/row" {POLL}' in page
+    assert f'hx-get="/scans/{done}/row"' not in page
+    polled = operator.get(f"/scans/{active}/row", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and POLL in polled.text
+    finished = operator.get(f"/scans/{done}/row", headers={"HX-Request": "true"})
+    assert finished.status_code == 286 and "hx-trigger" not in finished.text  # stops on any htmx
+    assert operator.get(f"/scans/{done}/row").status_code == 200  # not htmx: a plain 200
+
+
+def test_nothing_polls_on_the_scans_page_when_no_scan_is_active(operator, app):
+    add_scan(app, ScanState.FINISHED)
+    add_scan(app, ScanState.ERROR, error="boom")
+    assert "hx-trigger" not in operator.get("/scans").text
+
+
+def test_a_dead_scan_reads_as_error_on_the_page(operator, app):
+    dead = add_scan(app, ScanState.SCANNING_FILES)  # no process holds the lock
+    row = operator.get(f"/scans/{dead}/row", headers={"HX-Request": "true"})
+    assert row.status_code == 286 and "interrupted during Scanning Files" not in row.text
+    assert 'data-state="Error"' in row.text
+    assert "interrupted during Scanning Files" in operator.get(f"/scans/{dead}").text
+
+
+def test_scans_are_paginated_newest_first(operator, app):
+    for _ in range(30):
+        add_scan(app)
+    first = operator.get("/scans").text
+    assert 'id="scan-30"' in first and 'id="scan-5"' not in first and "page 1 of 2" in first
+    second = operator.get("/scans?page=2").text
+    assert 'id="scan-5"' in second and 'id="scan-30"' not in second
+
+
+def test_scan_detail_shows_phases_changes_warnings_log_and_an_escaped_error(operator, app, root, scan):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    first = scan()
+    (root / "idt_exome" / RUN / "0_fastq/S2_R1.fastq.gz").unlink()
+    (root / "idt_exome" / RUN / "0_fastq/S9_R1.fastq.gz").write_text("x")
+    second = scan()
+    page = operator.get(f"/scans/{first.id}").text
+    assert "Scanning Files" in page and "Create Models" in page and "skipped" in page  # Scripts and Jobs
+    assert f">{RUN}</a>" in page  # a new run
+    assert "1 newly missing" in page and "0_fastq/S1_R2.fastq.gz" in page
+    assert "hx-trigger" not in page and "Task id" in page and "none (command line)" in page
+    later = operator.get(f"/scans/{second.id}").text
+    assert "1 deleted" in later and "1 newly found" in later and "0_fastq/S9_R1.fastq.gz" in later
+    assert f"scan {second.id} finished" in later  # its log
+    failed = add_scan(app, ScanState.ERROR, error="Traceback (most recent call last):\n  ...\nValueError: <b>bad</b>")
+    shown = operator.get(f"/scans/{failed}").text
+    assert "ValueError: &lt;b&gt;bad&lt;/b&gt;" in shown and "<b>bad</b>" not in shown
+    assert "<details><summary>Traceback</summary>" in shown
+
+
+def test_scan_detail_of_an_active_scan_polls_its_live_body(operator, app):
+    active = add_scan(app, ScanState.SCANNING_FILES, dirs_walked=42, runs_total=3)
+    with app.app_context():
+        try_acquire(active)
+    page = operator.get(f"/scans/{active}").text
+    assert f'hx-get="/scans/{active}/live" {POLL}' in page and "42 folders walked" in page
+    live = operator.get(f"/scans/{active}/live", headers={"HX-Request": "true"})
+    assert live.status_code == 200 and POLL in live.text
+    assert operator.get("/scans/999").status_code == 404
+
+
+def test_runs_are_searchable_and_paginated(operator, app, root, scan):
+    make_run(root)
+    make_run(root, name="Haem_24_002_240110_M02027_0002_000000000-ABCDE", kit="idt_haem")
+    scan()
+    listing = operator.get("/runs").text
+    assert RUN in listing and "Haem_24_002" in listing
+    assert "Haem_24_002" not in operator.get("/runs?q=exome").text
+    assert RUN not in operator.get("/runs?q=M02027").text  # by instrument
+    assert "No run matches." in operator.get("/runs?q=nothing").text
+
+
+def test_run_grid_shows_each_data_state_with_a_legend(operator, app, root, scan):
+    run_dir = make_run(root, samples=("S1", "S2"), skip={"0_fastq/S1_R2.fastq.gz"})
+    make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY", samples=("S1",))
+    scan()
+    (run_dir / "1_BAM/S2.hg38.bam").unlink()
+    (run_dir / "1_BAM/S7.hg38.bam").write_text("not in the sheet")
+    (run_dir / "SampleSheet.csv").write_text("garbage\x00")  # the last good sheet stays current
+    (root / "idt_exome/Exome_24_002_240110_NB501009_0002_AHOTHERBGXY/.variantgrid_skip_flowcell").touch()
+    scan()
+    page = operator.get(f"/runs/{RUN}").text
+    legend = page.split('class="legend"')[1].split("</p>")[0]
+    for state in ("Complete", "Non-existent", "Deleted", "Skipped", "Error", "Unexpected"):
+        assert f'class="cell st-{state.lower()}">{state}' in legend
+    grid = page.split('class="grid"')[1].split("</table>")[0]
+    assert 'class="cell st-complete"' in grid and 'class="cell st-non-existent"' in grid
+    assert 'class="cell st-deleted"' in grid and "first seen in scan 1" in grid
+    assert "1_BAM/S7.hg38.bam" in page.split("Unexpected files")[1]
+    assert 'class="badge st-error">Error</span></td>' in page.split("Run files")[1]  # the broken sheet
+    assert "Joint-called VCFs" in page and f"2_variants/{RUN}.gatk.hg38.vcf.gz" in page
+    skipped = operator.get("/runs/Exome_24_002_240110_NB501009_0002_AHOTHERBGXY").text
+    assert 'class="badge st-skipped">Skipped' in skipped
+    assert operator.get("/runs/nope").status_code == 404
+
+
+def test_missing_data_lists_and_filters_with_counts(operator, app, root, scan):
+    run_dir = make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    make_run(root, name="Haem_24_002_240110_M02027_0002_000000000-ABCDE", kit="idt_haem", skip={"1_BAM/S2.hg38.bam"})
+    scan()
+    (run_dir / "0_goi" / f"{RUN}_S2.txt").unlink()
+    scan()
+    page = operator.get("/missing").text
+    assert "3 files in all" in page and "0_fastq/S1_R2.fastq.gz" in page and "1_BAM/S2.hg38.bam" in page
+    by_kit = operator.get("/missing?kit=idt_haem").text
+    assert "1 files in all" in by_kit and "0_fastq/S1_R2.fastq.gz" not in by_kit
+    deleted = operator.get("/missing?state=Deleted").text
+    assert "1 files in all" in deleted and f"0_goi/{RUN}_S2.txt" in deleted
+    assert "1 files in all" in operator.get("/missing?file_type=bam").text
+
+
+def test_status_page_and_fragment_report_services_and_settings(operator, app, lab_redis):
+    add_scan(app, ScanState.FINISHED, finished=None)
+    page = operator.get("/status").text
+    assert "Database" in page and "Redis" in page and "No worker serves the scan queue" in page
+    assert "Scheduler" in page and "not running" in page and "TIMEZONE" in page
+    fragment = operator.get("/status/fragment", headers={"HX-Request": "true"})
+    assert (
+        fragment.status_code == 200
+        and "hx-trigger=\"every 5s [document.visibilityState === 'visible']\"" in fragment.text
+    )
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    down = operator.get("/status").text
+    assert "FAIL" in down and "127.0.0.1:1" in down
+
+
+def test_api_with_a_token_lists_and_triggers_scans_and_shows_runs(app, users, root, scan, lab_redis):
+    make_run(root)
+    scan()
+    with app.app_context():
+        olga = db.session.scalar(select(User).where(User.username == "olga"))
+        token = new_api_token(olga)
+        db.session.commit()
+    client = app.test_client()
+    headers = {"X-Seqscan-Token": token}
+    scans = client.get("/api/scans", headers=headers).json
+    assert scans["total"] == 1 and scans["scans"][0]["state"] == "Finished"
+    one = client.get("/api/scans/1", headers=headers).json
+    assert one["counts"]["runs_count"] == 1 and one["phases"][0]["phase"] == "Scanning Files"
+    queued = client.post("/api/scans", headers=headers)  # a token needs no CSRF token: no cookie
+    assert queued.status_code == 202 and queued.json["state"] == "Created" and queued.json["created"]
+    assert client.post("/api/scans", headers=headers).json["created"] is False
+    runs = client.get("/api/runs?q=exome", headers={"Authorization": f"Bearer {token}"}).json
+    assert [r["name"] for r in runs["runs"]] == [RUN]
+    run = client.get(f"/api/runs/{RUN}", headers=headers).json
+    assert run["counts"]["complete_count"] == 20 and len(run["files"]) == 20  # 2 x 9 + sheet + joint VCF
+    status = client.get("/api/status", headers=headers).json
+    assert status["database"]["ok"] and status["redis"]["ok"] and status["waiting"] == [2]
+    assert client.get("/api/scans", headers={"X-Seqscan-Token": "wrong"}).status_code == 401
+
+
+def test_a_trusted_proxy_header_signs_in_an_existing_user(app, users):
+    app.config["TRUSTED_USER_HEADER"] = "X-Remote-User"
+    client = app.test_client()
+    assert client.get("/scans", headers={"X-Remote-User": "vic"}).status_code == 200
+    assert client.get("/scans", headers={"X-Remote-User": "mallory"}).status_code == 302
+    app.config["TRUSTED_USER_HEADER"] = None
+    assert client.get("/scans", headers={"X-Remote-User": "vic"}).status_code == 302
+
+
+def test_times_show_in_the_lab_time_zone(operator, app):
+    from datetime import UTC, datetime
+
+    add_scan(app, created=datetime(2026, 7, 1, 4, 30, tzinfo=UTC))
+    app.config["TIMEZONE"] = "Australia/Adelaide"
+    page = operator.get("/scans").text
+    assert "2026-07-01 14:00:00" in page and "Times in Australia/Adelaide" in page
