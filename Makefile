@@ -17,13 +17,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 install: $(BIN)/.installed
 
 services:
-	@bash .ci/services.sh --with-postgres
+	@bash .ci/services.sh --with-postgres --with-browser
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-sqlite: install
+test-sqlite: install services
 	$(BIN)/pytest
 
 test-postgres: install services
@@ -51,7 +51,10 @@ run: install
 	$(BIN)/python worker.py & \
 	$(FLASK) scheduler & \
 	sleep 2; $(FLASK) scans enqueue; \
-	echo "seqscan on http://127.0.0.1:5000 (no sign-in yet: pages open to anyone on this machine). Ctrl-C stops it all."; \
+	demo=$$($(FLASK) users create demo --role operator --replace); \
+	echo; echo "seqscan on http://127.0.0.1:5000 — sign in with the demo operator: $$demo"; \
+	echo "(a new password each time; add users with: .venv/bin/flask --app app users create NAME --role viewer)"; \
+	echo "Ctrl-C stops the web app, the worker and the scheduler."; echo; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 bench: install

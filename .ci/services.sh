@@ -11,7 +11,9 @@ if ! redis_up; then
     echo "services: Redis is not reachable and redis-server is not installed (apt-get install redis-server)" >&2
   fi
 fi
-if [ "${1:-}" = "--with-postgres" ]; then
+case " $* " in *" --with-postgres "*) with_postgres=1 ;; *) with_postgres= ;; esac
+case " $* " in *" --with-browser "*) with_browser=1 ;; *) with_browser= ;; esac
+if [ -n "$with_postgres" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
       echo "services: starting PostgreSQL"
@@ -20,6 +22,16 @@ if [ "${1:-}" = "--with-postgres" ]; then
     else
       echo "services: PostgreSQL is not reachable and not installed (apt-get install postgresql)" >&2
     fi
+  fi
+fi
+# The browser tests drive Debian's Chromium; never a downloaded browser.
+if [ -n "$with_browser" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "services: installing Debian's chromium for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null \
+      || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    echo "services: /usr/bin/chromium is missing: apt-get install chromium (the browser tests need it)" >&2
   fi
 fi
 exit 0

@@ -1,0 +1,121 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright), served by a real `flask run`,
+with a real worker process and real Redis. Screenshots land in tests/artifacts/ (not committed)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+XSS_NAME = "<img src=x onerror=alert(1)>.fastq.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def site(lab):
+    """A running seqscan: web app on a free port and an operator user; the worker is started by the test."""
+    lab.settings["PAUSE_PER_RUN_SECONDS"] = 0.8  # about 5 s per phase for 6 runs: each is seen by a 2 s poll
+    lab.runs(6)
+    run_dir = next(lab.root.glob("*/*"))
+    (run_dir / "0_fastq" / XSS_NAME).write_text("x")
+    made = lab.run("flask", "users", "create", "olga", "--role", "operator", "--password", "olga-pw")
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    lab.start("flask", "run", "--host", "127.0.0.1", "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    lab.wait_for(lambda: _answers(port), timeout=30, what="the web app")
+    lab.url = url
+    return lab
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def page(site):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.dialogs = []  # any alert() would land here
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        yield page
+        browser.close()
+
+
+def sign_in(page: Page, url: str) -> None:
+    page.goto(f"{url}/scans")
+    assert "/sign-in" in page.url
+    page.fill("input[name=username]", "olga")
+    page.fill("input[name=password]", "olga-pw")
+    page.click('button:has-text("Sign in")')
+    page.wait_for_url(f"{url}/scans")
+
+
+def test_press_the_button_and_watch_the_scan_finish_without_reloading(site, page):
+    sign_in(page, site.url)
+    page.click("text=Scan disk for sequencing data")
+    page.wait_for_selector("#scan-1[data-state=Created]")
+    assert "Scan #1 queued." in page.inner_text("main")
+    page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
+    site.start("worker.py")
+    seen = ["Created"]
+    deadline = time.monotonic() + 90
+    while seen[-1] != "Finished" and time.monotonic() < deadline:
+        state = page.get_attribute("#scan-1", "data-state")
+        if state != seen[-1]:
+            seen.append(state)
+        time.sleep(0.1)
+    assert seen == ["Created", "Scanning Files", "Create Models", "Finished"], seen
+    assert page.evaluate("window.notReloaded") is True
+    row = page.inner_text("#scan-1")
+    assert "6" in row and "skipped" in row  # 6 runs; Scripts and Jobs skipped
+    page.screenshot(path=ARTIFACTS / "scans.png", full_page=True)
+
+    page.click("#scan-1 >> text=1")  # the scan's id links to its detail
+    page.wait_for_selector("#scan-body[data-state=Finished]")
+    assert "scan 1 finished: 6 runs" in page.inner_text("pre.log")
+    page.screenshot(path=ARTIFACTS / "scan_detail.png", full_page=True)
+
+    page.click("nav >> text=Runs")
+    page.click("table >> a >> nth=0")
+    page.wait_for_selector("table.grid")
+    assert page.locator("table.grid td.st-complete").count() > 0
+    page.screenshot(path=ARTIFACTS / "run_detail.png", full_page=True)
+    assert page.dialogs == []
+
+
+def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
+    site.settings["PAUSE_PER_RUN_SECONDS"] = 0
+    assert site.run("flask", "scan").returncode == 0
+    sign_in(page, site.url)
+    run_name = next(site.root.glob("*/*")).name
+    page.goto(f"{site.url}/runs/{run_name}")
+    unexpected = page.inner_text("main").split("Unexpected files")[1]
+    assert f"0_fastq/{XSS_NAME}" in unexpected
+    assert page.locator("img").count() == 0  # the name never became an element
+    page.goto(f"{site.url}/scans/1")
+    page.click("text=newly found")
+    assert f"0_fastq/{XSS_NAME}" in page.inner_text("#scan-body")
+    assert page.locator("img").count() == 0
+    page.goto(f"{site.url}/missing")
+    page.screenshot(path=ARTIFACTS / "missing.png", full_page=True)
+    page.goto(f"{site.url}/runs")
+    page.screenshot(path=ARTIFACTS / "runs.png", full_page=True)
+    page.goto(f"{site.url}/status")
+    assert "Database" in page.inner_text("#status")
+    page.screenshot(path=ARTIFACTS / "status.png", full_page=True)
+    assert page.dialogs == []
