@@ -29,7 +29,12 @@ log = logging.getLogger("seqscan.queue")
 
 
 def get_redis() -> Redis:
-    return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=5, socket_timeout=30)
+    """The app's Redis client: one connection pool per URL, so a page does not reconnect per call."""
+    url = current_app.config["REDIS_URL"]
+    clients = current_app.extensions.setdefault("seqscan_redis", {})
+    if url not in clients:
+        clients[url] = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
+    return clients[url]
 
 
 def get_queue(connection: Redis | None = None) -> Queue:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
+from seqscan.display import css
 from seqscan.extensions import db
 from seqscan.models import Sample, SampleSheet, SequencingFile, SequencingRun
-from seqscan.states import DataState
+from seqscan.states import PRESENT_STATES, DataState
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
@@ -30,24 +34,75 @@ def index():
     return render_template("runs.html", page=page, q=query)
 
 
+class FileView(NamedTuple):
+    """What the run page shows of a file: plain rows, not ORM objects (a 96-sample run has ~900)."""
+
+    path: str
+    file_type: str
+    data_state: str
+    sample_pk: int | None
+    size: int | None
+    message: str
+    first_seen_scan_id: int | None
+    seen_in_scan_id: int | None
+
+
+def run_files(run: SequencingRun) -> list[FileView]:
+    f = SequencingFile.__table__.c
+    rows = db.session.execute(
+        select(
+            f.path, f.file_type, f.data_state, f.sample_pk, f.size, f.message, f.first_seen_scan_id, f.last_seen_scan_id
+        )
+        .where(f.run_pk == run.id)
+        .order_by(f.path)
+    )
+    run_seen = run.last_seen_scan_id if run.data_state != DataState.DELETED else None
+    present = {s.value for s in PRESENT_STATES}
+    # As SequencingFile.seen_in_scan_id: a present file of a run was seen in the run's last scan.
+    return [FileView(*r[:7], run_seen if run_seen and r.data_state in present else r.last_seen_scan_id) for r in rows]
+
+
+def grid_rows(samples: list[Sample], file_types: list[str], cells: dict) -> Markup:
+    """The grid's body rows. Built here rather than in Jinja: a 96-sample run has ~900 cells, and
+    rendering them cell by cell in the template took most of the page's time. Every value is escaped."""
+    out = []
+    for s in samples:
+        lane = f" <small>L{escape(s.lane)}</small>" if s.lane else ""
+        row = [f"<tr><td>{s.number}</td><td>{escape(s.name)}{lane}</td><td>{escape(s.project)}</td>"]
+        for file_type in file_types:
+            f = cells.get((s.id, file_type))
+            if f is None:
+                row.append('<td class="cell st-none"></td>')
+                continue
+            note = f" · {f.message}" if f.message else ""
+            title = (
+                f"{f.path} · {f.data_state} · first seen in scan {f.first_seen_scan_id or '–'}, "
+                f"last seen in scan {f.seen_in_scan_id or '–'}{note}"
+            )
+            row.append(
+                f'<td class="cell {escape(css(f.data_state))}" title="{escape(title)}">{escape(f.data_state)}</td>'
+            )
+        out.append("".join(row) + "</tr>")
+    return Markup("\n".join(out))
+
+
 def run_grid(run: SequencingRun) -> dict:
     """The current sheet's samples × the file types expected of samples, plus the run's other files."""
     sheet = run.current_sheet
     samples = (
         db.session.scalars(select(Sample).where(Sample.sheet_pk == sheet.id).order_by(Sample.id)).all() if sheet else []
     )
-    files = db.session.scalars(
-        select(SequencingFile).where(SequencingFile.run_pk == run.id).order_by(SequencingFile.path)
-    ).all()
+    files = run_files(run)
     by_cell = {(f.sample_pk, f.file_type): f for f in files if f.sample_pk is not None}
     file_types = list(dict.fromkeys(f.file_type for f in files if f.sample_pk is not None))
-    run_files = [f for f in files if f.sample_pk is None and f.data_state != DataState.UNEXPECTED]
+    others = [f for f in files if f.sample_pk is None and f.data_state != DataState.UNEXPECTED]
     return {
         "samples": samples,
         "file_types": file_types,
         "cells": by_cell,
-        "run_files": run_files,
-        "joint_vcfs": [f for f in run_files if f.file_type.startswith("vcf_joint")],
+        "grid_rows": grid_rows(samples, file_types, by_cell),
+        "run_files": others,
+        "joint_vcfs": [f for f in others if f.file_type.startswith("vcf_joint")],
         "unexpected": [f for f in files if f.data_state == DataState.UNEXPECTED],
         "states": [s.value for s in DataState],
     }
