@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEMO_ROOT := instance/demo-root
 
-.PHONY: install services test test-sqlite test-postgres lint run bench clean
+.PHONY: install services test test-sqlite test-postgres lint run bench bench-web clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -59,6 +59,9 @@ run: install
 
 bench: install
 	$(BIN)/python bench/scan_bench.py
+
+bench-web: install services
+	$(BIN)/python bench/web_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
