@@ -204,6 +204,8 @@ def test_run_grid_shows_each_data_state_with_a_legend(operator, app, root, scan)
     make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY", samples=("S1",))
     scan()
     (run_dir / "1_BAM/S2.hg38.bam").unlink()
+    (run_dir / "0_fastq/S2_R2.fastq.gz").unlink()
+    (run_dir / "0_fastq/S2_R2.fastq.gz").symlink_to("/nowhere/S2_R2.fastq.gz")  # there, but unreadable
     (run_dir / "1_BAM/S7.hg38.bam").write_text("not in the sheet")
     (run_dir / "SampleSheet.csv").write_text("garbage\x00")  # the last good sheet stays current
     (root / "idt_exome/Exome_24_002_240110_NB501009_0002_AHOTHERBGXY/.variantgrid_skip_flowcell").touch()
@@ -215,6 +217,7 @@ def test_run_grid_shows_each_data_state_with_a_legend(operator, app, root, scan)
     grid = page.split('class="grid"')[1].split("</table>")[0]
     assert 'class="cell st-complete"' in grid and 'class="cell st-non-existent"' in grid
     assert 'class="cell st-deleted"' in grid and "first seen in scan 1" in grid
+    assert 'class="cell st-error" title="0_fastq/S2_R2.fastq.gz · Error' in grid and "broken symlink" in grid
     assert "1_BAM/S7.hg38.bam" in page.split("Unexpected files")[1]
     assert 'class="badge st-error">Error</span></td>' in page.split("Run files")[1]  # the broken sheet
     assert "Joint-called VCFs" in page and f"2_variants/{RUN}.gatk.hg38.vcf.gz" in page
