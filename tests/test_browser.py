@@ -100,7 +100,12 @@ def test_press_the_button_and_watch_the_scan_finish_without_reloading(site, page
 
 def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
     site.settings["PAUSE_PER_RUN_SECONDS"] = 0
+    run_dirs = sorted(site.root.glob("*/*"))
+    (run_dirs[1] / "0_fastq/S1_R2.fastq.gz").unlink()  # something for the missing-data page
+    (run_dirs[2] / "1_BAM/S1.hg38.bam").unlink()
     assert site.run("flask", "scan").returncode == 0
+    site.start("worker.py")
+    site.start("flask", "scheduler")  # the status page then shows both alive and the next scans
     sign_in(page, site.url)
     run_name = next(site.root.glob("*/*")).name
     page.goto(f"{site.url}/runs/{run_name}")
@@ -112,10 +117,14 @@ def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
     assert f"0_fastq/{XSS_NAME}" in page.inner_text("#scan-body")
     assert page.locator("img").count() == 0
     page.goto(f"{site.url}/missing")
+    assert "2 files in all" in page.inner_text("main")
     page.screenshot(path=ARTIFACTS / "missing.png", full_page=True)
     page.goto(f"{site.url}/runs")
     page.screenshot(path=ARTIFACTS / "runs.png", full_page=True)
+    site.wait_for(lambda: site.redis.exists(f"seqscan:worker-of:{site.settings['SCAN_QUEUE']}"), what="the worker")
     page.goto(f"{site.url}/status")
-    assert "Database" in page.inner_text("#status")
+    page.wait_for_function("!document.querySelector('#status').innerText.includes('FAIL')", timeout=20_000)
+    status = page.inner_text("#status")
+    assert "Next scheduled scans: none" not in status and "idle" in status
     page.screenshot(path=ARTIFACTS / "status.png", full_page=True)
     assert page.dialogs == []
