@@ -47,8 +47,21 @@ def validate(cron: str) -> None:
     CronTab(cron)  # raises ValueError with the reason
 
 
+def alive_key(queue_name: str) -> str:
+    return f"seqscan:scheduler-of:{queue_name}"
+
+
 class ScanScheduler(Scheduler):
-    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun."""
+    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, and keeps
+    a key saying it is alive (expiring with its heartbeat) for the status page."""
+
+    def heartbeat(self):
+        super().heartbeat()
+        self.connection.set(alive_key(self.queue_name), self.name, ex=int(self._interval) + 10)
+
+    def register_death(self):
+        super().register_death()
+        self.connection.delete(alive_key(self.queue_name))
 
     def enqueue_job(self, job):
         if not job.id.startswith(job_id_prefix()):

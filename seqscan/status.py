@@ -26,14 +26,6 @@ def _database() -> dict:
         return {"ok": False, "detail": str(e).splitlines()[0]}
 
 
-def _scheduler_alive(connection) -> bool:
-    """rq-scheduler keeps a key per live scheduler (it expires if the process dies)."""
-    for key in connection.scan_iter("rq:scheduler_instance:*"):
-        if not connection.hexists(key, "death"):
-            return True
-    return False
-
-
 def server_status() -> dict:
     config = current_app.config
     status: dict = {"database": _database(), "checked_at": datetime.now(UTC)}
@@ -59,8 +51,9 @@ def server_status() -> dict:
                     "last_heartbeat": worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None,
                 }
             )
-        status["scheduler_alive"] = _scheduler_alive(connection)
-        from seqscan.schedule import next_scans
+        from seqscan.schedule import alive_key, next_scans
+
+        status["scheduler_alive"] = bool(connection.exists(alive_key(queue.name)))
 
         status["next_scans"] = [when for _, _, when in next_scans()[:2]]
     if status["database"]["ok"]:
