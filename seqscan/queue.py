@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 import uuid
 
 from flask import current_app, has_app_context
@@ -154,8 +155,6 @@ def run_queued_scan(scan_id: int) -> str:
 
 def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
     """RQ exception handler: a job that died outside the scan's own handling leaves its traceback on the scan."""
-    import traceback
-
     try:
         scan_id = int(job.args[0])
         scan = db.session.get(ScanRun, scan_id)

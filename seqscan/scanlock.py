@@ -146,8 +146,6 @@ def resolve_dead_scans(job_state=None) -> list[int]:
         why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
         if _set_error(scan, ScanState.CREATED, f"never started: {why}"):
             resolved.append(scan.id)
-    for scan_id in resolved:
-        log.warning("scan %s: %s", scan_id, db.session.get(ScanRun, scan_id).error)
     return resolved
 
 
@@ -161,4 +159,6 @@ def _set_error(scan: ScanRun, seen_state: ScanState, message: str) -> bool:
     )
     db.session.commit()
     db.session.refresh(scan)
+    if done.rowcount == 1:
+        log.warning("scan %s: %s", scan.id, message)
     return done.rowcount == 1

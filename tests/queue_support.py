@@ -65,24 +65,16 @@ class Lab:
 
     def start(self, *args: str, **overrides) -> subprocess.Popen:
         """Start `python worker.py ARGS` (or `flask ARGS` if args[0] == "flask") as the lab would."""
-        cmd = (
-            [sys.executable, "-m", "flask", "--app", "app", *args[1:]]
-            if args[0] == "flask"
-            else [sys.executable, *args]
-        )
         log = open(self.tmp / f"proc-{len(self.processes)}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(cmd, cwd=PROJECT, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            _command(args), cwd=PROJECT, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT
+        )
         self.processes.append(proc)
         return proc
 
     def run(self, *args: str, timeout: float = 60, **overrides) -> subprocess.CompletedProcess:
-        cmd = (
-            [sys.executable, "-m", "flask", "--app", "app", *args[1:]]
-            if args[0] == "flask"
-            else [sys.executable, *args]
-        )
         return subprocess.run(
-            cmd, cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
+            _command(args), cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
         )
 
     def scan(self, scan_id: int) -> ScanRun | None:
@@ -120,3 +112,10 @@ class Lab:
         self.redis.flushdb()
         with self.app.app_context():
             db.engine.dispose()
+
+
+def _command(args: tuple[str, ...]) -> list[str]:
+    """`flask ARGS` or `python SCRIPT ARGS`, in this interpreter."""
+    if args[0] == "flask":
+        return [sys.executable, "-m", "flask", "--app", "app", *args[1:]]
+    return [sys.executable, *args]

@@ -12,7 +12,7 @@ from seqscan.models import ScanRun, SequencingRun
 from seqscan.queue import enqueue_scan, resolve_dead_scans
 from seqscan.scanner.pipeline import ScanRefused
 from seqscan.states import Trigger
-from seqscan.status import timed_status
+from seqscan.status import server_status
 from seqscan.views.runs import run_grid, search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -120,7 +120,7 @@ def run(name: str):
 
 @bp.get("/status")
 def status():
-    s = timed_status()
+    s = server_status()
     return jsonify(
         database=s["database"],
         redis=s["redis"],
