@@ -19,9 +19,9 @@ from pathlib import Path
 from rq import SimpleWorker, Worker
 
 from seqscan import create_app
-from seqscan.processes import died_here
-from seqscan.queue import get_queue, get_redis, record_job_failure, resolve_dead_scans
-from seqscan.workerclaim import QueueClaim
+from seqscan.jobs.claim import QueueClaim
+from seqscan.jobs.processes import died_here
+from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
 
 
 def setup_logging(path: Path) -> None:
@@ -63,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         claim.keep()
         try:
             forget_dead_workers(queue)
-            for scan_id in resolve_dead_scans():
-                log.warning("scan %s was left behind by a dead worker: now Error", scan_id)
+            resolve_dead_scans()  # scans left behind by a dead worker: each is logged as it is set to Error
             name = f"seqscan-{socket.gethostname()}-{os.getpid()}"
             worker = SimpleWorker([queue], connection=connection, name=name, exception_handlers=[record_job_failure])
             log.info("worker %s serving queue %s", name, queue.name)

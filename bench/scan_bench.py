@@ -21,12 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from seqscan import create_app  # noqa: E402
+from seqscan import (
+    create_app,  # noqa: E402
+    scans,  # noqa: E402
+)
 from seqscan.demo import make_demo_tree  # noqa: E402
+from seqscan.enums import Trigger  # noqa: E402
 from seqscan.extensions import db  # noqa: E402
+from seqscan.jobs.run import run_scan  # noqa: E402
 from seqscan.models import ScanRun, SequencingFile  # noqa: E402
-from seqscan.scanner.pipeline import create_scan, execute_scan  # noqa: E402
-from seqscan.states import Trigger  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -39,9 +42,9 @@ def time_find(root: Path) -> tuple[float, int]:
     return time.perf_counter() - start, int(out.stdout)
 
 
-def run_scan(app, root: Path) -> ScanRun:
+def timed_scan(app, root: Path) -> ScanRun:
     with app.app_context():
-        scan = execute_scan(create_scan(str(root), Trigger.COMMAND_LINE, "bench"))
+        scan = run_scan(scans.create(str(root), Trigger.COMMAND_LINE, "bench"))
         assert scan.state == "Finished", scan.error
         db.session.expunge(scan)
         return scan
@@ -85,10 +88,10 @@ def main() -> None:
         print(f"{'find -type f | wc -l':<22} total {find_s:8.3f} s   {find_files} files")
 
         app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "DATA_DIR": str(work / "data")})
-        first = run_scan(app, root)
+        first = timed_scan(app, root)
         assert first.runs_reparsed == first.runs_count == args.runs, "some runs were not recorded: see the log"
         print(phase_line("first scan", first))
-        unchanged = run_scan(app, root)
+        unchanged = timed_scan(app, root)
         print(phase_line("unchanged rescan", unchanged))
         changed = sorted(p for p in root.glob("*/*") if (p / "0_fastq").is_dir())[::100]  # 1% of runs
         for i, run_dir in enumerate(changed):  # a re-run pipeline: one output replaced, one new file
@@ -96,7 +99,7 @@ def main() -> None:
             (run_dir / "1_BAM" / "tmp").write_text("re-aligned\n")
             (run_dir / "1_BAM" / "tmp").replace(bam)
             (run_dir / "4_QC" / "exec_stats" / f"bench_{time.time_ns()}_{i}.txt").write_text("new\n")
-        touched = run_scan(app, root)
+        touched = timed_scan(app, root)
         print(phase_line(f"rescan, {len(changed)} runs touched", touched))
 
         with app.app_context():

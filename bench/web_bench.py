@@ -23,13 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seqscan import create_app  # noqa: E402
+from seqscan import (
+    create_app,  # noqa: E402
+    scans,  # noqa: E402
+)
 from seqscan.auth import hash_password  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
+from seqscan.enums import Role, ScanState, Trigger  # noqa: E402
 from seqscan.extensions import db  # noqa: E402
+from seqscan.jobs.run import run_scan  # noqa: E402
 from seqscan.models import ScanRun, SequencingRun, User  # noqa: E402
-from seqscan.scanner.pipeline import create_scan, execute_scan  # noqa: E402
-from seqscan.states import Role, ScanState, Trigger  # noqa: E402
 
 
 def add_history(n: int, root: str) -> None:
@@ -91,7 +94,7 @@ def main() -> None:
         )
         with app.app_context():
             add_history(args.scans, str(root))
-            scan = execute_scan(create_scan(str(root), Trigger.COMMAND_LINE, "bench"))
+            scan = run_scan(scans.create(str(root), Trigger.COMMAND_LINE, "bench"))
             assert scan.state == ScanState.FINISHED, scan.error
             scan_id = scan.id
             run = db.session.query(SequencingRun).order_by(SequencingRun.expected_count.desc()).first()

@@ -1,42 +1,34 @@
-"""Who is asking: sign-in with a password, an API token for scripts, or a trusted proxy header.
+"""Who is asking: Flask-Login sessions (signed in with a password), API tokens for scripts, or a
+trusted proxy header; and Flask-WTF's CSRF check on every POST that did not come with a token.
 
-Every page needs a signed-in user; starting a scan needs the operator role. Every POST made with
-the session cookie carries the session's CSRF token (form field or X-CSRF-Token header); requests
-authenticated by an API token carry no cookie and need none.
+Every page needs a signed-in user; starting a scan needs the operator role. Requests authenticated
+by an API token carry no cookie, so no other site can make a browser send one: they need no
+CSRF token. Everything else that posts (forms, htmx, a proxy-authenticated browser) does.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from functools import wraps
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    current_app,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_login import AnonymousUserMixin, current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
-from seqscan.extensions import db
+from seqscan.extensions import csrf, db, login_manager
 from seqscan.models import User
 
-bp = Blueprint("auth", __name__)
 OPEN_ENDPOINTS = {"auth.sign_in", "static"}
 TOKEN_HEADER = "X-Seqscan-Token"
+
+
+class Anonymous(AnonymousUserMixin):
+    username = ""
+    is_operator = False
 
 
 def hash_password(password: str) -> str:
@@ -54,44 +46,31 @@ def new_api_token(user: User) -> str:
     return token
 
 
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def _user_by_name(name: str) -> User | None:
+def user_by_name(name: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == name))
 
 
-def _identify() -> tuple[User | None, bool]:
-    """(the user, whether the request used the session cookie)."""
-    token = request.headers.get(TOKEN_HEADER) or _bearer()
+@login_manager.user_loader
+def _load_from_session(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.request_loader
+def _load_from_request(req) -> User | None:
+    """An API token (X-Seqscan-Token or Authorization: Bearer), or the trusted proxy header."""
+    auth = req.headers.get("Authorization", "")
+    token = req.headers.get(TOKEN_HEADER) or (auth[7:] if auth.startswith("Bearer ") else None)
     if token:
-        user = db.session.scalar(select(User).where(User.api_token_sha256 == token_digest(token)))
-        if user is None:
-            abort(401, "unknown API token")
-        return user, False
+        g.by_token = True
+        return db.session.scalar(select(User).where(User.api_token_sha256 == token_digest(token)))
     header = current_app.config["TRUSTED_USER_HEADER"]
-    if header and request.headers.get(header):
-        return _user_by_name(request.headers[header]), False
-    user_id = session.get("user_id")
-    return (db.session.get(User, user_id) if user_id else None), True
+    if header and req.headers.get(header):
+        return user_by_name(req.headers[header])
+    return None
 
 
-def _bearer() -> str | None:
-    auth = request.headers.get("Authorization", "")
-    return auth[7:] if auth.startswith("Bearer ") else None
-
-
-def _guard():
-    g.user, by_cookie = _identify()
-    if request.method not in ("GET", "HEAD", "OPTIONS") and by_cookie:
-        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
-            abort(400, "missing or wrong CSRF token: reload the page and try again")
-    if request.endpoint in OPEN_ENDPOINTS or g.user is not None:
-        return None
+@login_manager.unauthorized_handler
+def _unauthorized():
     if request.path.startswith("/api/"):
         return jsonify(error="sign in or send an API token"), 401
     target = url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None)
@@ -100,41 +79,26 @@ def _guard():
     return redirect(target)
 
 
+def _guard():
+    """Before every request: a known user (or an open page), and the CSRF check."""
+    signed_in = current_user.is_authenticated  # loads the user: sets g.by_token for token requests
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("by_token"):
+        csrf.protect()
+    if g.get("by_token") and not signed_in:
+        return jsonify(error="unknown API token"), 401
+    if request.endpoint in OPEN_ENDPOINTS or signed_in:
+        return None
+    return login_manager.unauthorized()
+
+
 def operator_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not g.user.is_operator:
+        if not current_user.is_operator:
             abort(403, "starting scans needs the operator role")
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths: a sign-in link must not send users to another site."""
-    if not target or urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("scans.index")
-    return target
-
-
-@bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in():
-    if request.method == "POST":
-        user = _user_by_name(request.form.get("username", "").strip())
-        if user is None or not check_password_hash(user.password_hash, request.form.get("password", "")):
-            flash("Unknown user name or wrong password.", "error")
-            return render_template("sign_in.html"), 401
-        session.clear()
-        session["user_id"] = user.id
-        csrf_token()
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("sign_in.html")
-
-
-@bp.post("/sign-out")
-def sign_out():
-    session.clear()
-    return redirect(url_for("auth.sign_in"))
 
 
 def _secret_key(app: Flask) -> str:
@@ -150,6 +114,15 @@ def _secret_key(app: Flask) -> str:
 
 def init_app(app: Flask) -> None:
     app.config["SECRET_KEY"] = _secret_key(app)
-    app.register_blueprint(bp)
+    # The check runs in _guard, after the user is known, so that token requests can skip it.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    # A scans page left open overnight must still start a scan in the morning.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    login_manager.init_app(app)
+    login_manager.anonymous_user = Anonymous
+    csrf.init_app(app)
     app.before_request(_guard)
-    app.context_processor(lambda: {"csrf_token": csrf_token, "current_user": g.get("user")})
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(e):
+        return f"{e.description} Reload the page and try again.", 400

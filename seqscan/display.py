@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from seqscan.enums import PHASES, DataState, ScanState
 from seqscan.models import utcnow
 
 
@@ -51,3 +52,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(css)
     app.add_template_global(lambda: current_app.config["TIMEZONE"], "lab_timezone")
+    # Templates compare states with the enums, never with spelled-out names.
+    app.jinja_env.globals.update(ScanState=ScanState, DataState=DataState, PHASES=PHASES)

@@ -3,7 +3,9 @@
 import sqlite3
 
 from flask_htmx import HTMX
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -15,6 +17,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 htmx = HTMX()
+login_manager = LoginManager()
+csrf = CSRFProtect()
 
 
 @event.listens_for(Engine, "connect")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import DDL, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
+from flask_login import UserMixin
+from sqlalchemy import DDL, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from seqscan.enums import PHASES, PRESENT_STATES, DataState, Role, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.states import DataState, Role, ScanState, Trigger
 
 
 def utcnow() -> datetime:
@@ -44,10 +46,16 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def str_enum(enum: type[StrEnum], length: int = 32) -> Enum:
+    """A column holding an enum's values as plain strings (no database enum type): read back, it is the enum."""
+    return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
 class ScanRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[ScanState] = mapped_column(String(32), default=ScanState.CREATED, index=True)
-    trigger: Mapped[Trigger] = mapped_column(String(32), default=Trigger.COMMAND_LINE)
+    # Written only by seqscan.scans, the one owner of a scan record's life.
+    state: Mapped[ScanState] = mapped_column(str_enum(ScanState), default=ScanState.CREATED, index=True)
+    trigger: Mapped[Trigger] = mapped_column(str_enum(Trigger), default=Trigger.COMMAND_LINE)
     requested_by: Mapped[str] = mapped_column(String(200), default="")
     root: Mapped[str] = mapped_column(Text)
     layout: Mapped[str] = mapped_column(String(200), default="")
@@ -58,6 +66,7 @@ class ScanRun(db.Model):
     create_models_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scripts_and_jobs_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended in Error (one line, or a traceback whose last line says it); empty when Finished.
     error: Mapped[str] = mapped_column(Text, default="")
     runs_count: Mapped[int] = mapped_column(default=0)
     files_found: Mapped[int] = mapped_column(default=0)
@@ -80,11 +89,7 @@ class ScanRun(db.Model):
 
     def phases(self) -> list[tuple[ScanState, datetime | None, timedelta | None]]:
         """(phase, start, duration) for each working phase; duration None while it runs or if skipped."""
-        starts = [
-            (ScanState.SCANNING_FILES, self.scan_start),
-            (ScanState.CREATE_MODELS, self.create_models_start),
-            (ScanState.SCRIPTS_AND_JOBS, self.scripts_and_jobs_start),
-        ]
+        starts = [(p.state, getattr(self, p.start_column)) for p in PHASES]
         out = []
         for i, (phase, start) in enumerate(starts):
             later = [s for _, s in starts[i + 1 :] if s] + ([self.finished] if self.finished else [])
@@ -94,7 +99,7 @@ class ScanRun(db.Model):
     @property
     def is_active(self) -> bool:
         """Waiting or working: its page keeps polling."""
-        return ScanState(self.state).is_active
+        return self.state.is_active
 
     @property
     def duration(self) -> timedelta | None:
@@ -138,7 +143,7 @@ class SequencingRun(db.Model):
     flowcell: Mapped[str] = mapped_column(String(64), default="")
     experiment: Mapped[str] = mapped_column(String(255), default="")
     sequencer_model: Mapped[str] = mapped_column(String(64), default="")
-    data_state: Mapped[DataState] = mapped_column(String(32), default=DataState.COMPLETE)
+    data_state: Mapped[DataState] = mapped_column(str_enum(DataState), default=DataState.COMPLETE)
     skipped: Mapped[bool] = mapped_column(default=False)
     warnings: Mapped[str] = mapped_column(Text, default="")  # from the last time it was parsed
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
@@ -198,7 +203,7 @@ class SequencingFile(db.Model):
     sample_pk: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="SET NULL"))
     file_type: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)  # relative to the run folder
-    data_state: Mapped[DataState] = mapped_column(String(32))
+    data_state: Mapped[DataState] = mapped_column(str_enum(DataState))
     expected: Mapped[bool] = mapped_column(default=True)
     size: Mapped[int | None] = mapped_column(BigInteger)
     mtime: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -225,17 +230,22 @@ class SequencingFile(db.Model):
     @property
     def seen_in_scan_id(self) -> int | None:
         """The last scan that saw this file on disk."""
-        present = self.data_state in (DataState.COMPLETE, DataState.UNEXPECTED, DataState.ERROR)
-        if present and self.run.data_state != DataState.DELETED:
-            return self.run.last_seen_scan_id
-        return self.last_seen_scan_id
+        return seen_in_scan(self.data_state, self.last_seen_scan_id, self.run)
 
 
-class User(db.Model):
+def seen_in_scan(data_state: DataState, last_seen_scan_id: int | None, run: SequencingRun) -> int | None:
+    """The last scan that saw a file on disk. A present file of a run that is still there was seen in
+    the run's last scan: files of unchanged runs are not rewritten on every scan."""
+    if data_state in PRESENT_STATES and run.data_state != DataState.DELETED:
+        return run.last_seen_scan_id
+    return last_seen_scan_id
+
+
+class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(String(16), default=Role.VIEWER)
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16), default=Role.VIEWER)
     # sha256 of the API token (scripts send the token itself); empty: no token.
     api_token_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

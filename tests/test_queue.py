@@ -8,12 +8,12 @@ import time
 import pytest
 from rq.job import Job
 
+from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs.lock import live_holder
+from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanRun
-from seqscan.queue import enqueue_scan, resolve_dead_scans
-from seqscan.scanlock import live_holder
-from seqscan.scanner.pipeline import ScanRefused
-from seqscan.states import ScanState, Trigger
+from seqscan.scans import ScanRefused
 
 WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import ScanRun
-from seqscan.states import ScanState, Trigger
 
 SCHEDULED = "rq:scheduler:scheduled_jobs"
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from seqscan.auth import new_api_token
+from seqscan.enums import Role, ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs.lock import try_acquire
 from seqscan.models import ScanRun, User
-from seqscan.scanlock import try_acquire
-from seqscan.states import Role, ScanState, Trigger
 from tests.conftest import RUN, make_run
 
 POLL = 'hx-trigger="every 2s'

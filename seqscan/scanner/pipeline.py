@@ -1,18 +1,24 @@
-"""One scan from start to finish: Scanning Files → Create Models → [Scripts and Jobs] → Finished (or Error)."""
+"""A scan's phases: Scanning Files → Create Models → [Scripts and Jobs].
+
+The phases advance the scan through seqscan.scans; how the scan ends (and the lock around it) is
+the business of seqscan.jobs.run. `check()` is called between runs and phases: it raises when the
+scan must stop (its lock was lost).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from seqscan import scanlock
+from seqscan import scans
+from seqscan.enums import DataState, ScanState
 from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
@@ -20,19 +26,10 @@ from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.scripts import run_scripts
 from seqscan.scanner.sync import mark_vanished, sync_run
-from seqscan.scanner.walk import RootUnreadable, WalkOptions, walk
-from seqscan.states import DataState, ScanState
+from seqscan.scanner.walk import WalkOptions, walk
 
 log = logging.getLogger("seqscan.scan")
-log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
-
-
-class ScanRefused(Exception):
-    """The scan cannot start; the message says why."""
-
-
-def scan_folder(scan_id: int) -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "scans" / str(scan_id)
+Check = Callable[[], None]
 
 
 def walk_options(profile: Profile) -> WalkOptions:
@@ -46,21 +43,6 @@ def walk_options(profile: Profile) -> WalkOptions:
         mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
         pause_per_run_s=float(config["PAUSE_PER_RUN_SECONDS"]),
     )
-
-
-def _set_state(scan: ScanRun, state: ScanState) -> None:
-    now = datetime.now(UTC)
-    scan.state = state
-    column = {
-        ScanState.SCANNING_FILES: "scan_start",
-        ScanState.CREATE_MODELS: "create_models_start",
-        ScanState.SCRIPTS_AND_JOBS: "scripts_and_jobs_start",
-        ScanState.FINISHED: "finished",
-        ScanState.ERROR: "finished",
-    }[state]
-    setattr(scan, column, now)
-    db.session.commit()
-    log.info("scan %s: %s", scan.id, state)
 
 
 class _Progress:
@@ -82,21 +64,23 @@ def _scanning_files(scan: ScanRun, profile: Profile) -> WalkResult:
         previous = db.session.get(ScanRun, scan.reused_scan_id)
         if previous is None or previous.state != ScanState.FINISHED:
             state = previous.state if previous else "no such scan"
-            raise ScanRefused(f"scan {scan.reused_scan_id} cannot be re-used: it did not finish ({state})")
+            raise scans.ScanRefused(f"scan {scan.reused_scan_id} cannot be re-used: it did not finish ({state})")
         if previous.root != scan.root:
-            raise ScanRefused(f"scan {previous.id} scanned {previous.root}, not {scan.root}: its lists do not apply")
+            raise scans.ScanRefused(
+                f"scan {previous.id} scanned {previous.root}, not {scan.root}: its lists do not apply"
+            )
         try:
-            result = read_lists(scan_folder(previous.id))
+            result = read_lists(scans.folder(previous.id))
         except ListsMissing:
-            raise ScanRefused(
+            raise scans.ScanRefused(
                 f"scan {previous.id}'s found-file lists are gone (only the last "
                 f"{current_app.config['KEEP_SCAN_LISTS']} scans keep them)"
             ) from None
         log.info("re-using the lists of scan %s: %d runs", previous.id, len(result.runs))
     else:
-        _set_state(scan, ScanState.SCANNING_FILES)
+        scans.advance(scan, ScanState.SCANNING_FILES)
         result = walk(scan.root, walk_options(profile), _Progress(scan), _previous_snapshot(scan))
-    write_lists(scan_folder(scan.id), result)
+    write_lists(scans.folder(scan.id), result)
     scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
     log.info(
         "found %d run folders, %d files; %d folders listed, %d unchanged since the last scan",
@@ -109,17 +93,12 @@ def _scanning_files(scan: ScanRun, profile: Profile) -> WalkResult:
 
 
 def _previous_snapshot(scan: ScanRun) -> Snapshot | None:
-    """The listing of the newest finished scan of the same root whose lists are still kept."""
-    previous = db.session.scalars(
-        select(ScanRun)
-        .where(ScanRun.root == scan.root, ScanRun.state == ScanState.FINISHED, ScanRun.id < scan.id)
-        .order_by(ScanRun.id.desc())
-        .limit(1)
-    ).first()
+    """The listing of the newest finished scan of the same root, if its lists are still kept."""
+    previous = scans.previous_finished(scan)
     if previous is None:
         return None
     try:
-        return Snapshot(read_lists(scan_folder(previous.id)))
+        return Snapshot(read_lists(scans.folder(previous.id)))
     except (ListsMissing, OSError, ValueError, KeyError) as e:
         log.info("no usable listing from scan %s (%s): listing every folder", previous.id, e)
         return None
@@ -130,8 +109,8 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool, heartbeat) -> None:
-    _set_state(scan, ScanState.CREATE_MODELS)
+def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check) -> None:
+    scans.advance(scan, ScanState.CREATE_MODELS)
     walk_warnings: dict[str, list] = {}
     run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
     for w in result.warnings:
@@ -164,7 +143,7 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bo
 
     pause = float(current_app.config["PAUSE_PER_RUN_SECONDS"])
     for found, fingerprint in changed:
-        heartbeat.check()
+        check()
         time.sleep(pause)
         scan.runs_done += 1
         try:
@@ -223,61 +202,22 @@ def _finish_counts(scan: ScanRun) -> None:
     )
 
 
-def execute_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None) -> ScanRun:
-    """Run a Created scan through its phases; never raises for a failed scan, it records Error.
+def scan_disk(scan: ScanRun, check: Check, full: bool = False) -> None:
+    """Run a Created scan's phases; raises if the scan fails (the caller records how it ended).
 
     full: re-parse every run, even those whose folders' mtimes are unchanged (files rewritten in place).
-    wait: if another scan holds the scan lock, wait for it (on_wait(holder) is told once) instead
-    of refusing.
     """
-    folder = scan_folder(scan.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(folder / "scan.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    locked = False
-    try:
-        if wait:
-            scanlock.wait_for_lock(scan.id, on_wait=on_wait)
-        elif not scanlock.try_acquire(scan.id):
-            holder = scanlock.live_holder()
-            running = f"scan {holder.scan_id} is running ({holder.holder})" if holder else "another scan is running"
-            raise ScanRefused(f"{running}; only one scan runs at a time")
-        locked = True
-        with scanlock.Heartbeat(scan.id) as heartbeat:
-            _run_phases(scan, full, heartbeat)
-    except Exception as e:
-        db.session.rollback()
-        if isinstance(e, (ScanRefused, RootUnreadable, scanlock.LockLost)):  # the message says it all
-            scan.error = str(e)
-            log.error("scan %s failed: %s", scan.id, e)
-        else:
-            scan.error = traceback.format_exc()
-            log.exception("scan %s failed", scan.id)
-        _set_state(scan, ScanState.ERROR)
-    finally:
-        log.removeHandler(handler)
-        handler.close()
-        _keep_log(scan, folder / "scan.log")
-        if locked:
-            scanlock.release(scan.id)
-        _prune_lists()
-    return scan
-
-
-def _run_phases(scan: ScanRun, full: bool, heartbeat: scanlock.Heartbeat) -> None:
     profile = load_profile(current_app.config["LAYOUT"])
     scan.layout = profile.name
     result = _scanning_files(scan, profile)
-    heartbeat.check()
-    _create_models(scan, result, profile, full, heartbeat)
+    check()
+    _create_models(scan, result, profile, full, check)
     _finish_counts(scan)
-    heartbeat.check()
+    check()
     if current_app.config["SCRIPTS_AND_JOBS"]:
-        _set_state(scan, ScanState.SCRIPTS_AND_JOBS)
-        run_scripts(scan, scan_folder(scan.id))
-        heartbeat.check()
-    _set_state(scan, ScanState.FINISHED)
+        scans.advance(scan, ScanState.SCRIPTS_AND_JOBS)
+        run_scripts(scan, scans.folder(scan.id))
+        check()
     log.info(
         "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
         scan.id,
@@ -291,24 +231,8 @@ def _run_phases(scan: ScanRun, full: bool, heartbeat: scanlock.Heartbeat) -> Non
     )
 
 
-def _keep_log(scan: ScanRun, path: Path, limit: int = 256 * 1024) -> None:
-    """Keep the scan's log with the scan (the tail, if huge): the scan folder is pruned later."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    scan.log = text if len(text) <= limit else "[... earlier lines cut ...]\n" + text[-limit:]
-    db.session.commit()
-
-
-def _prune_lists() -> None:
+def prune_lists() -> None:
+    """Delete the found-file lists of all but the newest KEEP_SCAN_LISTS scans."""
     keep = int(current_app.config["KEEP_SCAN_LISTS"])
     ids = db.session.scalars(select(ScanRun.id).order_by(ScanRun.id.desc()).limit(keep)).all()
     prune_scan_folders(Path(current_app.config["DATA_DIR"]) / "scans", set(ids))
-
-
-def create_scan(root: str, trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
-    scan = ScanRun(root=root, trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
-    db.session.add(scan)
-    db.session.commit()
-    return scan

@@ -11,9 +11,9 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from seqscan.enums import DataState
 from seqscan.extensions import db
 from seqscan.models import Sample, ScanRun, ScanWarning, SequencingFile, SequencingRun
-from seqscan.states import DataState
 
 log = logging.getLogger("seqscan.scan")
 

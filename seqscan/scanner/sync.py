@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 
-from seqscan.bulk import insert_rows
+from seqscan.enums import PRESENT_STATES, DataState
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
+from seqscan.scanner.bulk import insert_rows
 from seqscan.scanner.found import FoundRun
+from seqscan.scanner.judge import DROP, KEEP, Disk, Expect, judge
 from seqscan.scanner.runfolder import FileStat, RunFolder, read_run_folder, stat_files
-from seqscan.states import PRESENT_STATES, DataState
 
 FILES = SequencingFile.__table__
 # Every column a rescan may change; update rows carry all of them so one executemany serves all.
@@ -111,7 +112,8 @@ def _reconcile_files(
     scan: ScanRun,
     sheet_error: str,
 ) -> tuple[int, int, list[tuple[str, bool]]]:
-    """Set every file record's data_state; returns (new files, newly deleted files, final (state, expected)s)."""
+    """Judge every file record of the run and write the changes; returns (new files, newly deleted
+    files, final (state, expected) pairs)."""
     existing = {
         row.path: row
         for row in db.session.execute(
@@ -124,36 +126,46 @@ def _reconcile_files(
     unlisted = tuple(f"{d}/" for d in found.unlisted)
     inserts, updates, drop, final = [], [], [], []
     new = deleted = 0
-    for path in expected.keys() | stats.keys():
+    for path in expected.keys() | stats.keys() | existing.keys():
         exp, st, old = expected.get(path), stats.get(path), existing.get(path)
-        values = (
-            dict(old._mapping)
-            if old
-            else {"first_seen_scan_id": None, "last_seen_scan_id": None, "size": None, "mtime": None}
-        )
-        values["file_type"] = exp.file_type if exp else types[path]
-        values["expected"] = exp is not None
-        values["sample_pk"] = sample_pks.get(exp.sample_id) if exp and exp.sample_id else None
+        file_type = exp.file_type if exp else types[path] if st else old.file_type
+        if exp:
+            expect = Expect.REQUIRED
+        elif st and profile.run_file_type(run_name, path) is not None:
+            expect = Expect.KNOWN
+        else:
+            expect = Expect.NONE
         if st:
-            message = st.error or (sheet_error if values["file_type"] == "sample_sheet" else "")
-            # A run file the profile does not require (another caller's joint VCF) is still known.
-            known = exp is not None or profile.run_file_type(run_name, path) is not None
-            state = DataState.ERROR if message else DataState.COMPLETE if known else DataState.UNEXPECTED
+            disk, problem = Disk.PRESENT, st.error or (sheet_error if file_type == "sample_sheet" else "")
+        elif path.startswith(unlisted):
+            disk, problem = Disk.UNREADABLE, f"cannot read folder {path.rpartition('/')[0]}"
+        else:
+            disk, problem = Disk.ABSENT, ""
+        verdict = judge(expect, disk, old.data_state if old else None, problem)
+        if verdict is KEEP:
+            final.append((old.data_state, old.expected))
+            continue
+        if verdict is DROP:
+            drop.append(old.id)
+            continue
+        values = dict(old._mapping) if old else {"first_seen_scan_id": None, "last_seen_scan_id": None}
+        values["file_type"], values["expected"], values["message"] = file_type, exp is not None, verdict.message
+        if exp:
+            values["sample_pk"] = sample_pks.get(exp.sample_id) if exp.sample_id else None
+        elif st or old is None:
+            values["sample_pk"] = None  # on disk but no sample's: unexpected, or a run file
+        if st:
             values.update(size=st.size, mtime=_mtime(st.mtime_ns), last_seen_scan_id=scan_id)
             if values["first_seen_scan_id"] is None:
                 values["first_seen_scan_id"] = scan_id
                 new += 1
-        elif path.startswith(unlisted):
-            # Unknowable, not gone: an unreadable folder must not read as deleted data.
-            state, message = DataState.ERROR, f"cannot read folder {path.rpartition('/')[0]}"
         else:
-            was_there = old is not None and old.data_state in (*PRESENT_STATES, DataState.DELETED)
-            state, message = (DataState.DELETED if was_there else DataState.NON_EXISTENT), ""
-        values["message"] = message
-        state = str(state)
+            values.setdefault("size", None)
+            values.setdefault("mtime", None)
+        state = verdict.state
         final.append((state, values["expected"]))
         if old is None:
-            values.update(data_state=state, state_changed_scan_id=scan_id)
+            values.update(data_state=state.value, state_changed_scan_id=scan_id)
             inserts.append({"run_pk": run_pk, "path": path, **values})
             continue
         if state != old.data_state:
@@ -163,21 +175,6 @@ def _reconcile_files(
             values.pop("id", None)
             values.pop("path", None)
             updates.append({"_id": old.id, **values})
-    for path in existing.keys() - expected.keys() - stats.keys():
-        old = existing[path]
-        if path.startswith(unlisted):
-            final.append((old.data_state, old.expected))
-            continue
-        if old.data_state in PRESENT_STATES:
-            values = {c: getattr(old, c) for c in MUTABLE}
-            values.update(data_state=DataState.DELETED, expected=False, state_changed_scan_id=scan_id)
-            updates.append({"_id": old.id, **values})
-            deleted += 1
-            final.append((DataState.DELETED, False))
-        elif old.data_state == DataState.NON_EXISTENT:
-            drop.append(old.id)  # the sheet no longer asks for it and it never existed
-        else:
-            final.append((old.data_state, old.expected))
     insert_rows(db.session, FILES, INSERT_COLUMNS, [[row[c] for c in INSERT_COLUMNS] for row in inserts])
     if updates:
         db.session.execute(UPDATE_FILE, updates)

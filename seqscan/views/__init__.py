@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from seqscan.views import api, missing, runs, scans, status
+    from seqscan.views import api, auth, missing, runs, scans, status
 
-    for module in (scans, runs, missing, status, api):
+    for module in (auth, scans, runs, missing, status, api):
         app.register_blueprint(module.bp)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
+from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from seqscan.auth import operator_required
+from seqscan.enums import Trigger
 from seqscan.extensions import db
+from seqscan.health import server_status
+from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanRun, SequencingRun
-from seqscan.queue import enqueue_scan, resolve_dead_scans
-from seqscan.scanner.pipeline import ScanRefused
-from seqscan.states import Trigger
-from seqscan.status import server_status
+from seqscan.scans import ScanRefused
 from seqscan.views.runs import run_grid, search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -79,7 +80,7 @@ def scans():
 @bp.get("/scans/<int:scan_id>")
 def scan(scan_id: int):
     resolve_dead_scans()
-    found = db.session.get(ScanRun, scan_id) or abort(404, f"no scan #{scan_id}")
+    found = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
     return jsonify(
         scan_json(found)
         | {"warnings": [{"run": w.run_name, "path": w.path, "message": w.message} for w in found.warnings]}
@@ -90,7 +91,7 @@ def scan(scan_id: int):
 @operator_required
 def trigger():
     try:
-        queued, created = enqueue_scan(Trigger.MANUAL, g.user.username)
+        queued, created = enqueue_scan(Trigger.MANUAL, current_user.username)
     except ScanRefused as e:
         return jsonify(error=str(e)), 409
     except RedisError as e:
@@ -107,7 +108,7 @@ def runs():
 
 @bp.get("/runs/<name>")
 def run(name: str):
-    found = db.session.scalar(select(SequencingRun).where(SequencingRun.name == name)) or abort(404, f"no run {name}")
+    found = db.first_or_404(select(SequencingRun).where(SequencingRun.name == name), description=f"no run {name}")
     grid = run_grid(found)
     sample_names = {s.id: s.name for s in grid["samples"]}
     files = [
@@ -120,7 +121,7 @@ def run(name: str):
 
 @bp.get("/status")
 def status():
-    s = server_status()
+    s = server_status(resolve_dead=True)
     return jsonify(
         database=s["database"],
         redis=s["redis"],

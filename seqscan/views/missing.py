@@ -6,9 +6,9 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from seqscan.enums import MISSING_STATES
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
-from seqscan.states import MISSING_STATES
 
 bp = Blueprint("missing", __name__)
 PER_PAGE = 100

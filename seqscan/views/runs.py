@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
 from seqscan.display import css
+from seqscan.enums import DataState
 from seqscan.extensions import db
-from seqscan.models import Sample, SampleSheet, SequencingFile, SequencingRun
-from seqscan.states import PRESENT_STATES, DataState
+from seqscan.models import Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
@@ -56,10 +56,7 @@ def run_files(run: SequencingRun) -> list[FileView]:
         .where(f.run_pk == run.id)
         .order_by(f.path)
     )
-    run_seen = run.last_seen_scan_id if run.data_state != DataState.DELETED else None
-    present = {s.value for s in PRESENT_STATES}
-    # As SequencingFile.seen_in_scan_id: a present file of a run was seen in the run's last scan.
-    return [FileView(*r[:7], run_seen if run_seen and r.data_state in present else r.last_seen_scan_id) for r in rows]
+    return [FileView(*r[:7], seen_in_scan(r.data_state, r.last_seen_scan_id, run)) for r in rows]
 
 
 def grid_rows(samples: list[Sample], file_types: list[str], cells: dict) -> Markup:
@@ -110,8 +107,6 @@ def run_grid(run: SequencingRun) -> dict:
 
 @bp.get("/runs/<name>")
 def detail(name: str):
-    run = db.session.scalar(select(SequencingRun).where(SequencingRun.name == name))
-    if run is None:
-        abort(404, f"no run named {name}")
+    run = db.first_or_404(select(SequencingRun).where(SequencingRun.name == name), description=f"no run named {name}")
     sheets = db.session.scalars(select(SampleSheet).where(SampleSheet.run_pk == run.id).order_by(SampleSheet.id)).all()
     return render_template("run_detail.html", run=run, sheets=sheets, **run_grid(run))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from seqscan.status import server_status
+from seqscan.health import server_status
 
 bp = Blueprint("status", __name__)
 
 
 @bp.get("/status")
 def index():
-    return render_template("status.html", status=server_status())
+    return render_template("status.html", status=server_status(resolve_dead=True))
 
 
 @bp.get("/status/fragment")

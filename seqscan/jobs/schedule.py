@@ -20,9 +20,9 @@ from flask import current_app
 from rq_scheduler import Scheduler
 from rq_scheduler.utils import get_next_scheduled_time, to_unix
 
-from seqscan.queue import enqueue_scan, get_redis, refusal
-from seqscan.scanner.pipeline import ScanRefused
-from seqscan.states import Trigger
+from seqscan.enums import Trigger
+from seqscan.jobs.scanqueue import enqueue_scan, get_redis, refusal, resolve_dead_scans
+from seqscan.scans import ScanRefused
 
 log = logging.getLogger("seqscan.schedule")
 # crontab (pinned) warns that a future release will read cron in UTC; rq-scheduler relies on the
@@ -52,12 +52,17 @@ def alive_key(queue_name: str) -> str:
 
 
 class ScanScheduler(Scheduler):
-    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, and keeps
-    a key saying it is alive (expiring with its heartbeat) for the status page."""
+    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, keeps a key
+    saying it is alive (expiring with its heartbeat) for the status page, and on each heartbeat
+    sets scans whose process died to Error."""
 
     def heartbeat(self):
         super().heartbeat()
         self.connection.set(alive_key(self.queue_name), self.name, ex=int(self._interval) + 10)
+        try:
+            resolve_dead_scans()
+        except Exception:  # the schedule must go on whatever the database says
+            log.exception("could not check for dead scans")
 
     def register_death(self):
         super().register_death()
@@ -108,7 +113,7 @@ def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
             continue  # unchanged: keep its next firing time
         scheduler.cron(
             cron,
-            func="seqscan.schedule.scheduled_scan",
+            func="seqscan.jobs.schedule.scheduled_scan",
             id=job_id,
             queue_name=current_app.config["SCAN_QUEUE"],
             use_local_timezone=True,

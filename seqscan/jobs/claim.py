@@ -11,7 +11,7 @@ import threading
 
 from redis import Redis
 
-from seqscan.processes import died_here, this_process
+from seqscan.jobs.processes import died_here, this_process
 
 OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
 

@@ -1,10 +1,10 @@
-"""One scan at a time, and the truth about scans whose process died.
+"""One scan at a time: the scan lock, and the heartbeat that proves its holder alive.
 
 The lock is one database row (so `flask scan` and the worker share it on SQLite and PostgreSQL
 alike, with or without Redis). The scan holding it refreshes its heartbeat from a thread; a lock
 whose heartbeat is older than STALE_AFTER_SECONDS belongs to a dead process and may be taken.
-A scan in a working state that does not hold a fresh lock was interrupted: reading the status
-says so (resolve_dead_scans) instead of showing it running forever.
+A scan in a working phase that does not hold a live lock was interrupted (see
+seqscan.jobs.scanqueue.resolve_dead_scans).
 """
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
 
 from seqscan.extensions import db
-from seqscan.models import ScanLock, ScanRun, utcnow
-from seqscan.processes import died_here, this_process
-from seqscan.states import ScanState
+from seqscan.jobs.processes import died_here, this_process
+from seqscan.models import ScanLock, utcnow
 
 log = logging.getLogger("seqscan.scan")
-LOCK = ScanLock.__table__
-WORKING_STATES = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.SCRIPTS_AND_JOBS)
 
 
 def _stale_cutoff() -> datetime:
@@ -38,6 +35,12 @@ def live_holder() -> ScanLock | None:
     if row is None or row.scan_id is None or row.heartbeat_at is None or row.heartbeat_at < _stale_cutoff():
         return None
     return None if died_here(row.holder) else row
+
+
+def live_scan_id() -> int | None:
+    """The id of the scan holding a live lock."""
+    holder = live_holder()
+    return holder.scan_id if holder else None
 
 
 def try_acquire(scan_id: int) -> bool:
@@ -97,6 +100,7 @@ class Heartbeat:
                 log.exception("scan %s: heartbeat failed", self.scan_id)
 
     def check(self) -> None:
+        """Raise LockLost if another scan took the lock: this one must stop."""
         if self.lost:
             raise LockLost(
                 f"scan {self.scan_id} stopped: it lost the scan lock (its process was silent for over "
@@ -116,49 +120,3 @@ def wait_for_lock(scan_id: int, poll_seconds: float = 2.0, on_wait=None) -> None
             on_wait(live_holder())
             told = True
         time.sleep(poll_seconds)
-
-
-def resolve_dead_scans(job_state=None) -> list[int]:
-    """Set scans whose process is gone to Error; returns their ids.
-
-    A scan in a working state must hold a fresh lock. A Created scan waits on a queue job:
-    job_state(task_id) says what Redis knows of it ("missing", "failed", ... or None when Redis
-    cannot be asked), and a job that is gone or ended means the scan will never start.
-    """
-    # Scans first, then the lock: a scan seen working had taken the lock before it was seen, and
-    # one that has finished since is left alone by _set_error.
-    working = db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING_STATES))).all()
-    waiting = db.session.scalars(
-        select(ScanRun).where(ScanRun.state == ScanState.CREATED, ScanRun.task_id.is_not(None))
-    ).all()
-    holder = live_holder()
-    holder_id = holder.scan_id if holder else None
-    resolved = []
-    stale = current_app.config["STALE_AFTER_SECONDS"]
-    for scan in working:
-        message = f"interrupted during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
-        if scan.id != holder_id and _set_error(scan, scan.state, message):
-            resolved.append(scan.id)
-    for scan in waiting if job_state is not None else []:
-        state = job_state(scan.task_id)
-        if scan.id == holder_id or state in (None, "queued", "started", "deferred", "scheduled"):
-            continue
-        why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
-        if _set_error(scan, ScanState.CREATED, f"never started: {why}"):
-            resolved.append(scan.id)
-    return resolved
-
-
-def _set_error(scan: ScanRun, seen_state: ScanState, message: str) -> bool:
-    """Error, unless the scan moved on since it was read (it finished meanwhile)."""
-    done = db.session.execute(
-        update(ScanRun)
-        .where(ScanRun.id == scan.id, ScanRun.state == seen_state)
-        .values(state=ScanState.ERROR, error=message, finished=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    db.session.refresh(scan)
-    if done.rowcount == 1:
-        log.warning("scan %s: %s", scan.id, message)
-    return done.rowcount == 1

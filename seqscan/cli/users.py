@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from seqscan.auth import hash_password, new_api_token
+from seqscan.enums import Role
 from seqscan.extensions import db
 from seqscan.models import User
-from seqscan.states import Role
 
 users_group = AppGroup("users", help="Users of the web admin.")
 ROLE = click.Choice([r.value for r in Role])
@@ -90,5 +89,4 @@ def delete(username: str) -> None:
     click.echo(f"user {username} deleted")
 
 
-def init_app(app: Flask) -> None:
-    app.cli.add_command(users_group)
+COMMANDS = (users_group,)

@@ -7,26 +7,25 @@ for another returns the waiting one: a lab never gets a pile of identical scans.
 from __future__ import annotations
 
 import logging
-import os
 import traceback
 import uuid
 
-from flask import current_app, has_app_context
+from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import select
 
-from seqscan import scanlock
+from seqscan import scans
+from seqscan.enums import Trigger
 from seqscan.extensions import db
-from seqscan.models import ScanRun, utcnow
-from seqscan.scanner.pipeline import ScanRefused, create_scan, execute_scan
-from seqscan.states import ScanState, Trigger
-from seqscan.workerclaim import live_worker
+from seqscan.jobs import lock
+from seqscan.jobs.claim import live_worker
+from seqscan.models import ScanRun
 
 log = logging.getLogger("seqscan.queue")
+JOB_FUNCTION = "seqscan.jobs.run.run_queued_scan"  # enqueued by name: RQ imports it in the worker
 
 
 def get_redis() -> Redis:
@@ -73,46 +72,45 @@ def job_state(connection: Redis):
     return state
 
 
-def resolve_dead_scans() -> list[int]:
-    """Set dead scans to Error; asks Redis about waiting ones when it can be reached."""
+def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:
+    """Set scans whose process is gone to Error (through scans.resolve_dead); returns their ids.
+
+    Called on a schedule (the scheduler's heartbeat, the worker's start) and when a page is first
+    loaded. A poll passes its scan as suspect: then nothing is asked unless that scan is working
+    without holding the live scan lock, so a poll costs one read of the lock row.
+    """
+    live = lock.live_scan_id()
+    if suspect is not None and not (suspect.state.is_working and suspect.id != live):
+        return []
     connection = get_redis()
     try:
         connection.ping()
         states = job_state(connection)
     except RedisError:
-        states = None
-    return scanlock.resolve_dead_scans(states)
-
-
-def waiting_scan() -> ScanRun | None:
-    return db.session.scalars(
-        select(ScanRun)
-        .where(ScanRun.state == ScanState.CREATED, ScanRun.task_id.is_not(None))
-        .order_by(ScanRun.id)
-        .limit(1)
-    ).first()
+        states = None  # waiting scans are left alone until the queue can be asked
+    return scans.resolve_dead(live, states)
 
 
 def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, bool]:
     """(the scan that will run, whether it was created now). Raises ScanRefused with the reason."""
     why = refusal()
     if why:
-        raise ScanRefused(why)
+        raise scans.ScanRefused(why)
     config = current_app.config
     connection = get_redis()
     # Across web processes and the scheduler: look for a waiting scan and add one atomically.
     with connection.lock("seqscan:enqueue", timeout=60, blocking_timeout=30):
-        scanlock.resolve_dead_scans(job_state(connection))
-        waiting = waiting_scan()
+        scans.resolve_dead(lock.live_scan_id(), job_state(connection))
+        waiting = scans.waiting()
         if waiting is not None:
             return waiting, False
-        scan = create_scan(os.path.abspath(config["SCAN_ROOT"]), trigger, requested_by)
+        scan = scans.create(config["SCAN_ROOT"], trigger, requested_by)
         # Unique even if the database is reset while Redis keeps old jobs (unlike rq-scheduler's cron ids).
         scan.task_id = f"seqscan-scan-{scan.id}-{uuid.uuid4().hex[:8]}"
         db.session.commit()
         try:
             get_queue(connection).enqueue(
-                "seqscan.queue.run_queued_scan",
+                JOB_FUNCTION,
                 scan.id,
                 job_id=scan.task_id,
                 job_timeout=int(config["SCAN_JOB_TIMEOUT_SECONDS"]),
@@ -121,36 +119,10 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
                 description=f"seqscan scan {scan.id} ({trigger}{', ' + requested_by if requested_by else ''})",
             )
         except RedisError as e:
-            scan.state, scan.error = ScanState.ERROR, f"could not be queued: {e}"
-            db.session.commit()
+            scans.fail(scan, f"could not be queued: {e}")
             raise
     log.info("scan %s queued (%s%s)", scan.id, trigger, f" by {requested_by}" if requested_by else "")
     return scan, True
-
-
-def run_queued_scan(scan_id: int) -> str:
-    """The RQ job: run scan scan_id, waiting for the scan lock if a command-line scan holds it."""
-    if not has_app_context():  # run by a plain `rq worker` rather than worker.py
-        from seqscan import create_app
-
-        with create_app().app_context():
-            return run_queued_scan(scan_id)
-    scan = db.session.get(ScanRun, scan_id)
-    if scan is None:
-        raise LookupError(f"scan {scan_id} is not in the database")
-    if scan.state != ScanState.CREATED:
-        return f"scan {scan_id} is {scan.state}; nothing to do"
-    why = refusal()
-    if why:
-        scan.state, scan.error, scan.finished = ScanState.ERROR, f"refused: {why}", utcnow()
-        db.session.commit()
-        return scan.error
-
-    def waiting(holder) -> None:
-        log.info("scan %s waits for scan %s to finish", scan_id, holder.scan_id if holder else "?")
-
-    execute_scan(scan, wait=True, on_wait=waiting)
-    return f"scan {scan_id}: {scan.state}"
 
 
 def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
@@ -158,13 +130,9 @@ def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
     try:
         scan_id = int(job.args[0])
         scan = db.session.get(ScanRun, scan_id)
-        if scan is not None and scan.state not in (ScanState.FINISHED, ScanState.ERROR):
-            db.session.rollback()
-            scan.state = ScanState.ERROR
-            scan.error = "".join(traceback.format_exception(exc_type, exc_value, tb))
-            scan.finished = utcnow()
-            db.session.commit()
-        scanlock.release(scan_id)  # the job is over, whatever point it was stopped at
+        if scan is not None:
+            scans.fail(scan, "".join(traceback.format_exception(exc_type, exc_value, tb)))
+        lock.release(scan_id)  # the job is over, whatever point it was stopped at
     except Exception:
         log.exception("could not record the failure of job %s", job.id)
     return True  # let RQ's own handling (failed registry) go on

@@ -1,4 +1,5 @@
-"""The server's state, as the status page and the API report it. Every check reports, none raises."""
+"""The health of the installation (database, Redis, worker, scheduler, scans), as the status page
+and the API report it. Every check reports, none raises."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from datetime import UTC, datetime
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Worker
-from sqlalchemy import select, text
+from sqlalchemy import text
 
+from seqscan import scans
 from seqscan.extensions import db
-from seqscan.models import ScanRun
-from seqscan.queue import get_queue, get_redis, resolve_dead_scans
-from seqscan.states import ScanState
-from seqscan.workerclaim import live_worker
+from seqscan.jobs.claim import live_worker
+from seqscan.jobs.scanqueue import get_queue, get_redis, resolve_dead_scans
+from seqscan.jobs.schedule import alive_key, next_scans
 
 
 def _database() -> dict:
@@ -26,8 +27,11 @@ def _database() -> dict:
         return {"ok": False, "detail": str(e).splitlines()[0]}
 
 
-def server_status() -> dict:
-    """Everything the status page shows, and how long gathering it took (took_ms)."""
+def server_status(resolve_dead: bool = False) -> dict:
+    """Everything the status page shows, and how long gathering it took (took_ms).
+
+    resolve_dead: first set scans whose process died to Error (a page's first load; not its polls).
+    """
     start = time.perf_counter()
     config = current_app.config
     status: dict = {"database": _database(), "checked_at": datetime.now(UTC)}
@@ -37,8 +41,6 @@ def server_status() -> dict:
         status["redis"] = {"ok": True, "detail": config["REDIS_URL"]}
     except RedisError as e:
         status["redis"] = {"ok": False, "detail": f"{config['REDIS_URL']}: {e}"}
-    if status["database"]["ok"]:
-        resolve_dead_scans()
     status["workers"], status["scheduler_alive"], status["next_scans"] = [], None, []
     if status["redis"]["ok"]:
         queue = get_queue(connection)
@@ -53,21 +55,14 @@ def server_status() -> dict:
                     "last_heartbeat": worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None,
                 }
             )
-        from seqscan.schedule import alive_key, next_scans
-
         status["scheduler_alive"] = bool(connection.exists(alive_key(queue.name)))
-
         status["next_scans"] = [when for _, _, when in next_scans()[:2]]
     if status["database"]["ok"]:
-        status["waiting"] = db.session.scalars(
-            select(ScanRun).where(ScanRun.state == ScanState.CREATED).order_by(ScanRun.id)
-        ).all()
-        status["running"] = db.session.scalars(
-            select(ScanRun).where(ScanRun.state.in_([s for s in ScanState if s.is_active and s != ScanState.CREATED]))
-        ).all()
-        status["last_success"] = db.session.scalars(
-            select(ScanRun).where(ScanRun.state == ScanState.FINISHED).order_by(ScanRun.id.desc()).limit(1)
-        ).first()
+        if resolve_dead:
+            resolve_dead_scans()
+        status["waiting"] = scans.all_waiting()
+        status["running"] = [s for s in [scans.running()] if s]
+        status["last_success"] = scans.last_success()
     status["settings"] = {
         key: config[key]
         for key in ("ENABLED", "SCAN_DISKS", "SCAN_ROOT", "SCHEDULE", "TIMEZONE", "LAYOUT", "SCAN_QUEUE")

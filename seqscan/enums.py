@@ -1,6 +1,7 @@
-"""Every state name seqscan uses, in one place."""
+"""Every state name seqscan uses, in one place; the database stores their values."""
 
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ScanState(StrEnum):
@@ -13,7 +14,29 @@ class ScanState(StrEnum):
 
     @property
     def is_active(self) -> bool:
-        return self not in (ScanState.FINISHED, ScanState.ERROR)
+        """Waiting or working: not ended."""
+        return self not in ENDED
+
+    @property
+    def is_working(self) -> bool:
+        """In one of the PHASES: a live scan holds the scan lock."""
+        return self in WORKING
+
+
+class Phase(NamedTuple):
+    state: ScanState
+    start_column: str  # the ScanRun column holding when the phase started
+
+
+# The working phases of a scan, in order. They drive ScanRun's phase columns (ScanRun.phases),
+# the order scans.advance allows, and the columns of the scans page.
+PHASES = (
+    Phase(ScanState.SCANNING_FILES, "scan_start"),
+    Phase(ScanState.CREATE_MODELS, "create_models_start"),
+    Phase(ScanState.SCRIPTS_AND_JOBS, "scripts_and_jobs_start"),
+)
+WORKING = frozenset(p.state for p in PHASES)
+ENDED = frozenset({ScanState.FINISHED, ScanState.ERROR})
 
 
 class DataState(StrEnum):

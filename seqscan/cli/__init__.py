@@ -1,0 +1,13 @@
+"""The flask commands, one module per command group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from seqscan.cli import config_check, database, demo, runs, scan, scans, schedule, users
+
+    for module in (database, scan, scans, runs, demo, schedule, config_check, users):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -1,0 +1,76 @@
+"""`flask scans ...`: scan history, and queueing a scan for the worker."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from seqscan.cli.output import scan_summary, secs, table, when
+from seqscan.enums import Trigger
+from seqscan.extensions import db
+from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.models import ScanRun
+from seqscan.scans import ScanRefused
+
+scans_group = AppGroup("scans", help="Scan history.")
+
+
+@scans_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+def scans_list(limit: int) -> None:
+    """The most recent scans, newest first."""
+    resolve_dead_scans()  # reading the status tells the truth: scans whose process died are Error
+    scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
+    table(
+        ["id", "state", "trigger", "created", "total", "runs", "found", "missing", "new", "deleted", "warnings"],
+        [
+            [
+                s.id,
+                s.state,
+                s.trigger,
+                when(s.created),
+                secs(s.duration),
+                s.runs_count,
+                s.files_found,
+                s.files_missing,
+                s.files_new,
+                s.files_deleted,
+                s.warnings_count,
+            ]
+            for s in scans
+        ],
+    )
+
+
+@scans_group.command("show")
+@click.argument("scan_id", type=int)
+def scans_show(scan_id: int) -> None:
+    """One scan: phases, counts, warnings and error."""
+    resolve_dead_scans()
+    scan = db.session.get(ScanRun, scan_id)
+    if scan is None:
+        raise click.ClickException(f"no scan {scan_id}")
+    scan_summary(scan)
+    if scan.reused_scan_id:
+        click.echo(f"  re-used the lists of scan {scan.reused_scan_id}")
+    if scan.warnings:
+        click.echo("warnings:")
+        table(["run", "path", "message"], [[w.run_name, w.path, w.message] for w in scan.warnings])
+    if scan.error:
+        click.echo(f"error:\n{scan.error}")
+
+
+@scans_group.command("enqueue")
+def scans_enqueue() -> None:
+    """Queue a scan for the worker (returns the waiting one if a scan already waits)."""
+    try:
+        scan, created = enqueue_scan(Trigger.COMMAND_LINE, os.environ.get("USER", ""))
+    except ScanRefused as e:
+        raise click.ClickException(f"scan not queued: {e}") from None
+    click.echo(f"scan {scan.id} queued" if created else f"scan {scan.id} is already waiting; not adding another")
+
+
+COMMANDS = (scans_group,)

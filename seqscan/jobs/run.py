@@ -1,0 +1,85 @@
+"""Running one scan: its log file, the scan lock and heartbeat around the scanner, and how it ends.
+
+`flask scan` calls run_scan in the foreground; the worker calls run_queued_scan (the RQ job).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from flask import has_app_context
+
+from seqscan import scans
+from seqscan.enums import ScanState
+from seqscan.extensions import db
+from seqscan.jobs import lock
+from seqscan.jobs.scanqueue import refusal
+from seqscan.models import ScanRun
+from seqscan.scanner.pipeline import prune_lists, scan_disk
+from seqscan.scanner.walk import RootUnreadable
+
+log = logging.getLogger("seqscan.scan")
+# Failures whose message says it all; any other exception is kept with its traceback.
+PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, lock.LockLost)
+
+
+def run_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None) -> ScanRun:
+    """Run a Created scan to its end (Finished or Error); never raises for a failed scan.
+
+    full: re-parse every run, even unchanged ones. wait: if another scan holds the scan lock, wait
+    for it (on_wait(holder) is told once) instead of refusing.
+    """
+    folder = scans.folder(scan.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(folder / "scan.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    locked = False
+    try:
+        if wait:
+            lock.wait_for_lock(scan.id, on_wait=on_wait)
+        elif not lock.try_acquire(scan.id):
+            holder = lock.live_holder()
+            running = f"scan {holder.scan_id} is running ({holder.holder})" if holder else "another scan is running"
+            raise scans.ScanRefused(f"{running}; only one scan runs at a time")
+        locked = True
+        with lock.Heartbeat(scan.id) as heartbeat:
+            scan_disk(scan, heartbeat.check, full)
+        scans.finish(scan)
+    except Exception as e:
+        if not isinstance(e, PLAIN_FAILURES):
+            log.exception("scan %s failed", scan.id)
+        scans.fail(scan, str(e) if isinstance(e, PLAIN_FAILURES) else traceback.format_exc())
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+        scans.keep_log(scan)
+        if locked:
+            lock.release(scan.id)
+        prune_lists()
+    return scan
+
+
+def run_queued_scan(scan_id: int) -> str:
+    """The RQ job: run scan scan_id, waiting for the scan lock if a command-line scan holds it."""
+    if not has_app_context():  # run by a plain `rq worker` rather than worker.py
+        from seqscan import create_app
+
+        with create_app().app_context():
+            return run_queued_scan(scan_id)
+    scan = db.session.get(ScanRun, scan_id)
+    if scan is None:
+        raise LookupError(f"scan {scan_id} is not in the database")
+    if scan.state != ScanState.CREATED:
+        return f"scan {scan_id} is {scan.state}; nothing to do"
+    why = refusal()
+    if why:
+        scans.fail(scan, f"refused: {why}")
+        return scan.error
+
+    def waiting(holder) -> None:
+        log.info("scan %s waits for scan %s to finish", scan_id, holder.scan_id if holder else "?")
+
+    run_scan(scan, wait=True, on_wait=waiting)
+    return f"scan {scan_id}: {scan.state}"

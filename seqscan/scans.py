@@ -1,0 +1,203 @@
+"""The one owner of a scan record's life: create, advance, finish, fail; and the questions asked of scans.
+
+Every change of a ScanRun's state goes through this module, so every end has a finish time and
+one message, and each is logged once. Who decides that a scan ends (the scan's run, the queue,
+the dead-scan check in seqscan.jobs) calls in here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from seqscan.enums import PHASES, WORKING, DataState, ScanState, Trigger
+from seqscan.extensions import db
+from seqscan.models import ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
+
+log = logging.getLogger("seqscan.scan")
+log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
+LIST_LIMIT = 50  # rows listed per kind of change (the counts are always complete)
+
+
+class ScanRefused(Exception):
+    """A scan cannot be queued or started; the message says why."""
+
+
+def folder(scan_id: int) -> Path:
+    """The scan's own folder: its found-file lists, its log while it runs, its scripts."""
+    return Path(current_app.config["DATA_DIR"]) / "scans" / str(scan_id)
+
+
+# --- Its life ---
+
+
+def create(root: str, trigger: Trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
+    """Record a new scan (Created) of root, as an absolute path."""
+    scan = ScanRun(root=os.path.abspath(root), trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
+    db.session.add(scan)
+    db.session.commit()
+    return scan
+
+
+def advance(scan: ScanRun, phase: ScanState) -> None:
+    """Start a working phase: its state and start time; phases only move forward."""
+    order = [p.state for p in PHASES]
+    if phase not in order:
+        raise ValueError(f"{phase} is not a working phase")
+    backwards = scan.state.is_working and order.index(phase) <= order.index(scan.state)
+    if backwards or not scan.state.is_active:
+        raise ValueError(f"scan {scan.id} cannot go from {scan.state} to {phase}")
+    scan.state = phase
+    setattr(scan, PHASES[order.index(phase)].start_column, utcnow())
+    db.session.commit()
+    log.info("scan %s: %s", scan.id, phase)
+
+
+def finish(scan: ScanRun) -> None:
+    """Finished, now."""
+    scan.state, scan.finished, scan.error = ScanState.FINISHED, utcnow(), ""
+    db.session.commit()
+    log.info("scan %s: %s", scan.id, ScanState.FINISHED)
+
+
+def fail(scan: ScanRun, message: str, *, if_state: ScanState | None = None) -> bool:
+    """Error, now, with message (a line, or a traceback), unless the scan has ended already.
+    Returns whether it was set.
+
+    if_state: only if the scan is still in that state in the database (it may have moved on since
+    it was read: a scan thought dead that finished meanwhile is left alone).
+    """
+    db.session.rollback()  # whatever the failed work left unflushed is not part of the record
+    states = [if_state] if if_state else [s for s in ScanState if s.is_active]
+    where = [ScanRun.id == scan.id, ScanRun.state.in_(states)]
+    done = db.session.execute(
+        update(ScanRun)
+        .where(*where)
+        .values(state=ScanState.ERROR, error=message, finished=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(scan)
+    if done.rowcount == 1:
+        log.error("scan %s: %s: %s", scan.id, ScanState.ERROR, message.strip().splitlines()[-1] if message else "")
+    return done.rowcount == 1
+
+
+def keep_log(scan: ScanRun, limit: int = 256 * 1024) -> None:
+    """Keep the scan's log with the scan (the tail, if huge): the scan folder is pruned later."""
+    try:
+        text = (folder(scan.id) / "scan.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    scan.log = text if len(text) <= limit else "[... earlier lines cut ...]\n" + text[-limit:]
+    db.session.commit()
+
+
+def resolve_dead(live_scan_id: int | None, job_state: Callable[[str], str | None] | None) -> list[int]:
+    """Fail scans whose process is gone; returns their ids. The evidence comes from seqscan.jobs.
+
+    live_scan_id: the scan that holds a live scan lock; any other scan in a working phase was
+    interrupted. job_state(task_id): what the queue knows of a waiting scan's job ("missing",
+    "failed", ...); None when the queue cannot be asked, and then waiting scans are left alone.
+    """
+    stale = current_app.config["STALE_AFTER_SECONDS"]
+    resolved = []
+    for scan in db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING))).all():
+        if scan.id == live_scan_id:
+            continue
+        message = f"interrupted during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
+        if fail(scan, message, if_state=scan.state):
+            resolved.append(scan.id)
+    for scan in all_waiting() if job_state is not None else []:
+        state = job_state(scan.task_id)
+        if scan.id == live_scan_id or state in (None, "queued", "started", "deferred", "scheduled"):
+            continue
+        why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
+        if fail(scan, f"never started: {why}", if_state=ScanState.CREATED):
+            resolved.append(scan.id)
+    return resolved
+
+
+# --- Questions asked of scans ---
+
+
+def all_waiting() -> list[ScanRun]:
+    """Scans queued for the worker that have not started, oldest first."""
+    return db.session.scalars(
+        select(ScanRun).where(ScanRun.state == ScanState.CREATED, ScanRun.task_id.is_not(None)).order_by(ScanRun.id)
+    ).all()
+
+
+def waiting() -> ScanRun | None:
+    """The scan the next button press would return instead of queueing another."""
+    found = all_waiting()
+    return found[0] if found else None
+
+
+def running() -> ScanRun | None:
+    """The scan in a working phase (at most one is alive; see resolve_dead for the others)."""
+    return db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING)).order_by(ScanRun.id).limit(1)).first()
+
+
+def last_success() -> ScanRun | None:
+    return db.session.scalars(
+        select(ScanRun).where(ScanRun.state == ScanState.FINISHED).order_by(ScanRun.id.desc()).limit(1)
+    ).first()
+
+
+def previous_finished(scan: ScanRun) -> ScanRun | None:
+    """The newest finished scan of the same root before this one."""
+    return db.session.scalars(
+        select(ScanRun)
+        .where(ScanRun.root == scan.root, ScanRun.state == ScanState.FINISHED, ScanRun.id < scan.id)
+        .order_by(ScanRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def new_runs(scan: ScanRun) -> list[str]:
+    return db.session.scalars(
+        select(SequencingRun.name).where(SequencingRun.first_seen_scan_id == scan.id).order_by(SequencingRun.name)
+    ).all()
+
+
+def changes(scan: ScanRun) -> dict[str, tuple[int, list]]:
+    """What this scan changed: {label: (count, first LIST_LIMIT (path, file_type, state, run) rows)}."""
+    files = (
+        select(SequencingFile.path, SequencingFile.file_type, SequencingFile.data_state, SequencingRun.name)
+        .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
+        .order_by(SequencingRun.name, SequencingFile.path)
+    )
+    changed = SequencingFile.state_changed_scan_id == scan.id
+    queries = {
+        "newly found": files.where(SequencingFile.first_seen_scan_id == scan.id),
+        "newly missing": files.where(changed, SequencingFile.data_state == DataState.NON_EXISTENT),
+        "deleted": files.where(changed, SequencingFile.data_state == DataState.DELETED),
+    }
+    out = {}
+    for label, query in queries.items():
+        count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        out[label] = (count, db.session.execute(query.limit(LIST_LIMIT)).all() if count else [])
+    return out
+
+
+def warnings(scan: ScanRun, limit: int = 200) -> list[ScanWarning]:
+    return db.session.scalars(
+        select(ScanWarning).where(ScanWarning.scan_id == scan.id).order_by(ScanWarning.id).limit(limit)
+    ).all()
+
+
+def log_tail(scan: ScanRun, lines: int = 60) -> str:
+    """The last lines of the scan's log: kept with the scan once it ended, in its folder while it runs."""
+    text = scan.log
+    if not text:
+        try:
+            text = (folder(scan.id) / "scan.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+    return "\n".join(text.splitlines()[-lines:])
