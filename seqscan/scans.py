@@ -98,7 +98,7 @@ def keep_log(scan: ScanRun, limit: int = 256 * 1024) -> None:
     db.session.commit()
 
 
-def resolve_dead(live_scan_id: int | None, job_state: Callable[[str], str | None] | None) -> list[int]:
+def fail_dead(live_scan_id: int | None, job_state: Callable[[str], str | None] | None) -> list[int]:
     """Fail scans whose process is gone; returns their ids. The evidence comes from seqscan.jobs.
 
     live_scan_id: the scan that holds a live scan lock; any other scan in a working phase was
@@ -140,7 +140,7 @@ def waiting() -> ScanRun | None:
 
 
 def running() -> ScanRun | None:
-    """The scan in a working phase (at most one is alive; see resolve_dead for the others)."""
+    """The scan in a working phase (at most one is alive; see fail_dead for the others)."""
     return db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING)).order_by(ScanRun.id).limit(1)).first()
 
 

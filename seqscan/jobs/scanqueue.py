@@ -73,7 +73,7 @@ def job_state(connection: Redis):
 
 
 def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:
-    """Set scans whose process is gone to Error (through scans.resolve_dead); returns their ids.
+    """Set scans whose process is gone to Error (through scans.fail_dead); returns their ids.
 
     Called on a schedule (the scheduler's heartbeat, the worker's start) and when a page is first
     loaded. A poll passes its scan as suspect: then nothing is asked unless that scan is working
@@ -88,7 +88,7 @@ def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:
         states = job_state(connection)
     except RedisError:
         states = None  # waiting scans are left alone until the queue can be asked
-    return scans.resolve_dead(live, states)
+    return scans.fail_dead(live, states)
 
 
 def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, bool]:
@@ -100,7 +100,7 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
     connection = get_redis()
     # Across web processes and the scheduler: look for a waiting scan and add one atomically.
     with connection.lock("seqscan:enqueue", timeout=60, blocking_timeout=30):
-        scans.resolve_dead(lock.live_scan_id(), job_state(connection))
+        scans.fail_dead(lock.live_scan_id(), job_state(connection))
         waiting = scans.waiting()
         if waiting is not None:
             return waiting, False

@@ -1,0 +1,134 @@
+"""Every way a scan ends sets its state, its finish time and one message, through seqscan.scans."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from seqscan import scans
+from seqscan.enums import ScanState, Trigger
+from seqscan.extensions import db
+from seqscan.jobs import lock
+from seqscan.jobs.run import run_queued_scan, run_scan
+from seqscan.jobs.scanqueue import resolve_dead_scans
+from seqscan.models import ScanRun
+from tests.conftest import make_run
+
+
+def ends_logged_by_the_owner(caplog, scan_id: int) -> list[str]:
+    """The end lines seqscan/scans.py logged for this scan."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.pathname.endswith("seqscan/scans.py")
+        and r.getMessage().startswith((f"scan {scan_id}: Finished", f"scan {scan_id}: Error"))
+    ]
+
+
+def reread(app, scan_id: int) -> ScanRun:
+    with app.app_context():
+        scan = db.session.get(ScanRun, scan_id)
+        db.session.expunge(scan)
+        return scan
+
+
+def assert_ended(app, caplog, scan_id: int, state: ScanState, message_starts: str) -> ScanRun:
+    scan = reread(app, scan_id)
+    assert scan.state == state, scan.error
+    assert isinstance(scan.state, ScanState)  # read back, the column is the enum
+    assert scan.finished is not None and scan.finished >= scan.created
+    assert scan.error.startswith(message_starts), scan.error
+    assert len(ends_logged_by_the_owner(caplog, scan_id)) == 1, caplog.text
+    return scan
+
+
+def test_a_finished_scan_has_its_finish_time_and_no_error(app, root, scan, caplog):
+    make_run(root)
+    done = scan()
+    assert_ended(app, caplog, done.id, ScanState.FINISHED, "")
+    assert done.error == ""
+
+
+def test_a_scan_that_raises_keeps_its_traceback(app, root, scan, caplog):
+    make_run(root)
+    app.config["LAYOUT"] = "no-such-layout"
+    failed = scan(ok=False)
+    ended = assert_ended(app, caplog, failed.id, ScanState.ERROR, "Traceback (most recent call last)")
+    assert "no-such-layout" in ended.error.strip().splitlines()[-1]
+
+
+def test_a_refused_scan_says_why_in_one_line(app, caplog):
+    with app.app_context():
+        running = scans.create(app.config["SCAN_ROOT"], Trigger.COMMAND_LINE)
+        assert lock.try_acquire(running.id)  # this process scans already
+        refused = run_scan(scans.create(app.config["SCAN_ROOT"], Trigger.COMMAND_LINE))
+        refused_id, running_id = refused.id, running.id
+    assert_ended(app, caplog, refused_id, ScanState.ERROR, f"scan {running_id} is running (")
+
+
+def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
+    with app.app_context():
+        scan_id = scans.create(app.config["SCAN_ROOT"], Trigger.MANUAL, "alice").id
+        app.config["ENABLED"] = False
+        assert run_queued_scan(scan_id).startswith("refused")
+    assert_ended(app, caplog, scan_id, ScanState.ERROR, "refused: scanning is disabled (SEQSCAN_ENABLED=false)")
+
+
+def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redis):
+    with app.app_context():
+        scan = scans.create(app.config["SCAN_ROOT"], Trigger.MANUAL)
+        scans.advance(scan, ScanState.SCANNING_FILES)
+        scans.advance(scan, ScanState.CREATE_MODELS)
+        assert resolve_dead_scans() == [scan.id]
+        assert resolve_dead_scans() == []  # ended once: the second look changes nothing
+    assert_ended(app, caplog, scan.id, ScanState.ERROR, "interrupted during Create Models")
+
+
+def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
+    with app.app_context():
+        scan = scans.create(app.config["SCAN_ROOT"], Trigger.SCHEDULED)
+        scan.task_id = "seqscan-scan-gone"
+        db.session.commit()
+        assert scans.fail_dead(None, lambda task_id: "missing") == [scan.id]
+    assert_ended(app, caplog, scan.id, ScanState.ERROR, "never started: its queue job is gone from Redis")
+
+
+def test_an_ended_scan_is_never_failed_again(app, root, scan, caplog):
+    make_run(root)
+    done = scan()
+    with app.app_context():
+        assert not scans.fail(db.session.get(ScanRun, done.id), "late news")
+    assert_ended(app, caplog, done.id, ScanState.FINISHED, "")
+
+
+def test_phases_only_move_forward(app):
+    with app.app_context():
+        scan = scans.create(app.config["SCAN_ROOT"], Trigger.MANUAL)
+        scans.advance(scan, ScanState.CREATE_MODELS)  # a re-used scan skips Scanning Files
+        for wrong in (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.FINISHED):
+            try:
+                scans.advance(scan, wrong)
+            except ValueError:
+                continue
+            raise AssertionError(f"advanced to {wrong}")
+        assert scan.state == ScanState.CREATE_MODELS and scan.create_models_start and not scan.scan_start
+
+
+def test_a_scan_that_lost_its_lock_stops_with_error(lab):
+    """Its process was frozen past STALE_AFTER_SECONDS, another scan took the lock; thawed, it stops."""
+    lab.runs(12)
+    frozen = lab.start("flask", "scan")
+    lab.wait_state(1, ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(float(lab.settings["STALE_AFTER_SECONDS"]) + 1)
+        second = lab.start("flask", "scan")
+        lab.wait_state(2, ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.FINISHED)
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+    assert frozen.wait(60) == 1
+    stopped = lab.scan(1)
+    assert stopped.state == ScanState.ERROR and stopped.finished is not None
+    assert stopped.error.startswith("scan 1 stopped: it lost the scan lock")
+    assert "scan 1: Error: scan 1 stopped" in stopped.log  # the owner's line, in the scan's own log
+    assert second.wait(60) == 0 and lab.scan(2).state == ScanState.FINISHED
