@@ -21,10 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from seqscan import (
-    create_app,  # noqa: E402
-    scans,  # noqa: E402
-)
+from seqscan import create_app, scans  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
 from seqscan.enums import Trigger  # noqa: E402
 from seqscan.extensions import db  # noqa: E402
@@ -57,6 +54,40 @@ def phase_line(label: str, scan: ScanRun) -> str:
         f"{label:<22} total {scan.duration.total_seconds():8.3f} s   Scanning Files {walk:7.3f} s   "
         f"Create Models {models:7.3f} s   re-parsed {scan.runs_reparsed:>4} of {scan.runs_count} runs   "
         f"peak RSS {peak_rss_mb():6.1f} MB"
+    )
+
+
+def insert_ab(app, rounds: int = 5) -> None:
+    """Every file row of the first scan inserted again, in a transaction rolled back after each try:
+    seqscan's driver executemany (scanner/bulk.py) against SQLAlchemy's `execute(insert(table), rows)`."""
+    from statistics import median
+
+    from seqscan.scanner.bulk import insert_rows
+    from seqscan.scanner.sync import FILES, INSERT_COLUMNS
+
+    with app.app_context():
+        rows = [dict(r._mapping) for r in db.session.execute(select(*(FILES.c[c] for c in INSERT_COLUMNS)))]
+        for row in rows:
+            row["data_state"] = row["data_state"].value  # as the reconcile loop hands them over
+        times: dict[str, list[float]] = {"bulk.py": [], "insert()": []}
+        for _ in range(rounds):
+            for method in times:
+                with db.engine.connect() as conn:
+                    conn.execute(FILES.delete())
+                    lists = [[row[c] for c in INSERT_COLUMNS] for row in rows]
+                    start = time.perf_counter()
+                    if method == "bulk.py":
+                        from sqlalchemy.orm import Session
+
+                        insert_rows(Session(bind=conn), FILES, INSERT_COLUMNS, lists)
+                    else:
+                        conn.execute(FILES.insert(), rows)
+                    times[method].append(time.perf_counter() - start)
+                    conn.rollback()
+    bulk, core = median(times["bulk.py"]), median(times["insert()"])
+    print(
+        f"file-row insert ({len(rows)} rows, median of {rounds}): bulk.py {bulk:.3f} s, "
+        f"insert() {core:.3f} s; bulk.py / insert() {bulk / core:6.3f}"
     )
 
 
@@ -115,6 +146,7 @@ def main() -> None:
             f"{models_s:.2f} s of Create Models; target >= 20000)"
         )
         print(f"peak RSS                       {peak_rss_mb():6.1f} MB (target <= 300)")
+        insert_ab(app)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

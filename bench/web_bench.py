@@ -23,10 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seqscan import (
-    create_app,  # noqa: E402
-    scans,  # noqa: E402
-)
+from seqscan import create_app, scans  # noqa: E402
 from seqscan.auth import hash_password  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
 from seqscan.enums import Role, ScanState, Trigger  # noqa: E402

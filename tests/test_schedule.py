@@ -92,3 +92,16 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     lab.run("flask", "scheduler", "--burst")
     with lab.app.app_context():
         assert db.session.query(ScanRun).count() == 2
+
+
+def test_the_schedulers_heartbeat_sets_a_dead_scan_to_error_without_any_page_read(lab):
+    from seqscan import scans
+
+    with lab.app.app_context():
+        dead = scans.create(str(lab.root), Trigger.MANUAL, "alice")
+        scans.advance(dead, ScanState.SCANNING_FILES)  # no process holds the scan lock for it
+        dead_id = dead.id
+    assert lab.run("flask", "scheduler", "--burst").returncode == 0
+    scan = lab.scan(dead_id)
+    assert scan.state == ScanState.ERROR and scan.error.startswith("interrupted during Scanning Files")
+    assert scan.finished is not None

@@ -81,6 +81,8 @@ class Heartbeat:
         return self
 
     def __exit__(self, *exc) -> None:
+        # The caller must have committed or rolled back by now: a beat waiting for SQLite's write
+        # lock would otherwise wait out the busy timeout (30 s) before this join returns.
         self.stop.set()
         self.thread.join()
 

@@ -45,8 +45,14 @@ def run_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None
             raise scans.ScanRefused(f"{running}; only one scan runs at a time")
         locked = True
         with lock.Heartbeat(scan.id) as heartbeat:
-            scan_disk(scan, heartbeat.check, full)
-        scans.finish(scan)
+            try:
+                scan_disk(scan, heartbeat.check, full)
+            except BaseException:
+                # Free the database before the heartbeat thread is joined: on SQLite its next beat
+                # may be waiting for the write lock this session holds.
+                db.session.rollback()
+                raise
+            scans.finish(scan)  # commits, inside the block for the same reason
     except Exception as e:
         if not isinstance(e, PLAIN_FAILURES):
             log.exception("scan %s failed", scan.id)

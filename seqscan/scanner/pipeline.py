@@ -46,12 +46,13 @@ def walk_options(profile: Profile) -> WalkOptions:
 
 
 class _Progress:
-    """Writes walk progress to the scan row at most every two seconds."""
+    """Writes walk progress to the scan row at most every two seconds; stops the walk when told."""
 
-    def __init__(self, scan: ScanRun) -> None:
-        self.scan, self.last = scan, 0.0
+    def __init__(self, scan: ScanRun, check: Check) -> None:
+        self.scan, self.check, self.last = scan, check, 0.0
 
     def __call__(self, result: WalkResult) -> None:
+        self.check()
         if time.monotonic() - self.last >= 2:
             self.last = time.monotonic()
             self.scan.dirs_walked, self.scan.files_seen = result.dirs_walked, result.files_seen
@@ -59,7 +60,7 @@ class _Progress:
             db.session.commit()
 
 
-def _scanning_files(scan: ScanRun, profile: Profile) -> WalkResult:
+def _scanning_files(scan: ScanRun, profile: Profile, check: Check) -> WalkResult:
     if scan.reused_scan_id:
         previous = db.session.get(ScanRun, scan.reused_scan_id)
         if previous is None or previous.state != ScanState.FINISHED:
@@ -79,7 +80,7 @@ def _scanning_files(scan: ScanRun, profile: Profile) -> WalkResult:
         log.info("re-using the lists of scan %s: %d runs", previous.id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, walk_options(profile), _Progress(scan), _previous_snapshot(scan))
+        result = walk(scan.root, walk_options(profile), _Progress(scan, check), _previous_snapshot(scan))
     write_lists(scans.folder(scan.id), result)
     scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
     log.info(
@@ -209,7 +210,7 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False) -> None:
     """
     profile = load_profile(current_app.config["LAYOUT"])
     scan.layout = profile.name
-    result = _scanning_files(scan, profile)
+    result = _scanning_files(scan, profile, check)
     check()
     _create_models(scan, result, profile, full, check)
     _finish_counts(scan)
