@@ -47,7 +47,7 @@ def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
 
 
 def test_flask_scan_refuses_during_a_worker_scan_and_waits_with_wait(lab):
-    lab.runs(4)
+    lab.runs(10)  # ~6 s of scanning: two `flask scan` processes start (~1.2 s each) before it ends
     lab.start("worker.py")
     first, _ = enqueue(lab)
     lab.wait_state(first, *WORKING)
