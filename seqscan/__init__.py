@@ -41,15 +41,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
     from seqscan import auth, cli, display, views
-    from seqscan.extensions import db, htmx
+    from seqscan.extensions import db, htmx, migrate
 
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     htmx.init_app(app)
     auth.init_app(app)
     display.init_app(app)
     cli.init_app(app)
     views.init_app(app)
     if app.config.get("AUTO_CREATE_SCHEMA", True):
+        from seqscan.schema import upgrade_database
+
         with app.app_context():
-            db.create_all()  # idempotent; `flask init-db` does the same explicitly
+            upgrade_database()  # a no-op at the newest schema; `flask init-db` does the same explicitly
     return app

@@ -5,6 +5,9 @@ SCAN_ROOT = None
 # SQLAlchemy URL. None: a SQLite file in the instance folder.
 DATABASE_URL = None
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# Every process brings the database to the newest schema as it starts (`flask init-db` does it
+# explicitly; a database made before migrations is adopted). False: leave the schema alone.
+AUTO_CREATE_SCHEMA = True
 # Master switches: both must be true for scheduled and button scans.
 ENABLED = True
 SCAN_DISKS = True

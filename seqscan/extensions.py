@@ -4,6 +4,7 @@ import sqlite3
 
 from flask_htmx import HTMX
 from flask_login import LoginManager
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
@@ -19,6 +20,8 @@ db = SQLAlchemy(model_class=Base)
 htmx = HTMX()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Batch mode: SQLite cannot ALTER most things in place; alembic copies the table instead.
+migrate = Migrate(render_as_batch=True, compare_type=True)
 
 
 @event.listens_for(Engine, "connect")

@@ -40,6 +40,8 @@ class Lab:
             "STALE_AFTER_SECONDS": 5,
             "PAUSE_PER_RUN_SECONDS": 0.3,  # so that a scan of a few runs lasts long enough to watch
             "MTIME_MARGIN_SECONDS": 0,
+            # The test made the schema with create_all; its processes must not migrate it.
+            "AUTO_CREATE_SCHEMA": False,
         }
         self.processes: list[subprocess.Popen] = []
         self.redis = Redis.from_url(TEST_REDIS_URL)

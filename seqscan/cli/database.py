@@ -1,4 +1,4 @@
-"""`flask init-db`: the database tables."""
+"""`flask init-db`: the database at the newest schema (Flask-Migrate's `flask db ...` also works)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import click
 from flask.cli import with_appcontext
 
 from seqscan.extensions import db
+from seqscan.schema import upgrade_database
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database tables (safe to run again)."""
-    db.create_all()
+    """Create or upgrade the database to the newest schema, keeping every row (safe to run again)."""
+    upgrade_database()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
