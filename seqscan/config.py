@@ -22,6 +22,14 @@ MAX_DEPTH = 3
 # A folder whose mtime is unchanged is not listed again, if it was older than this when the
 # previous scan listed it (guards against coarse NFS mtimes and clock skew).
 MTIME_MARGIN_SECONDS = 60
+# A lost mount is not a deletion: a scan that would mark more than MAX_VANISHED_RUNS runs, or more
+# than MAX_VANISHED_FRACTION of the runs it knew under its root, Deleted at once marks none and
+# ends in Error (`flask scan --accept-vanished` applies them).
+MAX_VANISHED_RUNS = 5
+MAX_VANISHED_FRACTION = 0.2
+# A file name that must exist in the scan root (e.g. ".seqscan_root"), else the scan ends in Error
+# at once: a mount point without its disk looks like an empty folder. None: not checked.
+ROOT_SENTINEL = None
 # Layout profile: a built-in name ("tau", "bclconvert") or the path of a TOML file.
 LAYOUT = "tau"
 # Where each scan's own folder (found-file lists, log) lives. None: instance/scans.

@@ -145,8 +145,12 @@ def running() -> ScanRun | None:
 
 
 def last_success() -> ScanRun | None:
+    """The newest Finished scan that found runs: a scan of an empty (unmounted?) root is no success."""
     return db.session.scalars(
-        select(ScanRun).where(ScanRun.state == ScanState.FINISHED).order_by(ScanRun.id.desc()).limit(1)
+        select(ScanRun)
+        .where(ScanRun.state == ScanState.FINISHED, ScanRun.runs_count > 0)
+        .order_by(ScanRun.id.desc())
+        .limit(1)
     ).first()
 
 

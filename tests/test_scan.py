@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from seqscan import scans
 from seqscan.extensions import db
 from seqscan.models import SampleSheet, SequencingRun
 from tests.conftest import RUN, iem_sheet, make_run
@@ -79,14 +80,15 @@ def test_deleted_file_that_comes_back_is_complete_again(root, scan, files):
 
 def test_run_folder_deleted_becomes_deleted_with_its_files(root, scan, files, get_run):
     run_dir = make_run(root)
-    make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
+    for i in range(2, 7):  # 1 of 6 runs gone: a deletion, not a lost mount
+        make_run(root, name=f"Exome_24_00{i}_240110_NB501009_000{i}_AHOTHERBGXY", samples=("S1",))
     scan()
     shutil.rmtree(run_dir)
     second = scan()
     assert get_run().data_state == "Deleted"
     assert set(files().values()) == {"Deleted"}
     assert get_run("Exome_24_002_240110_NB501009_0002_AHOTHERBGXY").data_state == "Complete"
-    assert second.files_deleted == 20 and second.runs_count == 1
+    assert second.files_deleted == 20 and second.runs_count == 5
     assert any("gone from disk" in w.message for w in second.warnings)
 
 
@@ -163,9 +165,16 @@ def test_all_three_sheet_formats_give_expected_files(root, scan, files):
         assert list(files(name).values()).count("Complete") == 20
 
 
-def test_empty_root_is_a_finished_scan_with_zero_runs(scan):
+def test_empty_root_is_a_finished_scan_with_zero_runs_a_warning_and_no_success(app, root, scan):
     result = scan()
     assert (result.state, result.runs_count, result.files_found) == ("Finished", 0, 0)
+    assert [w.message for w in result.warnings] == [f"0 runs found in {root}"]
+    with app.app_context():
+        assert scans.last_success() is None  # an empty (unmounted?) root is no successful scan
+    make_run(root)
+    found = scan()
+    with app.app_context():
+        assert scans.last_success().id == found.id
 
 
 def test_unchanged_rescan_reparses_nothing_and_changed_run_is_reparsed(root, scan, get_run):

@@ -25,7 +25,14 @@ from seqscan.models import ScanRun
 @click.option("--reuse-prev-scan-id", type=int, help="Skip Scanning Files; re-use that scan's found-file lists.")
 @click.option("--full", is_flag=True, help="Re-parse every run, even unchanged ones (files rewritten in place).")
 @click.option("--wait", is_flag=True, help="If a scan is running, wait for it to end instead of refusing.")
-def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool, wait: bool) -> None:
+@click.option(
+    "--accept-vanished",
+    is_flag=True,
+    help="Mark runs gone from disk Deleted even when so many are gone that the disk may not be mounted.",
+)
+def scan_command(
+    root: str | None, reuse_prev_scan_id: int | None, full: bool, wait: bool, accept_vanished: bool
+) -> None:
     """Run a scan now, in the foreground, outside the queue."""
     if reuse_prev_scan_id and not root:  # the lists are relative to the root they were made in
         previous = db.session.get(ScanRun, reuse_prev_scan_id)
@@ -53,7 +60,7 @@ def scan_command(root: str | None, reuse_prev_scan_id: int | None, full: bool, w
     try:
         scan = scans.create(root, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
         click.echo(f"scan {scan.id} started")
-        run_scan(scan, full=full, wait=wait, on_wait=waiting)
+        run_scan(scan, full=full, wait=wait, on_wait=waiting, accept_vanished=accept_vanished)
     finally:
         log.removeHandler(console)
     scan_summary(scan)

@@ -16,19 +16,21 @@ from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.scanqueue import refusal
 from seqscan.models import ScanRun
-from seqscan.scanner.pipeline import prune_lists, scan_disk
+from seqscan.scanner.pipeline import TooManyVanished, prune_lists, scan_disk
 from seqscan.scanner.walk import RootUnreadable
 
 log = logging.getLogger("seqscan.scan")
 # Failures whose message says it all; any other exception is kept with its traceback.
-PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, lock.LockLost)
+PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, TooManyVanished, lock.LockLost)
 
 
-def run_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None) -> ScanRun:
+def run_scan(
+    scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None, accept_vanished: bool = False
+) -> ScanRun:
     """Run a Created scan to its end (Finished or Error); never raises for a failed scan.
 
     full: re-parse every run, even unchanged ones. wait: if another scan holds the scan lock, wait
-    for it (on_wait(holder) is told once) instead of refusing.
+    for it (on_wait(holder) is told once) instead of refusing. accept_vanished: see scan_disk.
     """
     folder = scans.folder(scan.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,7 +48,7 @@ def run_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None
         locked = True
         with lock.Heartbeat(scan.id) as heartbeat:
             try:
-                scan_disk(scan, heartbeat.check, full)
+                scan_disk(scan, heartbeat.check, full, accept_vanished)
             except BaseException:
                 # Free the database before the heartbeat thread is joined: on SQLite its next beat
                 # may be waiting for the write lock this session holds.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,11 +26,15 @@ from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.scripts import run_scripts
-from seqscan.scanner.sync import mark_vanished, sync_run
-from seqscan.scanner.walk import WalkOptions, walk
+from seqscan.scanner.sync import mark_deleted, sync_run, vanished_runs
+from seqscan.scanner.walk import RootUnreadable, WalkOptions, walk
 
 log = logging.getLogger("seqscan.scan")
 Check = Callable[[], None]
+
+
+class TooManyVanished(RuntimeError):
+    """So many known runs are gone at once that the disk is more likely missing than the runs."""
 
 
 def walk_options(profile: Profile) -> WalkOptions:
@@ -110,7 +115,33 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check) -> None:
+def _refuse_mass_deletion(scan: ScanRun, vanished, accept: bool) -> None:
+    """A lost mount is not a deletion: too many known runs gone at once fails the scan, marking
+    nothing Deleted, unless the operator accepts it (`flask scan --accept-vanished`)."""
+    config = current_app.config
+    gone, known = len(vanished.gone), vanished.known
+    too_many = gone > int(config["MAX_VANISHED_RUNS"]) or gone > float(config["MAX_VANISHED_FRACTION"]) * known
+    if not too_many:
+        return
+    if accept:
+        who = f" by {scan.requested_by}" if scan.requested_by else ""
+        _warn(scan, None, "", f"{gone} of {known} known runs gone from {scan.root}: accepted as Deleted{who}")
+        return
+    raise TooManyVanished(
+        f"{gone} of {known} known runs are gone from {scan.root} — is the disk mounted? Nothing was marked "
+        "Deleted. Re-run with `flask scan --accept-vanished` if they really were removed."
+    )
+
+
+def _check_sentinel(root: str) -> None:
+    sentinel = current_app.config["ROOT_SENTINEL"]
+    if sentinel and not os.path.exists(os.path.join(root, sentinel)):
+        raise RootUnreadable(f"sentinel {sentinel} missing in {root}: root not mounted?")
+
+
+def _create_models(
+    scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check, accept_vanished: bool
+) -> None:
     scans.advance(scan, ScanState.CREATE_MODELS)
     walk_warnings: dict[str, list] = {}
     run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
@@ -138,6 +169,10 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bo
             unchanged.append(found.name)
         else:
             changed.append((found, fingerprint))
+    if not result.runs:
+        _warn(scan, None, "", f"0 runs found in {scan.root}")
+    vanished = vanished_runs(scan.root, seen, result.blind_spots)
+    _refuse_mass_deletion(scan, vanished, accept_vanished)
     _touch_unchanged(scan, unchanged)
     scan.runs_done = len(unchanged)
     db.session.commit()
@@ -160,11 +195,10 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bo
             log.exception("run %s could not be recorded", found.name)
             _warn(scan, found.name, found.path, f"run not recorded, earlier records kept: {type(e).__name__}: {e}")
             db.session.commit()
-    gone, deleted_files, unjudged = mark_vanished(scan.root, seen, result.blind_spots, scan)
-    scan.files_deleted += deleted_files
-    for name in gone:
-        _warn(scan, name, "", "run folder gone from disk: run and its files marked Deleted")
-    for name in unjudged:
+    scan.files_deleted += mark_deleted(vanished.gone, scan)
+    for run in vanished.gone:
+        _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
+    for name in vanished.unjudged:
         log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
     scan.runs_count = len(seen)
     scan.files_found = sum(len(r.files) for r in result.runs if r.name in seen)
@@ -203,16 +237,19 @@ def _finish_counts(scan: ScanRun) -> None:
     )
 
 
-def scan_disk(scan: ScanRun, check: Check, full: bool = False) -> None:
+def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: bool = False) -> None:
     """Run a Created scan's phases; raises if the scan fails (the caller records how it ended).
 
     full: re-parse every run, even those whose folders' mtimes are unchanged (files rewritten in place).
+    accept_vanished: mark runs gone from disk Deleted even when so many are gone that it looks like
+    a lost mount (the operator's decision).
     """
     profile = load_profile(current_app.config["LAYOUT"])
     scan.layout = profile.name
+    _check_sentinel(scan.root)
     result = _scanning_files(scan, profile, check)
     check()
-    _create_models(scan, result, profile, full, check)
+    _create_models(scan, result, profile, full, check, accept_vanished)
     _finish_counts(scan)
     check()
     if current_app.config["SCRIPTS_AND_JOBS"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
@@ -233,21 +234,32 @@ def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, finger
     return result
 
 
-def mark_vanished(root: str, seen: set[str], blind_spots: list[str], scan: ScanRun) -> tuple[list[str], int, list[str]]:
-    """Mark runs under root that are gone from disk Deleted with their files; one transaction per run.
+class Vanished(NamedTuple):
+    known: int  # runs under the root not already Deleted
+    gone: list[SequencingRun]  # of those, the ones whose folder was not found
+    unjudged: list[str]  # not found, but below a skipped or unreadable folder: not judged
 
-    Returns (deleted run names, files newly deleted, runs not judged because they sit in a blind spot).
-    """
+
+def vanished_runs(root: str, seen: set[str], blind_spots: list[str]) -> Vanished:
+    """The runs under root that the database knows and this scan did not find."""
     candidates = db.session.scalars(
         select(SequencingRun).where(SequencingRun.root == root, SequencingRun.data_state != DataState.DELETED)
     ).all()
-    gone, unjudged, files = [], [], 0
+    gone, unjudged = [], []
     for run in candidates:
         if run.name in seen:
             continue
         if any(b == "." or run.path == b or run.path.startswith(b.rstrip("/") + "/") for b in blind_spots):
             unjudged.append(run.name)
-            continue
+        else:
+            gone.append(run)
+    return Vanished(len(candidates), gone, unjudged)
+
+
+def mark_deleted(runs: list[SequencingRun], scan: ScanRun) -> int:
+    """Mark runs gone from disk Deleted with their files, one transaction per run; returns files newly deleted."""
+    files = 0
+    for run in runs:
         result = db.session.execute(
             FILES.update()
             .where(FILES.c.run_pk == run.id, FILES.c.data_state.in_([s.value for s in PRESENT_STATES]))
@@ -257,5 +269,4 @@ def mark_vanished(root: str, seen: set[str], blind_spots: list[str], scan: ScanR
         run.data_state, run.fingerprint, run.skipped = DataState.DELETED, "", False
         _update_counts(run)
         db.session.commit()
-        gone.append(run.name)
-    return gone, files, unjudged
+    return files
