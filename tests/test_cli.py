@@ -24,7 +24,7 @@ def test_scan_without_a_root_is_a_usage_error(app, runner):
 
 def test_scan_of_a_missing_root_exits_non_zero(runner, tmp_path):
     result = runner.invoke(args=["scan", "--root", str(tmp_path / "nope")])
-    assert result.exit_code == 1 and "Error" in result.output
+    assert result.exit_code == 2 and "does not exist" in result.output
 
 
 def test_scans_list_and_show_print_tables(root, runner, scan):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from seqscan import scans
 from seqscan.extensions import db
-from seqscan.models import SampleSheet, SequencingRun
+from seqscan.models import SampleSheet, ScanRun, SequencingRun
 from tests.conftest import RUN, iem_sheet, make_run
 
 R1 = "0_fastq/S1_R1.fastq.gz"
@@ -215,13 +215,60 @@ def test_reuse_prev_scan_id_reuses_the_lists_of_a_successful_scan(root, scan, ge
     assert get_run().data_state == "Complete"
 
 
-def test_reuse_with_another_root_is_refused(root, scan, tmp_path):
+def scan_rows(app) -> int:
+    with app.app_context():
+        return db.session.query(ScanRun).count()
+
+
+def refused(app, runner, *args: str) -> str:
+    """Run `flask scan ARGS`, which must refuse (exit 2) before recording a scan; its message."""
+    before = scan_rows(app)
+    result = runner.invoke(args=["scan", *args])
+    assert result.exit_code == 2, result.output
+    assert scan_rows(app) == before
+    return result.output
+
+
+def test_reuse_with_another_root_is_refused_before_a_scan_is_recorded(app, runner, root, scan, tmp_path):
     make_run(root)
     first = scan()
     other = tmp_path / "other"
     other.mkdir()
-    refused = scan("--root", str(other), "--reuse-prev-scan-id", str(first.id), ok=False)
-    assert f"scanned {root}, not {other}" in refused.error
+    said = refused(app, runner, "--root", str(other), "--reuse-prev-scan-id", str(first.id))
+    assert f"no scan started: scan {first.id} scanned {root}, not {other}: its lists do not apply" in said
+
+
+def test_reuse_of_an_unknown_or_listless_scan_is_refused_before_a_scan_is_recorded(app, runner, root, scan):
+    assert "no scan started: no scan 99 to re-use" in refused(app, runner, "--reuse-prev-scan-id", "99")
+    app.config["ROOT_SENTINEL"] = ".seqscan_root"  # fails before Scanning Files: no lists
+    failed = scan(ok=False)
+    app.config["ROOT_SENTINEL"] = None
+    said = refused(app, runner, "--reuse-prev-scan-id", str(failed.id))
+    assert f"scan {failed.id} has no complete found-file lists to re-use" in said
+
+
+def test_reuse_redoes_a_scan_that_failed_in_create_models(app, root, scan, get_run, files, monkeypatch):
+    """What --reuse-prev-scan-id exists for: the walk was done, recording it failed; redo the rest."""
+    run_dir = make_run(root)
+    from seqscan.scanner import pipeline
+
+    def broken(*args):
+        raise RuntimeError("database hiccup")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "_touch_unchanged", broken)
+        failed = scan(ok=False)
+    assert failed.state == "Error" and failed.create_models_start and "database hiccup" in failed.error
+    (run_dir / "0_fastq/S9_R1.fastq.gz").write_text("new")  # not in the re-used lists: never seen
+    redone = scan("--reuse-prev-scan-id", str(failed.id))
+    assert redone.state == "Finished" and redone.scan_start is None and redone.runs_count == 1
+    assert f"re-using the lists of scan {failed.id}" in redone.log
+    assert get_run().data_state == "Complete" and "0_fastq/S9_R1.fastq.gz" not in files()
+
+
+def test_a_root_that_does_not_exist_is_refused_before_a_scan_is_recorded(app, runner, root):
+    said = refused(app, runner, "--root", str(root / "does-not-exist"))
+    assert f"no scan started: scan root {root / 'does-not-exist'} does not exist or is not a folder" in said
 
 
 def test_each_scan_keeps_its_own_log(app, root, scan):
@@ -229,13 +276,6 @@ def test_each_scan_keeps_its_own_log(app, root, scan):
     result = scan()
     log = (Path(app.config["DATA_DIR"]) / "scans" / str(result.id) / "scan.log").read_text()
     assert "Scanning Files" in log and "cannot be parsed" in log and f"scan {result.id} finished" in log
-
-
-def test_reuse_of_a_failed_scan_is_refused_with_a_clear_error(app, root, scan):
-    failed = scan("--root", str(root / "does-not-exist"), ok=False)
-    assert failed.state == "Error" and "cannot be read" in failed.error
-    refused = scan("--reuse-prev-scan-id", str(failed.id), ok=False)
-    assert refused.state == "Error" and f"scan {failed.id} cannot be re-used" in refused.error
 
 
 def test_lists_are_written_per_file_type_and_pruned_to_the_last_n(app, root, scan):

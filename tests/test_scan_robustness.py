@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from seqscan import scans
+from seqscan.enums import Trigger
+from seqscan.jobs.run import run_scan
 from tests.conftest import RUN, make_run
 
 OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
@@ -76,14 +79,15 @@ def test_broken_symlink_for_an_expected_file_is_error(root, scan, files):
     assert any("broken symlink" in w.message for w in result.warnings)
 
 
-def test_unreadable_scan_root_is_an_error_that_deletes_nothing(root, scan, get_run, tmp_path):
+def test_unreadable_scan_root_is_an_error_that_deletes_nothing(app, root, scan, get_run, tmp_path):
     make_run(root)
     scan()
     moved = tmp_path / "unmounted"
     root.rename(moved)
-    failed = scan("--root", str(root), ok=False)
-    assert failed.state == "Error" and "cannot be read" in failed.error
-    assert "Traceback" not in failed.error
+    with app.app_context():  # as the worker runs a queued scan (`flask scan` refuses before recording one)
+        failed = run_scan(scans.create(str(root), Trigger.SCHEDULED))
+        assert failed.state == "Error" and "cannot be read" in failed.error
+        assert "Traceback" not in failed.error
     assert get_run().data_state == "Complete"
 
 

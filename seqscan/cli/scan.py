@@ -17,6 +17,8 @@ from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.run import run_scan
 from seqscan.models import ScanRun
+from seqscan.scanner.pipeline import reusable_lists
+from seqscan.scans import ScanRefused
 
 
 @click.command("scan")
@@ -40,6 +42,15 @@ def scan_command(
     root = root or current_app.config["SCAN_ROOT"]
     if not root:
         raise click.UsageError("no scan root: set SEQSCAN_SCAN_ROOT or pass --root PATH")
+    root = os.path.abspath(root)
+    # Refused before a scan is recorded: a mistyped command leaves no failed scan behind.
+    if not os.path.isdir(root):
+        _refuse(f"scan root {root} does not exist or is not a folder")
+    if reuse_prev_scan_id:
+        try:
+            reusable_lists(reuse_prev_scan_id, root)
+        except ScanRefused as e:
+            _refuse(str(e))
     holder = lock.live_holder()
     if holder is not None and not wait:
         click.echo(
@@ -67,6 +78,11 @@ def scan_command(
     if scan.state == ScanState.ERROR:
         click.echo(f"error: {scan.error}", err=True)
         sys.exit(1)
+
+
+def _refuse(message: str) -> None:
+    click.echo(f"no scan started: {message}", err=True)
+    sys.exit(2)
 
 
 COMMANDS = (scan_command,)

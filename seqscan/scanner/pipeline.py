@@ -65,24 +65,32 @@ class _Progress:
             db.session.commit()
 
 
+def reusable_lists(scan_id: int, root: str) -> WalkResult:
+    """The found-file lists of scan scan_id, for a new scan of root; ScanRefused says why not.
+
+    Any scan whose lists are complete may be re-used: a Finished one, or one that failed after
+    Scanning Files (in Create Models: what --reuse-prev-scan-id is for).
+    """
+    previous = db.session.get(ScanRun, scan_id)
+    if previous is None:
+        raise scans.ScanRefused(f"no scan {scan_id} to re-use")
+    if previous.state.is_active:
+        raise scans.ScanRefused(f"scan {scan_id} cannot be re-used: it is still {previous.state}")
+    if previous.root != root:
+        raise scans.ScanRefused(f"scan {scan_id} scanned {previous.root}, not {root}: its lists do not apply")
+    try:
+        return read_lists(scans.folder(scan_id))
+    except ListsMissing:
+        raise scans.ScanRefused(
+            f"scan {scan_id} has no complete found-file lists to re-use (it failed before Scanning Files "
+            f"ended, or is older than the last {current_app.config['KEEP_SCAN_LISTS']} scans, which keep them)"
+        ) from None
+
+
 def _scanning_files(scan: ScanRun, profile: Profile, check: Check) -> WalkResult:
     if scan.reused_scan_id:
-        previous = db.session.get(ScanRun, scan.reused_scan_id)
-        if previous is None or previous.state != ScanState.FINISHED:
-            state = previous.state if previous else "no such scan"
-            raise scans.ScanRefused(f"scan {scan.reused_scan_id} cannot be re-used: it did not finish ({state})")
-        if previous.root != scan.root:
-            raise scans.ScanRefused(
-                f"scan {previous.id} scanned {previous.root}, not {scan.root}: its lists do not apply"
-            )
-        try:
-            result = read_lists(scans.folder(previous.id))
-        except ListsMissing:
-            raise scans.ScanRefused(
-                f"scan {previous.id}'s found-file lists are gone (only the last "
-                f"{current_app.config['KEEP_SCAN_LISTS']} scans keep them)"
-            ) from None
-        log.info("re-using the lists of scan %s: %d runs", previous.id, len(result.runs))
+        result = reusable_lists(scan.reused_scan_id, scan.root)
+        log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
         result = walk(scan.root, walk_options(profile), _Progress(scan, check), _previous_snapshot(scan))
