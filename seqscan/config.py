@@ -30,6 +30,10 @@ MAX_VANISHED_FRACTION = 0.2
 # A file name that must exist in the scan root (e.g. ".seqscan_root"), else the scan ends in Error
 # at once: a mount point without its disk looks like an empty folder. None: not checked.
 ROOT_SENTINEL = None
+# Read the last 28 bytes of each new or changed .gz / .bam file: a BGZF file (BAM, bgzipped VCF,
+# FASTQ) without its end-of-file block is a copy that stopped half-way, and is Error. Plain gzip
+# files are left alone; unchanged files are never read again.
+CHECK_BGZF_EOF = True
 # Layout profile: a built-in name ("tau", "bclconvert") or the path of a TOML file.
 LAYOUT = "tau"
 # Where each scan's own folder (found-file lists, log) lives. None: instance/scans.

@@ -7,6 +7,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from seqscan.scanner.runfolder import BGZF_EOF
+
 KITS = (("idt_exome", "Exome", "NB501009"), ("idt_haem", "Haem", "M02027"), ("idt_cardiac", "Cardiac", "VH00123"))
 SAMPLE_FILES = (
     "0_fastq/{s}_R1.fastq.gz",
@@ -55,7 +57,10 @@ def _runinfo(run_id: str, instrument: str, number: int, flowcell: str, yymmdd: s
 
 def _touch(path: Path, text: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    if path.name.endswith((".gz", ".bam")):
+        path.write_bytes(BGZF_EOF)  # a whole BGZF file holding nothing: not empty, not truncated
+    else:
+        path.write_text(text)
 
 
 def _bcl_tree(run_dir: Path, cycles: int, tiles: int, lanes: int = 4) -> None:

@@ -28,6 +28,11 @@ TABLE = [
     (KNOWN, HERE, None, "", Verdict(C, "")),  # another caller's joint VCF: known, not required
     (NONE, HERE, None, "", Verdict(U, "")),
     (NONE, HERE, C, "", Verdict(U, "")),  # the sheet no longer names its sample
+    # Expected but empty: no data (a failed copy, a placeholder); an empty unexpected file is just there.
+    (REQ, HERE, None, "", Verdict(E, "empty file"), 0),
+    (KNOWN, HERE, C, "", Verdict(E, "empty file"), 0),
+    (NONE, HERE, None, "", Verdict(U, ""), 0),
+    (REQ, HERE, E, "", Verdict(C, ""), 1),  # an empty file that got its data
     # On disk but unusable: Error with the reason, whatever is expected.
     (REQ, HERE, C, "broken symlink", Verdict(E, "broken symlink")),
     (NONE, HERE, None, "not a regular file", Verdict(E, "not a regular file")),
@@ -56,9 +61,9 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("expect", "disk", "previous", "problem", "verdict"), TABLE)
-def test_judge(expect, disk, previous, problem, verdict):
-    assert judge(expect, disk, previous, problem) == verdict
+@pytest.mark.parametrize(("expect", "disk", "previous", "problem", "verdict", "size"), [(*r, 100)[:6] for r in TABLE])
+def test_judge(expect, disk, previous, problem, verdict, size):
+    assert judge(expect, disk, previous, problem, size if disk is HERE else None) == verdict
 
 
 def test_the_table_covers_every_expectation_disk_and_previous_state():

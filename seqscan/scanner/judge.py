@@ -30,16 +30,24 @@ KEEP = "keep"  # the record stays as it is
 DROP = "drop"  # the record goes: nothing asks for it and it never existed
 
 
-def judge(expect: Expect, disk: Disk, previous: DataState | None, problem: str = "") -> Verdict | str:
+EMPTY = "empty file"
+
+
+def judge(
+    expect: Expect, disk: Disk, previous: DataState | None, problem: str = "", size: int | None = None
+) -> Verdict | str:
     """The new state of one file (a Verdict), or KEEP, or DROP.
 
-    problem: why a present file is unusable (unreadable, not a regular file, an unparseable sheet);
-    for an UNREADABLE folder, which folder.
+    problem: why a present file is unusable (unreadable, not a regular file, an unparseable sheet,
+    truncated); for an UNREADABLE folder, which folder. size: of a present file, in bytes.
     """
     if disk is Disk.PRESENT:
         if problem:
             return Verdict(DataState.ERROR, problem)
-        return Verdict(DataState.UNEXPECTED if expect is Expect.NONE else DataState.COMPLETE, "")
+        if expect is Expect.NONE:
+            return Verdict(DataState.UNEXPECTED, "")
+        # An expected file with nothing in it is no data: a failed copy or a placeholder.
+        return Verdict(DataState.ERROR, EMPTY) if size == 0 else Verdict(DataState.COMPLETE, "")
     if disk is Disk.UNREADABLE:
         # Unknowable, not gone: an unreadable folder must not read as deleted data.
         return Verdict(DataState.ERROR, problem) if expect is Expect.REQUIRED else KEEP

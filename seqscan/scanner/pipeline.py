@@ -186,12 +186,14 @@ def _create_models(
     db.session.commit()
 
     pause = float(current_app.config["PAUSE_PER_RUN_SECONDS"])
+    check_bgzf, bgzf_checked = bool(current_app.config["CHECK_BGZF_EOF"]), 0
     for found, fingerprint in changed:
         check()
         time.sleep(pause)
         scan.runs_done += 1
         try:
-            synced = sync_run(found, scan.root, profile, scan, fingerprint)
+            synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf)
+            bgzf_checked += synced.bgzf_checked
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)
             scan.files_new += synced.new_files
@@ -203,6 +205,8 @@ def _create_models(
             log.exception("run %s could not be recorded", found.name)
             _warn(scan, found.name, found.path, f"run not recorded, earlier records kept: {type(e).__name__}: {e}")
             db.session.commit()
+    if check_bgzf:
+        log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     scan.files_deleted += mark_deleted(vanished.gone, scan)
     for run in vanished.gone:
         _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")

@@ -134,3 +134,26 @@ def stat_files(run_dir: str, paths: list[str]) -> tuple[dict[str, FileStat], lis
         error = "" if stat.S_ISREG(st.st_mode) else "not a regular file"
         stats[path] = FileStat(st.st_size, st.st_mtime_ns, error)
     return stats, vanished
+
+
+# The 28-byte empty block that ends every complete BGZF file (BAM, bgzipped VCF / FASTQ / TSV).
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+BGZF_SUFFIXES = (".gz", ".bam")
+TRUNCATED = "truncated: no BGZF end-of-file block"
+
+
+def bgzf_truncated(path: str) -> bool:
+    """True if the file is BGZF (gzip with the "BC" extra field) but does not end with the BGZF
+    end-of-file block: a copy that stopped half-way. Plain gzip and other files are left alone."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(18)
+            if len(head) < 18 or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
+                return False
+            f.seek(0, os.SEEK_END)
+            if f.tell() < len(BGZF_EOF):
+                return True
+            f.seek(-len(BGZF_EOF), os.SEEK_END)
+            return f.read() != BGZF_EOF
+    except OSError:  # unreadable: stat_files has said so already
+        return False

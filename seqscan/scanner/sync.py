@@ -15,7 +15,16 @@ from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, Sequenc
 from seqscan.scanner.bulk import insert_rows
 from seqscan.scanner.found import FoundRun
 from seqscan.scanner.judge import DROP, KEEP, Disk, Expect, judge
-from seqscan.scanner.runfolder import FileStat, RunFolder, read_run_folder, stat_files
+from seqscan.scanner.runfolder import (
+    BGZF_SUFFIXES,
+    SHEET_NAME,
+    TRUNCATED,
+    FileStat,
+    RunFolder,
+    bgzf_truncated,
+    read_run_folder,
+    stat_files,
+)
 
 FILES = SequencingFile.__table__
 # Every column a rescan may change; update rows carry all of them so one executemany serves all.
@@ -41,6 +50,7 @@ class SyncResult:
     run: SequencingRun
     new_files: int = 0
     deleted_files: int = 0
+    bgzf_checked: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -103,24 +113,42 @@ def _apply_metadata(run: SequencingRun, folder: RunFolder) -> None:
     run.sequencer_model = folder.sequencer_model or ""
 
 
+def _existing_rows(run: SequencingRun) -> dict:
+    """The run's file records as plain rows, by path."""
+    columns = (FILES.c.id, FILES.c.path, *(FILES.c[c] for c in MUTABLE))
+    return {row.path: row for row in db.session.execute(select(*columns).where(FILES.c.run_pk == run.id))}
+
+
+def _check_bgzf(run_dir: str, stats: dict[str, FileStat], existing: dict) -> int:
+    """Mark truncated BGZF files of stats (in place). Only new or changed files are read; an unchanged
+    one keeps what the last check found. Returns how many files were read."""
+    checked = 0
+    for path, st in stats.items():
+        if st.error or not path.endswith(BGZF_SUFFIXES):
+            continue
+        old = existing.get(path)
+        if old is not None and old.size == st.size and old.mtime == _mtime(st.mtime_ns):
+            truncated = old.message == TRUNCATED
+        else:
+            checked += 1
+            truncated = bgzf_truncated(f"{run_dir}/{path}")
+        if truncated:
+            stats[path] = st._replace(error=TRUNCATED)
+    return checked
+
+
 def _reconcile_files(
     run: SequencingRun,
     found: FoundRun,
     stats: dict[str, FileStat],
     expected: dict[str, Expected],
+    existing: dict,
     profile: Profile,
     sample_pks: dict[str, int],
     scan: ScanRun,
-    sheet_error: str,
 ) -> tuple[int, int, list[tuple[str, bool]]]:
     """Judge every file record of the run and write the changes; returns (new files, newly deleted
     files, final (state, expected) pairs)."""
-    existing = {
-        row.path: row
-        for row in db.session.execute(
-            select(FILES.c.id, FILES.c.path, *(FILES.c[c] for c in MUTABLE)).where(FILES.c.run_pk == run.id)
-        )
-    }
     types = {f.path: f.file_type for f in found.files}
     # Plain locals: an ORM attribute read costs ~2 µs, and this loop runs once per file.
     scan_id, run_pk, run_name = scan.id, run.id, run.name
@@ -137,12 +165,12 @@ def _reconcile_files(
         else:
             expect = Expect.NONE
         if st:
-            disk, problem = Disk.PRESENT, st.error or (sheet_error if file_type == "sample_sheet" else "")
+            disk, problem = Disk.PRESENT, st.error
         elif path.startswith(unlisted):
             disk, problem = Disk.UNREADABLE, f"cannot read folder {path.rpartition('/')[0]}"
         else:
             disk, problem = Disk.ABSENT, ""
-        verdict = judge(expect, disk, old.data_state if old else None, problem)
+        verdict = judge(expect, disk, old.data_state if old else None, problem, st.size if st else None)
         if verdict is KEEP:
             final.append((old.data_state, old.expected))
             continue
@@ -194,8 +222,13 @@ def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = N
     run.unexpected_count = sum(1 for s, e in states if s == DataState.UNEXPECTED)
 
 
-def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, fingerprint: str) -> SyncResult:
-    """Parse one changed run folder and reconcile its records; the caller commits or rolls back."""
+def sync_run(
+    found: FoundRun, root: str, profile: Profile, scan: ScanRun, fingerprint: str, check_bgzf: bool = True
+) -> SyncResult:
+    """Parse one changed run folder and reconcile its records; the caller commits or rolls back.
+
+    check_bgzf: read the end of new or changed .gz and .bam files for the BGZF end-of-file block.
+    """
     now = datetime.now(UTC)
     run = get_or_create_run(found, root, scan, now)
     result = SyncResult(run)
@@ -220,13 +253,18 @@ def sync_run(found: FoundRun, root: str, profile: Profile, scan: ScanRun, finger
     )
     expected = profile.expected(run.name, samples)
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
-    result.new_files, result.deleted_files, states = _reconcile_files(
-        run, found, stats, expected, profile, sample_pks, scan, folder.sheet_error
-    )
-    _update_counts(run, states)
+    existing = _existing_rows(run)
+    if check_bgzf:
+        result.bgzf_checked = _check_bgzf(run_dir, stats, existing)
     result.warnings = folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])
     result.warnings += [f"{p}: vanished while scanning" for p in vanished]
     result.warnings += [f"{p}: {st.error}" for p, st in stats.items() if st.error]
+    if folder.sheet_error and SHEET_NAME in stats:  # the sheet is there but unusable: an Error file
+        stats[SHEET_NAME] = stats[SHEET_NAME]._replace(error=folder.sheet_error)
+    result.new_files, result.deleted_files, states = _reconcile_files(
+        run, found, stats, expected, existing, profile, sample_pks, scan
+    )
+    _update_counts(run, states)
     run.skipped = False
     run.data_state = DataState.ERROR if folder.sheet_error else DataState.COMPLETE
     run.warnings = "\n".join(result.warnings)
