@@ -84,3 +84,19 @@ def test_a_sample_name_with_a_path_separator_is_dropped_with_a_warning():
     sheet = parse_samplesheet(b"[Data]\nSample_ID,Sample_Name\nok,ok\nbad,../../etc/passwd\n")
     assert [s.sample_id for s in sheet.samples] == ["ok"]
     assert "path separator" in sheet.warnings[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_sheet_from_excel_parses_like_its_utf8_twin(encoding):
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")  # "utf-16" writes its own BOM
+    data = (bom + V2.replace("\n", "\r\n")).encode(encoding)
+    assert b"\x00" in data  # what made it look binary
+    sheet = parse_samplesheet(data)
+    assert [s.sample_id for s in sheet.samples] == [s.sample_id for s in parse_samplesheet(V2.encode()).samples]
+
+
+def test_true_binary_and_broken_utf16_keep_a_clear_reason():
+    with pytest.raises(SampleSheetError, match="binary data"):
+        parse_samplesheet(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(SampleSheetError, match="starts as UTF-16 but does not decode"):
+        parse_samplesheet(b"\xff\xfe[\x00D\x00\x00\xd8")  # a lone surrogate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -46,6 +47,12 @@ class SampleSheet:
 
 
 def _decode(data: bytes) -> str:
+    # Excel's "Unicode text" export: UTF-16 with a byte-order mark (its NUL bytes are not binary).
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise SampleSheetError(f"starts as UTF-16 but does not decode: {e.reason}") from None
     if b"\x00" in data:
         raise SampleSheetError("binary data (NUL bytes): not a CSV sample sheet")
     try:
