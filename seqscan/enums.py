@@ -54,6 +54,16 @@ PRESENT_STATES = frozenset({DataState.COMPLETE, DataState.UNEXPECTED, DataState.
 MISSING_STATES = frozenset({DataState.NON_EXISTENT, DataState.DELETED, DataState.ERROR})
 
 
+class RunVerdict(StrEnum):
+    """What a run's files say, in order of precedence (SequencingRun.verdict)."""
+
+    DELETED = "deleted"  # its folder is gone
+    SKIPPED = "skipped"  # a skip marker in its folder or its kit folder
+    ERROR = "error"  # its sheet cannot be read, or a file is Error
+    INCOMPLETE = "incomplete"  # expected files missing or deleted
+    COMPLETE = "complete"  # every expected file present
+
+
 class Trigger(StrEnum):
     MANUAL = "manual"
     SCHEDULED = "scheduled"

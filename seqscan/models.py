@@ -10,7 +10,7 @@ from sqlalchemy import DDL, BigInteger, Enum, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
-from seqscan.enums import PHASES, PRESENT_STATES, DataState, Role, ScanState, Trigger
+from seqscan.enums import PHASES, PRESENT_STATES, DataState, Role, RunVerdict, ScanState, Trigger
 from seqscan.extensions import db
 
 
@@ -145,6 +145,7 @@ class SequencingRun(db.Model):
     sequencer_model: Mapped[str] = mapped_column(String(64), default="")
     data_state: Mapped[DataState] = mapped_column(str_enum(DataState), default=DataState.COMPLETE)
     skipped: Mapped[bool] = mapped_column(default=False)
+    skip_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # which marker, and where
     warnings: Mapped[str] = mapped_column(Text, default="")  # from the last time it was parsed
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -155,10 +156,35 @@ class SequencingRun(db.Model):
     complete_count: Mapped[int] = mapped_column(default=0)
     missing_count: Mapped[int] = mapped_column(default=0)
     unexpected_count: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0, server_default="0")  # files in Error
 
     sheets: Mapped[list[SampleSheet]] = relationship(
         back_populates="run", order_by="SampleSheet.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def verdict(self) -> RunVerdict:
+        """Deleted, Skipped, Error, Incomplete or Complete: the first that applies."""
+        if self.data_state == DataState.DELETED:
+            return RunVerdict.DELETED
+        if self.skipped or self.data_state == DataState.SKIPPED:
+            return RunVerdict.SKIPPED
+        if self.data_state == DataState.ERROR or self.error_count:
+            return RunVerdict.ERROR
+        return RunVerdict.INCOMPLETE if self.missing_count else RunVerdict.COMPLETE
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as the pages say it: "Incomplete: 2 missing", "Skipped: marker … in the run folder"."""
+        match self.verdict:
+            case RunVerdict.INCOMPLETE:
+                return f"Incomplete: {self.missing_count} missing"
+            case RunVerdict.SKIPPED:
+                return f"Skipped: {self.skip_reason}" if self.skip_reason else "Skipped"
+            case RunVerdict.ERROR if self.error_count:
+                return f"Error: {self.error_count} file{'s' if self.error_count > 1 else ''} in error"
+            case verdict:
+                return verdict.value.capitalize()
 
     @property
     def current_sheet(self) -> SampleSheet | None:

@@ -17,6 +17,7 @@ FIRST_RELEASE = "0001"
 
 def upgrade_database() -> None:
     """Upgrade to the newest schema, keeping every row; a database of the first release is adopted."""
+    db.session.close()  # its open transaction would hold locks that ALTER TABLE waits for (PostgreSQL)
     tables = set(sa.inspect(db.engine).get_table_names())
     if "scan_run" in tables and "alembic_version" not in tables:
         log.info("database made before migrations: marking it as revision %s", FIRST_RELEASE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from seqscan import create_app
+from seqscan.enums import Role
 from seqscan.extensions import db
-from seqscan.models import ScanRun, SequencingFile, SequencingRun
+from seqscan.models import ScanRun, SequencingFile, SequencingRun, User
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "variantgrid_clinical_hg38"
 # Written out here, not imported from seqscan.demo: the tests state the tau layout on their own,
@@ -174,3 +176,37 @@ def lab_redis(app):
     redis.flushdb()
     yield redis
     redis.flushdb()
+
+
+# --- Signed-in web clients (the Flask test client) ---
+
+
+@pytest.fixture
+def users(app):
+    with app.app_context():
+        from seqscan.auth import hash_password
+
+        for name, role in (("olga", Role.OPERATOR), ("vic", Role.VIEWER)):
+            db.session.add(User(username=name, password_hash=hash_password(f"{name}-pw"), role=role))
+        db.session.commit()
+
+
+def sign_in(client, name: str):
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={"username": name, "password": f"{name}-pw", "csrf_token": csrf(page.text)})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def operator(app, users):
+    return sign_in(app.test_client(), "olga")
+
+
+@pytest.fixture
+def viewer(app, users):
+    return sign_in(app.test_client(), "vic")

@@ -77,7 +77,8 @@ FIRST_RELEASE_ROWS = [
        message, first_seen_scan_id, last_seen_scan_id, state_changed_scan_id) VALUES
        (1, 1, 1, 'fastq_r1', '0_fastq/S1_R1.fastq.gz', 'Complete', TRUE, 1234, '2026-11-19 10:00:00.000000',
         '', 1, 1, 1),
-       (2, 1, 1, 'fastq_r2', '0_fastq/S1_R2.fastq.gz', 'Non-existent', TRUE, NULL, NULL, '', NULL, NULL, 1)""",
+       (2, 1, 1, 'fastq_r2', '0_fastq/S1_R2.fastq.gz', 'Non-existent', TRUE, NULL, NULL, '', NULL, NULL, 1),
+       (3, 1, 1, 'bam', '1_BAM/S1.hg38.bam', 'Error', TRUE, NULL, NULL, 'broken symlink', 1, 1, 1)""",
     """INSERT INTO "user" (id, username, password_hash, role, api_token_sha256, created)
        VALUES (1, 'olga', 'scrypt:hash', 'operator', '', '2026-11-01 09:00:00.000000')""",
 ]
@@ -106,8 +107,14 @@ def test_a_first_release_database_keeps_every_row_through_the_upgrade(empty_app,
         assert [row[: len(before[table][0])] for row in after[table]] == before[table], table
     # And today's code reads them.
     with empty_app.app_context():
-        from seqscan.models import ScanRun, SequencingFile
+        from seqscan.models import ScanRun, SequencingFile, SequencingRun
 
         scan = db.session.get(ScanRun, 1)
         assert scan.state == "Finished" and scan.duration.total_seconds() == 8
-        assert {f.data_state for f in db.session.scalars(sa.select(SequencingFile))} == {"Complete", "Non-existent"}
+        assert {f.data_state for f in db.session.scalars(sa.select(SequencingFile))} == {
+            "Complete",
+            "Non-existent",
+            "Error",
+        }
+        run = db.session.get(SequencingRun, 1)  # 0002 counted its Error file: the verdict is right at once
+        assert (run.error_count, run.verdict, run.skip_reason) == (1, "error", "")

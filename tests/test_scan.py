@@ -99,12 +99,18 @@ def test_top_level_skip_marker_prunes_everything_below(root, scan, get_run):
     assert get_run() is None
 
 
-def test_top_level_skip_marker_added_later_does_not_mark_runs_deleted(root, scan, get_run):
-    make_run(root)
+def test_top_level_skip_marker_added_later_skips_its_runs_and_keeps_their_files(root, scan, get_run, files):
+    make_run(root, skip={R2})
     scan()
+    before = files()
     (root / "idt_exome" / ".variantgrid_skip_flowcell").touch()
     scan()
-    assert get_run().data_state == "Complete"
+    run = get_run()
+    assert (run.data_state, run.verdict) == ("Skipped", "skipped") and files() == before  # files as last seen
+    assert run.verdict_text == "Skipped: marker .variantgrid_skip_flowcell in idt_exome/"
+    (root / "idt_exome" / ".variantgrid_skip_flowcell").unlink()
+    scan()
+    assert get_run().verdict_text == "Incomplete: 1 missing" and not get_run().skipped
 
 
 def test_run_level_skip_marker_records_run_skipped_without_expected_files(root, scan, files, get_run):
@@ -113,6 +119,7 @@ def test_run_level_skip_marker_records_run_skipped_without_expected_files(root, 
     scan()
     run = get_run()
     assert run.data_state == "Skipped" and run.skipped
+    assert run.verdict_text == "Skipped: marker .variantgrid_skip_flowcell in the run folder"
     assert files() == {}
 
 

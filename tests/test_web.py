@@ -4,48 +4,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from seqscan.auth import new_api_token
-from seqscan.enums import Role, ScanState, Trigger
+from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.lock import try_acquire
 from seqscan.models import ScanRun, User
-from tests.conftest import RUN, make_run
+from tests.conftest import RUN, csrf, make_run
 
 POLL = 'hx-trigger="every 2s'
-
-
-@pytest.fixture
-def users(app):
-    with app.app_context():
-        from seqscan.auth import hash_password
-
-        for name, role in (("olga", Role.OPERATOR), ("vic", Role.VIEWER)):
-            db.session.add(User(username=name, password_hash=hash_password(f"{name}-pw"), role=role))
-        db.session.commit()
-
-
-def sign_in(client, name: str):
-    page = client.get("/sign-in")
-    response = client.post("/sign-in", data={"username": name, "password": f"{name}-pw", "csrf_token": csrf(page.text)})
-    assert response.status_code == 302, response.text
-    return client
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def operator(app, users):
-    return sign_in(app.test_client(), "olga")
-
-
-@pytest.fixture
-def viewer(app, users):
-    return sign_in(app.test_client(), "vic")
 
 
 def add_scan(app, state=ScanState.FINISHED, **values) -> int:

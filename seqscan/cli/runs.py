@@ -18,11 +18,15 @@ files_group = AppGroup("files", help="File records.")
 
 
 @runs_group.command("list")
-def runs_list() -> None:
-    """Every sequencing run known, newest run date first."""
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def runs_list(fmt: str) -> None:
+    """Every sequencing run known, newest run date first, with its verdict."""
     runs = db.session.scalars(select(SequencingRun).order_by(SequencingRun.date.desc(), SequencingRun.name)).all()
+    if fmt == "json":
+        click.echo(json.dumps([_run_json(r) for r in runs], indent=1))
+        return
     table(
-        ["name", "kit", "date", "instrument", "sequencer", "state", "samples", "complete", "missing", "unexpected"],
+        ["name", "kit", "date", "instrument", "sequencer", "verdict", "samples", "complete", "unexpected"],
         [
             [
                 r.name,
@@ -30,15 +34,33 @@ def runs_list() -> None:
                 r.date,
                 r.instrument,
                 r.sequencer_model,
-                r.data_state,
+                r.verdict_text,
                 len(r.current_sheet.samples) if r.current_sheet else "-",
                 f"{r.complete_count}/{r.expected_count}",
-                r.missing_count,
                 r.unexpected_count,
             ]
             for r in runs
         ],
     )
+
+
+def _run_json(run: SequencingRun) -> dict:
+    return {
+        "name": run.name,
+        "root": run.root,
+        "path": run.path,
+        "kit": run.kit,
+        "date": run.date.isoformat() if run.date else None,
+        "instrument": run.instrument,
+        "sequencer_model": run.sequencer_model,
+        "verdict": run.verdict.value,
+        "missing": run.missing_count,
+        "errors": run.error_count,
+        "skip_reason": run.skip_reason,
+        "expected": run.expected_count,
+        "complete": run.complete_count,
+        "unexpected": run.unexpected_count,
+    }
 
 
 @files_group.command("export")

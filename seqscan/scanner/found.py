@@ -21,11 +21,15 @@ class DirListing(NamedTuple):
 @dataclass
 class FoundRun:
     path: str  # relative to the scan root
-    skipped: bool = False
+    skip_marker: str = ""  # the skip marker in the run folder, if any
     files: list[FoundFile] = field(default_factory=list)
     fingerprint: str = ""
     unlisted: list[str] = field(default_factory=list)  # output folders that could not be read
     dirs: list[DirListing] = field(default_factory=list)  # output folders listed (or re-used)
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.skip_marker)
 
     @property
     def name(self) -> str:
@@ -48,6 +52,8 @@ class WalkResult:
     warnings: list[WalkWarning] = field(default_factory=list)
     # Folders not looked into (skip marker, unreadable): runs below them are not "gone".
     blind_spots: list[str] = field(default_factory=list)
+    # Of those, the kit folders skipped by a marker: {path: marker}. Runs below them are Skipped.
+    skipped_folders: dict[str, str] = field(default_factory=dict)
     dirs_walked: int = 0
     dirs_reused: int = 0
     files_seen: int = 0

@@ -11,6 +11,7 @@ from seqscan.scanner.found import DirListing, FoundFile, FoundRun, WalkResult, W
 RUNS = "runs.tsv"
 WARNINGS = "warnings.tsv"
 BLIND_SPOTS = "blind_spots.txt"
+SKIPPED_FOLDERS = "skipped_folders.tsv"
 UNLISTED = "unlisted.tsv"
 DIRS = "dirs.tsv"
 FOUND = "found"
@@ -39,9 +40,11 @@ def write_lists(folder: Path, result: WalkResult) -> None:
             by_type.setdefault(f.file_type, []).append(line)
     for file_type, lines in by_type.items():
         _write(found_dir / f"{file_type}.tsv", lines)
-    _write(folder / RUNS, [f"{r.path}\t{int(r.skipped)}\t{r.fingerprint}" for r in result.runs])
+    # The second column: the run's skip marker, or 0.
+    _write(folder / RUNS, [f"{r.path}\t{r.skip_marker or 0}\t{r.fingerprint}" for r in result.runs])
     _write(folder / WARNINGS, [f"{w.path}\t{w.message}" for w in result.warnings])
     _write(folder / BLIND_SPOTS, result.blind_spots)
+    _write(folder / SKIPPED_FOLDERS, [f"{path}\t{marker}" for path, marker in result.skipped_folders.items()])
     _write(folder / UNLISTED, [f"{r.path}\t{d}" for r in result.runs for d in r.unlisted])
     _write(
         folder / DIRS,
@@ -65,8 +68,10 @@ def read_lists(folder: Path) -> WalkResult:
     )
     runs: dict[str, FoundRun] = {}
     for line in _lines(folder / RUNS):
-        path, skipped, fingerprint = line.split("\t")
-        runs[path] = FoundRun(path, skipped == "1", [], fingerprint)
+        path, marker, fingerprint = line.split("\t")
+        # "1": lists of an older release, which kept no marker name.
+        marker = {"0": "", "1": "a skip marker"}.get(marker, marker)
+        runs[path] = FoundRun(path, marker, [], fingerprint)
     for list_file in sorted((folder / FOUND).glob("*.tsv")):
         file_type = list_file.stem
         for line in _lines(list_file):
@@ -82,6 +87,7 @@ def read_lists(folder: Path) -> WalkResult:
     result.runs = list(runs.values())
     result.warnings = [WalkWarning(*line.split("\t", 1)) for line in _lines(folder / WARNINGS)]
     result.blind_spots = _lines(folder / BLIND_SPOTS)
+    result.skipped_folders = dict(line.split("\t", 1) for line in _lines(folder / SKIPPED_FOLDERS))
     return result
 
 

@@ -26,7 +26,7 @@ from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.scripts import run_scripts
-from seqscan.scanner.sync import mark_deleted, sync_run, vanished_runs
+from seqscan.scanner.sync import mark_deleted, mark_skipped, sync_run, vanished_runs
 from seqscan.scanner.walk import RootUnreadable, WalkOptions, walk
 
 log = logging.getLogger("seqscan.scan")
@@ -179,7 +179,7 @@ def _create_models(
             changed.append((found, fingerprint))
     if not result.runs:
         _warn(scan, None, "", f"0 runs found in {scan.root}")
-    vanished = vanished_runs(scan.root, seen, result.blind_spots)
+    vanished = vanished_runs(scan.root, seen, result.blind_spots, result.skipped_folders)
     _refuse_mass_deletion(scan, vanished, accept_vanished)
     _touch_unchanged(scan, unchanged)
     scan.runs_done = len(unchanged)
@@ -208,6 +208,7 @@ def _create_models(
     if check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     scan.files_deleted += mark_deleted(vanished.gone, scan)
+    mark_skipped(vanished.skipped)
     for run in vanished.gone:
         _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
     for name in vanished.unjudged:

@@ -220,6 +220,7 @@ def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = N
     run.complete_count = sum(1 for s, e in states if e and s == DataState.COMPLETE)
     run.missing_count = sum(1 for s, e in states if e and s in (DataState.NON_EXISTENT, DataState.DELETED))
     run.unexpected_count = sum(1 for s, e in states if s == DataState.UNEXPECTED)
+    run.error_count = sum(1 for s, e in states if s == DataState.ERROR)
 
 
 def sync_run(
@@ -235,6 +236,7 @@ def sync_run(
     if found.skipped:
         # Skipped: earlier records stay as they are; nothing new is expected.
         run.skipped, run.data_state, run.fingerprint, run.warnings = True, DataState.SKIPPED, fingerprint, ""
+        run.skip_reason = f"marker {found.skip_marker} in the run folder"
         return result
     run_dir = f"{root}/{found.path}"
     folder = read_run_folder(run_dir)
@@ -265,7 +267,7 @@ def sync_run(
         run, found, stats, expected, existing, profile, sample_pks, scan
     )
     _update_counts(run, states)
-    run.skipped = False
+    run.skipped, run.skip_reason = False, ""
     run.data_state = DataState.ERROR if folder.sheet_error else DataState.COMPLETE
     run.warnings = "\n".join(result.warnings)
     run.fingerprint = fingerprint
@@ -275,23 +277,39 @@ def sync_run(
 class Vanished(NamedTuple):
     known: int  # runs under the root not already Deleted
     gone: list[SequencingRun]  # of those, the ones whose folder was not found
-    unjudged: list[str]  # not found, but below a skipped or unreadable folder: not judged
+    skipped: list[tuple[SequencingRun, str]]  # not looked for: below a kit folder with a skip marker (why)
+    unjudged: list[str]  # not found, but below an unreadable folder: not judged
 
 
-def vanished_runs(root: str, seen: set[str], blind_spots: list[str]) -> Vanished:
+def _below(path: str, folder: str) -> bool:
+    return folder == "." or path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def vanished_runs(root: str, seen: set[str], blind_spots: list[str], skipped_folders: dict[str, str]) -> Vanished:
     """The runs under root that the database knows and this scan did not find."""
     candidates = db.session.scalars(
         select(SequencingRun).where(SequencingRun.root == root, SequencingRun.data_state != DataState.DELETED)
     ).all()
-    gone, unjudged = [], []
+    gone, skipped, unjudged = [], [], []
     for run in candidates:
         if run.name in seen:
             continue
-        if any(b == "." or run.path == b or run.path.startswith(b.rstrip("/") + "/") for b in blind_spots):
+        kit = next((f for f in skipped_folders if _below(run.path, f)), None)
+        if kit is not None:
+            skipped.append((run, f"marker {skipped_folders[kit]} in {kit}/"))
+        elif any(_below(run.path, b) for b in blind_spots):
             unjudged.append(run.name)
         else:
             gone.append(run)
-    return Vanished(len(candidates), gone, unjudged)
+    return Vanished(len(candidates), gone, skipped, unjudged)
+
+
+def mark_skipped(runs: list[tuple[SequencingRun, str]]) -> None:
+    """Runs below a skip-marked kit folder: Skipped, their files as last seen. The fingerprint is
+    forgotten so that the run is parsed again once the marker goes."""
+    for run, reason in runs:
+        run.skipped, run.data_state, run.skip_reason, run.fingerprint = True, DataState.SKIPPED, reason, ""
+    db.session.commit()
 
 
 def mark_deleted(runs: list[SequencingRun], scan: ScanRun) -> int:

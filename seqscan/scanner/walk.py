@@ -116,7 +116,9 @@ class _Walker:
         entries, _ = listed
         names = {e.name for e in entries}
         if depth == 1 and names & self.skip_markers:
-            self.result.blind_spots.append(os.path.relpath(path, self.root))
+            rel = os.path.relpath(path, self.root)
+            self.result.blind_spots.append(rel)
+            self.result.skipped_folders[rel] = min(names & self.skip_markers)
             return
         if depth >= 1 and self.is_run(path, names):
             self.result.runs.append(self.read_run(path, entries, names))
@@ -144,7 +146,8 @@ class _Walker:
     def read_run(self, path: str, entries: list[os.DirEntry], names: set[str]) -> FoundRun:
         run = FoundRun(os.path.relpath(path, self.root))
         if names & self.skip_markers:
-            run.skipped, run.fingerprint = True, "skipped"
+            run.skip_marker = min(names & self.skip_markers)
+            run.fingerprint = f"skipped:{run.skip_marker}"
             return run
         stamps: list[str] = []  # what the fingerprint is made of
         classify = self.options.profile.classify

@@ -54,8 +54,11 @@ def run_json(run: SequencingRun) -> dict:
     out = {k: getattr(run, k) for k in fields}
     out |= {
         "date": run.date.isoformat() if run.date else None,
+        "verdict": run.verdict,
+        "missing": run.missing_count,
         "data_state": run.data_state,
         "skipped": run.skipped,
+        "skip_reason": run.skip_reason,
         "counts": {
             k: getattr(run, k) for k in ("expected_count", "complete_count", "missing_count", "unexpected_count")
         },

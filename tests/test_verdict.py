@@ -1,0 +1,79 @@
+"""A run's verdict, by precedence, the same on every page, in the CLI and in the API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from seqscan.enums import DataState, RunVerdict
+from seqscan.models import SequencingRun
+from tests.conftest import RUN, make_run
+
+D, S, E, INC, C = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.ERROR, RunVerdict.INCOMPLETE, RunVerdict.COMPLETE)
+
+
+@pytest.mark.parametrize(
+    ("data_state", "skipped", "missing", "errors", "verdict"),
+    [
+        (DataState.DELETED, False, 3, 1, D),  # the folder is gone: nothing else matters
+        (DataState.SKIPPED, True, 3, 1, S),
+        (DataState.ERROR, False, 0, 0, E),  # the sheet cannot be read
+        (DataState.COMPLETE, False, 2, 1, E),  # a file in Error outranks missing files
+        (DataState.COMPLETE, False, 2, 0, INC),
+        (DataState.COMPLETE, False, 0, 0, C),
+    ],
+)
+def test_the_verdict_takes_the_first_that_applies(data_state, skipped, missing, errors, verdict):
+    run = SequencingRun(data_state=data_state, skipped=skipped, missing_count=missing, error_count=errors)
+    assert run.verdict == verdict
+
+
+OK = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
+
+
+@pytest.fixture
+def two_runs(root, scan):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz", "1_BAM/S2.hg38.bam"})  # 2 of 20 missing
+    make_run(root, name=OK)
+    for i in range(3, 7):  # more runs, so that removing one later is a deletion, not a lost mount
+        make_run(root, name=f"Exome_24_00{i}_240110_NB501009_000{i}_AHOTHERBGXY", samples=("S1",))
+    scan()
+
+
+def test_a_run_with_missing_files_is_incomplete_everywhere_never_a_green_complete(
+    two_runs,
+    app,
+    runner,
+    operator,
+):
+    listing = operator.get("/runs").text
+    assert 'data-verdict="incomplete" class="badge st-incomplete">Incomplete: 2 missing</span>' in listing
+    assert 'data-verdict="complete" class="badge st-complete">Complete</span>' in listing
+    page = operator.get(f"/runs/{RUN}").text
+    assert 'class="badge st-incomplete">Incomplete: 2 missing' in page and 'st-complete">Complete</span> 18' not in page
+    cli = {line.split()[0]: line for line in runner.invoke(args=["runs", "list"]).output.splitlines()[2:]}
+    assert "Incomplete: 2 missing" in cli[RUN] and "Complete" in cli[OK]
+    as_json = {r["name"]: r for r in json.loads(runner.invoke(args=["runs", "list", "--format", "json"]).output)}
+    assert (as_json[RUN]["verdict"], as_json[RUN]["missing"]) == ("incomplete", 2)
+    assert (as_json[OK]["verdict"], as_json[OK]["missing"]) == ("complete", 0)
+    api = {r["name"]: r for r in operator.get("/api/runs").json["runs"]}
+    assert (api[RUN]["verdict"], api[RUN]["missing"]) == ("incomplete", 2)
+    assert operator.get(f"/api/runs/{RUN}").json["verdict"] == "incomplete"
+
+
+def test_error_skipped_and_deleted_runs_say_so(two_runs, root, scan, runner, operator):
+    (root / "idt_exome" / RUN / "SampleSheet.csv").write_text("garbage\x00")
+    (root / "idt_exome" / OK / ".variantgrid_skip_flowcell").touch()
+    shutil.rmtree(root / "idt_exome" / "Exome_24_003_240110_NB501009_0003_AHOTHERBGXY")
+    scan()
+    as_json = {r["name"]: r for r in json.loads(runner.invoke(args=["runs", "list", "--format", "json"]).output)}
+    assert as_json[RUN]["verdict"] == "error"
+    assert as_json[OK]["verdict"] == "skipped" and as_json[OK]["skip_reason"] == (
+        "marker .variantgrid_skip_flowcell in the run folder"
+    )
+    assert as_json["Exome_24_003_240110_NB501009_0003_AHOTHERBGXY"]["verdict"] == "deleted"
+    skipped = operator.get(f"/runs/{OK}").text
+    assert "Skipped: marker .variantgrid_skip_flowcell in the run folder" in skipped
+    assert "No readable sample sheet" not in skipped and "no readable sample sheet" not in skipped
