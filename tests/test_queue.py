@@ -40,8 +40,14 @@ def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
     assert (a.trigger, a.requested_by, b.requested_by) == (Trigger.MANUAL, "alice", "bob")
     assert a.task_id and b.task_id and a.task_id != b.task_id
     assert f"scan {a.id} finished: 4 runs" in a.log  # the scan's own log, kept with the scan
-    worker_log = (lab.tmp / "worker.log").read_text()
-    assert f"serving queue {lab.settings['SCAN_QUEUE']}" in worker_log and f"scan {b.id}: Finished" in worker_log
+
+    def worker_log_when_finished() -> str | None:
+        text = (lab.tmp / "worker.log").read_text()
+        return text if f"scan {b.id}: Finished" in text else None
+
+    # The row is committed a moment before the line is written: wait for the line.
+    worker_log = lab.wait_for(worker_log_when_finished, timeout=10, what="the worker's log line")
+    assert f"serving queue {lab.settings['SCAN_QUEUE']}" in worker_log
     with lab.app.app_context():
         assert db.session.query(ScanRun).count() == 2
 
