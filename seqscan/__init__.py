@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SEQSCAN")
     if test_config:
         app.config.update(test_config)
-    for key in ("SKIP_MARKERS", "COMPLETION_MARKERS", "NEVER_DESCEND"):
+    for key in ("SKIP_MARKERS", "COMPLETION_MARKERS", "NEVER_DESCEND", "SYMLINK_ROOTS"):
         app.config[key] = _as_list(app.config[key])
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["DATA_DIR"] = app.config["DATA_DIR"] or app.instance_path

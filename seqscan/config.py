@@ -17,6 +17,9 @@ SKIP_MARKERS = [".variantgrid_skip_flowcell"]
 COMPLETION_MARKERS = ["RTAComplete.txt", "CopyComplete.txt"]
 # Directories never descended into, wherever they are: BCL data and instrument logs.
 NEVER_DESCEND = ["Data", "Thumbnail_Images", "InterOp", "Logs", "Config", "Recipe"]
+# A symlinked folder is walked only when it leads inside the scan root or one of these folders
+# (labs link runs across volumes); any other is a warning on its run and nothing below it is recorded.
+SYMLINK_ROOTS: list[str] = []
 # How deep below the scan root run folders are looked for (ROOT/kit/run is depth 2).
 MAX_DEPTH = 3
 # A folder whose mtime is unchanged is not listed again, if it was older than this when the

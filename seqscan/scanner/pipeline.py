@@ -47,6 +47,7 @@ def walk_options(profile: Profile) -> WalkOptions:
         max_depth=int(config["MAX_DEPTH"]),
         mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
         pause_per_run_s=float(config["PAUSE_PER_RUN_SECONDS"]),
+        symlink_roots=tuple(config["SYMLINK_ROOTS"]),
     )
 
 

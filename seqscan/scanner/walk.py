@@ -32,11 +32,13 @@ class WalkOptions:
     # listing: coarse mtimes (NFS, 1 s) and clock skew must not hide a change.
     mtime_margin_ns: int = 60 * 10**9
     pause_per_run_s: float = 0.0  # to watch a scan of a small tree (demo, tests); 0 in production
+    # Besides the scan root, the folders that symlinked folders may lead into (other volumes).
+    symlink_roots: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        """What decides a folder's listing: another profile or pruning makes old listings unusable."""
-        return f"{self.profile.fingerprint}:{','.join(sorted(self.never_descend))}"
+        """What decides a folder's listing: another profile, pruning or symlink rule makes old listings unusable."""
+        return f"{self.profile.fingerprint}:{','.join(sorted(self.never_descend))}:{','.join(self.symlink_roots)}"
 
 
 Progress = Callable[[WalkResult], None]
@@ -56,6 +58,8 @@ class _Walker:
         self.snapshot = snapshot if usable else None
         self.seen_dirs: set[tuple[int, int]] = set()
         self.skip_markers = set(options.skip_markers)
+        # Where a symlinked folder may lead: resolved, so that a link cannot climb out with "..".
+        self.allowed = [os.path.realpath(p) for p in (self.root, *options.symlink_roots)]
 
     def warn(self, path: str, message: str) -> None:
         self.result.warnings.append(WalkWarning(os.path.relpath(path, self.root), message))
@@ -72,6 +76,16 @@ class _Walker:
             return None
         self.seen_dirs.add(key)
         return st.st_mtime_ns
+
+    def followable(self, entry: os.DirEntry) -> bool:
+        """A folder may be walked unless it is a symlink leading outside the allowed roots (warned)."""
+        if not entry.is_symlink():
+            return True
+        target = os.path.realpath(entry.path)
+        if any(target == a or target.startswith(a.rstrip("/") + "/") for a in self.allowed):
+            return True
+        self.warn(entry.path, "symlink to a folder outside the scan root: not followed")
+        return False
 
     def unreadable(self, path: str, error: OSError) -> None:
         self.warn(path, f"cannot read folder: {error.strerror or error}")
@@ -131,7 +145,8 @@ class _Walker:
             return
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name not in self.options.never_descend and not entry.name.startswith(".") and _is_dir(entry):
-                self.find_runs(entry.path, depth + 1)
+                if self.followable(entry):
+                    self.find_runs(entry.path, depth + 1)
 
     def is_run(self, path: str, names: set[str]) -> bool:
         markers = self.options.completion_markers
@@ -163,8 +178,9 @@ class _Walker:
             file_type = classify(entry.name)
             if file_type is not None and file_type != UNKNOWN_TYPE:
                 run.files.append(FoundFile(entry.name, file_type))
+        outputs = {e.name: e for e in entries if e.name in self.options.profile.output_dirs}
         for out in self.options.profile.output_dirs:
-            if out in names:
+            if out in outputs and self.followable(outputs[out]):
                 self.list_output(run, f"{path}/{out}", out, stamps)
         # File names too: a folder re-listed because it was too fresh to trust may hold new
         # names under an unchanged mtime.
@@ -199,7 +215,7 @@ class _Walker:
         subdirs = []
         for entry in entries:
             if _is_dir(entry):
-                if entry.name not in self.options.never_descend:
+                if entry.name not in self.options.never_descend and self.followable(entry):
                     subdirs.append(entry.name)
                 continue
             child = f"{rel}/{entry.name}"
