@@ -132,7 +132,8 @@ class ScanWarning(db.Model):
 
 class SequencingRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    # A run is its root plus its path; the same name under two roots is two runs.
+    name: Mapped[str] = mapped_column(String(255), index=True)
     root: Mapped[str] = mapped_column(Text)
     path: Mapped[str] = mapped_column(Text)  # relative to root
     kit: Mapped[str] = mapped_column(String(255), default="", index=True)
@@ -161,6 +162,8 @@ class SequencingRun(db.Model):
     sheets: Mapped[list[SampleSheet]] = relationship(
         back_populates="run", order_by="SampleSheet.id", cascade="all, delete-orphan"
     )
+
+    __table_args__ = (UniqueConstraint("root", "path", name="uq_sequencing_run_root_path"),)
 
     @property
     def verdict(self) -> RunVerdict:

@@ -161,9 +161,14 @@ def _create_models(
         _warn(scan, None, w.path, w.message)
     db.session.commit()
 
-    known = dict(db.session.execute(select(SequencingRun.name, SequencingRun.fingerprint)).all())
+    # A run is its root plus its path: a scan only reads and changes the runs of its own root.
+    known = dict(
+        db.session.execute(
+            select(SequencingRun.path, SequencingRun.fingerprint).where(SequencingRun.root == scan.root)
+        ).all()
+    )
     salt = f"{profile.fingerprint}|{scan.root}"
-    seen: set[str] = set()
+    seen: set[str] = set()  # run names: the same name twice in one root is one run and a warning
     unchanged: list[str] = []
     changed: list[tuple[FoundRun, str]] = []
     for found in result.runs:
@@ -174,13 +179,14 @@ def _create_models(
         for w in walk_warnings.get(found.path, []):
             _warn(scan, found.name, w.path, w.message)
         fingerprint = hashlib.blake2b(f"{found.fingerprint}|{salt}".encode(), digest_size=16).hexdigest()
-        if known.get(found.name) == fingerprint and not full:
-            unchanged.append(found.name)
+        if known.get(found.path) == fingerprint and not full:
+            unchanged.append(found.path)
         else:
             changed.append((found, fingerprint))
     if not result.runs:
         _warn(scan, None, "", f"0 runs found in {scan.root}")
-    vanished = vanished_runs(scan.root, seen, result.blind_spots, result.skipped_folders)
+    found_paths = {r.path for r in result.runs}
+    vanished = vanished_runs(scan.root, found_paths, result.blind_spots, result.skipped_folders)
     _refuse_mass_deletion(scan, vanished, accept_vanished)
     _touch_unchanged(scan, unchanged)
     scan.runs_done = len(unchanged)
@@ -219,25 +225,20 @@ def _create_models(
     db.session.commit()
 
 
-def _touch_unchanged(scan: ScanRun, names: list[str]) -> None:
-    """Unchanged runs cost one UPDATE; their standing warnings are carried onto this scan."""
+def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
+    """Unchanged runs (by path under the scan's root) cost one UPDATE; their standing warnings are
+    carried onto this scan."""
     now = datetime.now(UTC)
-    for i in range(0, len(names), 500):
-        chunk = names[i : i + 500]
-        db.session.execute(
-            update(SequencingRun)
-            .where(SequencingRun.name.in_(chunk))
-            .values(last_seen_at=now, last_seen_scan_id=scan.id)
-        )
+    for i in range(0, len(paths), 500):
+        ours = [SequencingRun.root == scan.root, SequencingRun.path.in_(paths[i : i + 500])]
+        db.session.execute(update(SequencingRun).where(*ours).values(last_seen_at=now, last_seen_scan_id=scan.id))
         for name, warnings in db.session.execute(
-            select(SequencingRun.name, SequencingRun.warnings).where(
-                SequencingRun.name.in_(chunk), SequencingRun.warnings != ""
-            )
+            select(SequencingRun.name, SequencingRun.warnings).where(*ours, SequencingRun.warnings != "")
         ):
             for message in warnings.splitlines():
                 db.session.add(ScanWarning(scan_id=scan.id, run_name=name, path="", message=message))
     db.session.commit()
-    log.info("%d run folders unchanged since their last scan: not re-parsed", len(names))
+    log.info("%d run folders unchanged since their last scan: not re-parsed", len(paths))
 
 
 def _finish_counts(scan: ScanRun) -> None:

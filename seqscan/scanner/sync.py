@@ -59,11 +59,11 @@ def _mtime(ns: int | None) -> datetime | None:
 
 
 def get_or_create_run(found: FoundRun, root: str, scan: ScanRun, now: datetime) -> SequencingRun:
-    run = db.session.scalar(select(SequencingRun).where(SequencingRun.name == found.name))
+    run = db.session.scalar(select(SequencingRun).where(SequencingRun.root == root, SequencingRun.path == found.path))
     if run is None:
-        run = SequencingRun(name=found.name, first_seen_at=now, first_seen_scan_id=scan.id)
+        run = SequencingRun(name=found.name, root=root, path=found.path, first_seen_at=now, first_seen_scan_id=scan.id)
         db.session.add(run)
-    run.root, run.path, run.kit = root, found.path, found.kit
+    run.kit = found.kit
     run.last_seen_at, run.last_seen_scan_id = now, scan.id
     return run
 
@@ -233,6 +233,14 @@ def sync_run(
     now = datetime.now(UTC)
     run = get_or_create_run(found, root, scan, now)
     result = SyncResult(run)
+    twins = db.session.execute(
+        select(SequencingRun.root, SequencingRun.path).where(
+            SequencingRun.name == found.name, SequencingRun.root != root
+        )
+    ).all()
+    twin_warnings = [
+        f"the same run name is also recorded at {r}/{p}: two runs, each judged under its own root" for r, p in twins
+    ]
     if found.skipped:
         # Skipped: earlier records stay as they are; nothing new is expected.
         run.skipped, run.data_state, run.fingerprint, run.warnings = True, DataState.SKIPPED, fingerprint, ""
@@ -258,7 +266,7 @@ def sync_run(
     existing = _existing_rows(run)
     if check_bgzf:
         result.bgzf_checked = _check_bgzf(run_dir, stats, existing)
-    result.warnings = folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])
+    result.warnings = twin_warnings + folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])
     result.warnings += [f"{p}: vanished while scanning" for p in vanished]
     result.warnings += [f"{p}: {st.error}" for p, st in stats.items() if st.error]
     if folder.sheet_error and SHEET_NAME in stats:  # the sheet is there but unusable: an Error file
@@ -285,14 +293,14 @@ def _below(path: str, folder: str) -> bool:
     return folder == "." or path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def vanished_runs(root: str, seen: set[str], blind_spots: list[str], skipped_folders: dict[str, str]) -> Vanished:
-    """The runs under root that the database knows and this scan did not find."""
+def vanished_runs(root: str, found: set[str], blind_spots: list[str], skipped_folders: dict[str, str]) -> Vanished:
+    """The runs under root that the database knows and this scan did not find (found: run paths)."""
     candidates = db.session.scalars(
         select(SequencingRun).where(SequencingRun.root == root, SequencingRun.data_state != DataState.DELETED)
     ).all()
     gone, skipped, unjudged = [], [], []
     for run in candidates:
-        if run.name in seen:
+        if run.path in found:
             continue
         kit = next((f for f in skipped_folders if _below(run.path, f)), None)
         if kit is not None:

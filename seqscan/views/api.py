@@ -14,7 +14,7 @@ from seqscan.health import server_status
 from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scans import ScanRefused
-from seqscan.views.runs import run_grid, search
+from seqscan.views.runs import run_grid, runs_named, search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -50,7 +50,18 @@ def scan_json(scan: ScanRun) -> dict:
 
 
 def run_json(run: SequencingRun) -> dict:
-    fields = ("name", "kit", "path", "run_id", "instrument", "run_number", "flowcell", "experiment", "sequencer_model")
+    fields = (
+        "name",
+        "root",
+        "kit",
+        "path",
+        "run_id",
+        "instrument",
+        "run_number",
+        "flowcell",
+        "experiment",
+        "sequencer_model",
+    )
     out = {k: getattr(run, k) for k in fields}
     out |= {
         "date": run.date.isoformat() if run.date else None,
@@ -111,7 +122,10 @@ def runs():
 
 @bp.get("/runs/<name>")
 def run(name: str):
-    found = db.first_or_404(select(SequencingRun).where(SequencingRun.name == name), description=f"no run {name}")
+    runs = runs_named(name)
+    if len(runs) > 1:
+        return jsonify(error=f"{len(runs)} runs are named {name}: add ?root=", roots=[r.root for r in runs]), 300
+    found = runs[0]
     grid = run_grid(found)
     sample_names = {s.id: s.name for s in grid["samples"]}
     files = [

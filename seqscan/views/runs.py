@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
@@ -105,8 +105,22 @@ def run_grid(run: SequencingRun) -> dict:
     }
 
 
+def runs_named(name: str) -> list[SequencingRun]:
+    """The runs of that name, one per root (?root= picks one); 404 if none."""
+    query = select(SequencingRun).where(SequencingRun.name == name).order_by(SequencingRun.root)
+    if request.args.get("root"):
+        query = query.where(SequencingRun.root == request.args["root"])
+    runs = db.session.scalars(query).all()
+    if not runs:
+        abort(404, f"no run named {name}")
+    return runs
+
+
 @bp.get("/runs/<name>")
 def detail(name: str):
-    run = db.first_or_404(select(SequencingRun).where(SequencingRun.name == name), description=f"no run named {name}")
+    runs = runs_named(name)
+    if len(runs) > 1:  # the same name under two roots: two runs, and the user picks
+        return render_template("run_choice.html", name=name, runs=runs), 300
+    run = runs[0]
     sheets = db.session.scalars(select(SampleSheet).where(SampleSheet.run_pk == run.id).order_by(SampleSheet.id)).all()
     return render_template("run_detail.html", run=run, sheets=sheets, **run_grid(run))
