@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import DDL, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -201,6 +202,8 @@ class SampleSheet(db.Model):
     format: Mapped[str] = mapped_column(String(16))
     experiment: Mapped[str] = mapped_column(String(255), default="")
     is_current: Mapped[bool] = mapped_column(default=True)
+    # [BCLConvert_Settings] NoLaneSplitting,true: its FASTQ names have no lane part.
+    no_lane_splitting: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
 

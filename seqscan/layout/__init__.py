@@ -16,6 +16,8 @@ from typing import NamedTuple, Protocol
 RUN_PLACEHOLDERS = {"run", "build", "caller"}
 SAMPLE_PLACEHOLDERS = {"sample", "sample_id", "sample_number", "lane"}
 UNKNOWN_TYPE = "unknown"
+# The lane part of a FASTQ name ("_L001"); BCL Convert leaves it out under NoLaneSplitting.
+LANE_PART = re.compile(r"_L0*\{lane\}")
 
 
 class ProfileError(ValueError):
@@ -56,6 +58,8 @@ class Profile:
             if "{" in directory:
                 raise ProfileError(f"layout {self.name}: {file_type}: placeholders are only allowed in file names")
             self._by_dir.setdefault(directory, []).append((file_type, self._regex(base)))
+            if LANE_PART.search(base):  # the same file written without its lane part
+                self._by_dir[directory].append((file_type, self._regex(LANE_PART.sub("", base))))
 
     @property
     def file_types(self) -> list[str]:
@@ -92,9 +96,22 @@ class Profile:
                 return file_type
         return None
 
-    def expected(self, run: str, samples: Iterable[SampleLike]) -> dict[str, Expected]:
-        """Every expected file of a run keyed by relative path (first sample wins)."""
+    def expected(
+        self,
+        run: str,
+        samples: Iterable[SampleLike],
+        lanes: Iterable[int] = (),
+        no_lane_splitting: bool = False,
+        on_disk: Iterable[str] = (),
+    ) -> dict[str, Expected]:
+        """Every expected file of a run keyed by relative path (first sample wins).
+
+        A {lane} is the sample's Lane from the sheet; without one, each of `lanes` (RunInfo.xml's
+        LaneCount); without those, each lane found on disk for that file (lane 1 if none). Never
+        lane 0. no_lane_splitting: the names carry no lane part at all.
+        """
         found: dict[str, Expected] = {}
+        on_disk = list(on_disk)
         for sample in samples:
             values = {
                 "run": run,
@@ -102,17 +119,39 @@ class Profile:
                 "sample": sample.name,
                 "sample_id": sample.sample_id,
                 "sample_number": sample.number,
-                "lane": sample.lane,
             }
             for file_type, pattern in self.sample_files.items():
-                path = pattern.format(**values)
-                found.setdefault(path, Expected(path, file_type, sample.sample_id))
+                if "{lane}" not in pattern:
+                    sample_lanes = [""]
+                elif no_lane_splitting:
+                    pattern, sample_lanes = LANE_PART.sub("", pattern), [""]
+                elif sample.lane.strip("0"):
+                    sample_lanes = [sample.lane]
+                else:  # every file of the sample in the same lanes: R2 is missing where R1 is found
+                    on_disk_lanes = {
+                        lane
+                        for other in self.sample_files.values()
+                        if "{lane}" in other
+                        for lane in _lanes_on_disk(other, values, on_disk)
+                    }
+                    sample_lanes = [str(n) for n in lanes] or sorted(on_disk_lanes, key=int) or ["1"]
+                for lane in sample_lanes:
+                    path = pattern.format(**values, lane=lane)
+                    found.setdefault(path, Expected(path, file_type, sample.sample_id))
         for file_type, pattern in self.run_files.items():
             callers = self.callers if "{caller}" in pattern else [""]
             for caller in callers:
                 path = pattern.format(run=run, build=self.build, caller=caller)
                 found.setdefault(path, Expected(path, file_type, None))
         return found
+
+
+def _lanes_on_disk(pattern: str, values: dict, paths: list[str]) -> list[str]:
+    """The lanes of the files on disk that match pattern for these values (never lane 0)."""
+    token = "\x00lane\x00"  # survives format() and re.escape() unchanged, then becomes the group
+    literal = re.escape(pattern.replace("{lane}", token).format(**values)).replace(re.escape(token), r"(\d+)")
+    regex = re.compile(literal + r"\Z")
+    return [m.group(1) for p in paths if (m := regex.match(p)) and m.group(1).strip("0")]
 
 
 def _check_placeholders(name: str, section: dict[str, str], allowed: set[str]) -> None:

@@ -42,6 +42,7 @@ class RunIdentity:
     run_number: int | None = None
     flowcell: str = ""
     experiment: str = ""
+    lane_count: int | None = None  # RunInfo.xml's <FlowcellLayout LaneCount=...>
 
     def fill_from(self, other: RunIdentity) -> None:
         """Take other's values where this one has none."""
@@ -108,6 +109,9 @@ def parse_runinfo(data: bytes) -> RunIdentity:
         instrument=_text(run, "Instrument"),
         run_number=_int(run.get("Number", "")),
         flowcell=_text(run, "Flowcell"),
+        lane_count=_int(layout.get("LaneCount", "")) or None
+        if (layout := run.find("FlowcellLayout")) is not None
+        else None,
     )
 
 

@@ -44,6 +44,8 @@ class SampleSheet:
     samples: list[SampleRow]
     experiment: str = ""
     warnings: list[str] = field(default_factory=list)
+    # [BCLConvert_Settings] NoLaneSplitting,true: FASTQ names carry no _L00<lane> part.
+    no_lane_splitting: bool = False
 
 
 def _decode(data: bytes) -> str:
@@ -139,4 +141,6 @@ def parse_samplesheet(data: bytes) -> SampleSheet:
     version = "v2" if name == "bclconvert_data" or header.get("fileformatversion") == "2" else "v1"
     experiment = header.get("experiment name") or header.get("runname") or ""
     samples = _samples(data_rows[0], data_rows[1:], warnings)
-    return SampleSheet(version, digest, samples, experiment, warnings)
+    settings = {r[0].lower(): (r[1] if len(r) > 1 else "") for r in sections.get("bclconvert_settings", [])}
+    no_lane_splitting = settings.get("nolanesplitting", "").strip().lower() in ("true", "1", "yes")
+    return SampleSheet(version, digest, samples, experiment, warnings, no_lane_splitting)

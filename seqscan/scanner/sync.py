@@ -74,11 +74,14 @@ def _current_sheet(run: SequencingRun, folder: RunFolder, scan: ScanRun, now: da
     if parsed is None:
         return run.current_sheet  # broken or missing now: keep expecting what the last good one said
     sheet = next((s for s in run.sheets if s.sha256 == parsed.sha256), None)
-    if sheet is None:
+    if sheet is not None:
+        sheet.no_lane_splitting = parsed.no_lane_splitting  # versions recorded before the column existed
+    else:
         sheet = SampleSheet(
             sha256=parsed.sha256,
             format=parsed.format,
             experiment=parsed.experiment,
+            no_lane_splitting=parsed.no_lane_splitting,
             first_seen_at=now,
             first_seen_scan_id=scan.id,
         )
@@ -261,7 +264,14 @@ def sync_run(
         if sheet
         else []
     )
-    expected = profile.expected(run.name, samples)
+    lane_count = folder.identity.lane_count
+    expected = profile.expected(
+        run.name,
+        samples,
+        lanes=range(1, lane_count + 1) if lane_count else (),
+        no_lane_splitting=bool(sheet and sheet.no_lane_splitting),
+        on_disk=[f.path for f in found.files],
+    )
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
     existing = _existing_rows(run)
     if check_bgzf:
