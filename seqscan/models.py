@@ -273,6 +273,33 @@ def seen_in_scan(data_state: DataState, last_seen_scan_id: int | None, run: Sequ
     return last_seen_scan_id
 
 
+class FileEvent(db.Model):
+    """One change of a file record's data_state, kept forever (append-only): a scan's "what changed"
+    reads these, so it stays true after later scans. A file first found Complete or Unexpected has
+    no event: its first_seen_scan_id, never rewritten, says when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text)  # relative to the run folder
+    file_type: Mapped[str] = mapped_column(String(64))
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    from_state: Mapped[DataState | None] = mapped_column(str_enum(DataState))  # None: a new record
+    to_state: Mapped[DataState | None] = mapped_column(str_enum(DataState))  # None: no longer expected
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_file_event_run_path", "run_pk", "path"),)
+
+
+class OperatorAction(db.Model):
+    """Who did what, kept forever (append-only): scans requested, vanished runs accepted as Deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    who: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(Text)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"), index=True)
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from seqscan.enums import PHASES, WORKING, DataState, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.models import ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
+from seqscan.models import FileEvent, OperatorAction, ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
 
 log = logging.getLogger("seqscan.scan")
 log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
@@ -37,11 +37,19 @@ def folder(scan_id: int) -> Path:
 
 
 def create(root: str, trigger: Trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
-    """Record a new scan (Created) of root, as an absolute path."""
+    """Record a new scan (Created) of root, as an absolute path, and who asked for it."""
     scan = ScanRun(root=os.path.abspath(root), trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
     db.session.add(scan)
+    db.session.flush()
+    reused = f", re-using the lists of scan {reuse}" if reuse else ""
+    record_action(requested_by, f"requested a scan of {scan.root} ({trigger}{reused})", scan.id)
     db.session.commit()
     return scan
+
+
+def record_action(who: str, action: str, scan_id: int | None = None) -> None:
+    """Keep an operator's action in the append-only history (committed with the caller's transaction)."""
+    db.session.add(OperatorAction(who=who, action=action, scan_id=scan_id))
 
 
 def advance(scan: ScanRun, phase: ScanState) -> None:
@@ -171,17 +179,26 @@ def new_runs(scan: ScanRun) -> list[str]:
 
 
 def changes(scan: ScanRun) -> dict[str, tuple[int, list]]:
-    """What this scan changed: {label: (count, first LIST_LIMIT (path, file_type, state, run) rows)}."""
-    files = (
+    """What this scan changed: {label: (count, first LIST_LIMIT (path, file_type, state, run) rows)}.
+
+    From records that are never rewritten (first_seen_scan_id, the FileEvent history), so a scan's
+    changes read the same after any later scan."""
+    found = (
         select(SequencingFile.path, SequencingFile.file_type, SequencingFile.data_state, SequencingRun.name)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
+        .where(SequencingFile.first_seen_scan_id == scan.id)
         .order_by(SequencingRun.name, SequencingFile.path)
     )
-    changed = SequencingFile.state_changed_scan_id == scan.id
+    events = (
+        select(FileEvent.path, FileEvent.file_type, FileEvent.to_state, SequencingRun.name)
+        .join(SequencingRun, FileEvent.run_pk == SequencingRun.id)
+        .where(FileEvent.scan_id == scan.id)
+        .order_by(SequencingRun.name, FileEvent.path)
+    )
     queries = {
-        "newly found": files.where(SequencingFile.first_seen_scan_id == scan.id),
-        "newly missing": files.where(changed, SequencingFile.data_state == DataState.NON_EXISTENT),
-        "deleted": files.where(changed, SequencingFile.data_state == DataState.DELETED),
+        "newly found": found,
+        "newly missing": events.where(FileEvent.to_state == DataState.NON_EXISTENT),
+        "deleted": events.where(FileEvent.to_state == DataState.DELETED),
     }
     out = {}
     for label, query in queries.items():

@@ -135,6 +135,8 @@ def _refuse_mass_deletion(scan: ScanRun, vanished, accept: bool) -> None:
     if accept:
         who = f" by {scan.requested_by}" if scan.requested_by else ""
         _warn(scan, None, "", f"{gone} of {known} known runs gone from {scan.root}: accepted as Deleted{who}")
+        action = f"accepted {gone} of {known} known runs gone from {scan.root} as Deleted"
+        scans.record_action(scan.requested_by, action, scan.id)
         return
     raise TooManyVanished(
         f"{gone} of {known} known runs are gone from {scan.root} — is the disk mounted? Nothing was marked "

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from seqscan.enums import PRESENT_STATES, DataState
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
-from seqscan.models import Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
+from seqscan.models import FileEvent, Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
 from seqscan.scanner.bulk import insert_rows
 from seqscan.scanner.found import FoundRun
 from seqscan.scanner.judge import DROP, KEEP, Disk, Expect, judge
@@ -42,6 +42,10 @@ MUTABLE = (
 )
 # In table order, so the driver gets rows without reordering.
 INSERT_COLUMNS = tuple(c.name for c in FILES.c if c.name in ("run_pk", "path", *MUTABLE))
+EVENTS = FileEvent.__table__
+EVENT_COLUMNS = ("run_pk", "path", "file_type", "scan_id", "from_state", "to_state", "at")
+# A new record in one of these states needs no event: its first_seen_scan_id records the find.
+FIRST_SEEN_STATES = frozenset({DataState.COMPLETE, DataState.UNEXPECTED})
 UPDATE_FILE = FILES.update().where(FILES.c.id == bindparam("_id")).values({c: bindparam(c) for c in MUTABLE})
 
 
@@ -156,8 +160,9 @@ def _reconcile_files(
     # Plain locals: an ORM attribute read costs ~2 µs, and this loop runs once per file.
     scan_id, run_pk, run_name = scan.id, run.id, run.name
     unlisted = tuple(f"{d}/" for d in found.unlisted)
-    inserts, updates, drop, final = [], [], [], []
+    inserts, updates, drop, final, events = [], [], [], [], []
     new = deleted = 0
+    now = datetime.now(UTC)
     for path in expected.keys() | stats.keys() | existing.keys():
         exp, st, old = expected.get(path), stats.get(path), existing.get(path)
         file_type = exp.file_type if exp else types[path] if st else old.file_type
@@ -179,6 +184,7 @@ def _reconcile_files(
             continue
         if verdict is DROP:
             drop.append(old.id)
+            events.append([run_pk, path, old.file_type, scan_id, old.data_state.value, None, now])
             continue
         values = dict(old._mapping) if old else {"first_seen_scan_id": None, "last_seen_scan_id": None}
         values["file_type"], values["expected"], values["message"] = file_type, exp is not None, verdict.message
@@ -199,15 +205,19 @@ def _reconcile_files(
         if old is None:
             values.update(data_state=state.value, state_changed_scan_id=scan_id)
             inserts.append({"run_pk": run_pk, "path": path, **values})
+            if state not in FIRST_SEEN_STATES:  # found: first_seen_scan_id says it already
+                events.append([run_pk, path, file_type, scan_id, None, state.value, now])
             continue
         if state != old.data_state:
             values.update(data_state=state, state_changed_scan_id=scan_id)
             deleted += state == DataState.DELETED
+            events.append([run_pk, path, file_type, scan_id, old.data_state.value, state.value, now])
         if values != dict(old._mapping):
             values.pop("id", None)
             values.pop("path", None)
             updates.append({"_id": old.id, **values})
     insert_rows(db.session, FILES, INSERT_COLUMNS, [[row[c] for c in INSERT_COLUMNS] for row in inserts])
+    insert_rows(db.session, EVENTS, EVENT_COLUMNS, events)
     if updates:
         db.session.execute(UPDATE_FILE, updates)
     if drop:
@@ -334,10 +344,17 @@ def mark_deleted(runs: list[SequencingRun], scan: ScanRun) -> int:
     """Mark runs gone from disk Deleted with their files, one transaction per run; returns files newly deleted."""
     files = 0
     for run in runs:
+        present = [FILES.c.run_pk == run.id, FILES.c.data_state.in_([s.value for s in PRESENT_STATES])]
+        now = datetime.now(UTC)
+        events = [
+            [run.id, path, file_type, scan.id, state.value, DataState.DELETED.value, now]
+            for path, file_type, state in db.session.execute(
+                select(FILES.c.path, FILES.c.file_type, FILES.c.data_state).where(*present)
+            )
+        ]
+        insert_rows(db.session, EVENTS, EVENT_COLUMNS, events)
         result = db.session.execute(
-            FILES.update()
-            .where(FILES.c.run_pk == run.id, FILES.c.data_state.in_([s.value for s in PRESENT_STATES]))
-            .values(data_state=DataState.DELETED, state_changed_scan_id=scan.id)
+            FILES.update().where(*present).values(data_state=DataState.DELETED, state_changed_scan_id=scan.id)
         )
         files += result.rowcount
         run.data_state, run.fingerprint, run.skipped = DataState.DELETED, "", False

@@ -11,10 +11,11 @@ from sqlalchemy import or_, select
 from seqscan.display import css
 from seqscan.enums import DataState
 from seqscan.extensions import db
-from seqscan.models import Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan
+from seqscan.models import FileEvent, Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
+HISTORY_LIMIT = 200  # newest file changes shown on a run's page
 
 
 def search(query: str):
@@ -123,4 +124,7 @@ def detail(name: str):
         return render_template("run_choice.html", name=name, runs=runs), 300
     run = runs[0]
     sheets = db.session.scalars(select(SampleSheet).where(SampleSheet.run_pk == run.id).order_by(SampleSheet.id)).all()
-    return render_template("run_detail.html", run=run, sheets=sheets, **run_grid(run))
+    history = db.session.scalars(
+        select(FileEvent).where(FileEvent.run_pk == run.id).order_by(FileEvent.id.desc()).limit(HISTORY_LIMIT)
+    ).all()
+    return render_template("run_detail.html", run=run, sheets=sheets, history=history, **run_grid(run))
