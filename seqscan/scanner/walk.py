@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from seqscan.layout import UNKNOWN_TYPE, Profile
 from seqscan.scanner.found import DirListing, FoundFile, FoundRun, Snapshot, WalkResult, WalkWarning
 
+# The mtime a kept listing gets when it must be listed again next time (no folder has it).
+NEVER_REUSE = -1
 # Where a completion marker may sit, relative to the run folder.
 MARKER_DIRS = ("", "4_QC/sequencing_stats")
 
@@ -198,14 +200,19 @@ class _Walker:
             self.result.dirs_reused += 1
             self.result.files_seen += listing.n_files
         else:
+            warned = len(self.result.warnings)
             listed = None if mtime_ns is None else self.scan_dir(path, mtime_ns)
             if listed is None:
                 run.unlisted.append(rel)
                 stamps.append(f"{rel}\tunreadable")
                 return
             listing = self.list_entries(run, rel, *listed)
+            if len(self.result.warnings) > warned:
+                # A listing that raised warnings (a link not followed, an odd name) is never re-used:
+                # listed again, the folder warns on every scan, not only the first.
+                listing = listing._replace(mtime_ns=NEVER_REUSE)
         run.dirs.append(listing)
-        stamps.append(f"{rel}/\t{listing.mtime_ns}")
+        stamps.append(f"{rel}/\t{mtime_ns}")
         for sub in listing.subdirs:
             self.list_output(run, f"{path}/{sub}", f"{rel}/{sub}", stamps)
 
