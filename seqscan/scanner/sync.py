@@ -138,7 +138,7 @@ def _check_bgzf(run_dir: str, stats: dict[str, FileStat], existing: dict) -> int
             truncated = old.message == TRUNCATED
         else:
             checked += 1
-            truncated = bgzf_truncated(f"{run_dir}/{path}")
+            truncated = bgzf_truncated(f"{run_dir}/{path}", st.size)
         if truncated:
             stats[path] = st._replace(error=TRUNCATED)
     return checked
