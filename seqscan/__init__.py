@@ -15,6 +15,8 @@ def _database_url(app: Flask) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    if url.startswith("sqlite:///") and ":memory:" not in url:  # a new SQLite file's folder, too
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return url
 
 

@@ -109,3 +109,9 @@ def test_settings_come_from_seqscan_environment_variables(monkeypatch, tmp_path)
     assert app.config["SKIP_MARKERS"] == [".skip_a", ".skip_b"]
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@localhost/x"
     assert app.config["LAYOUT"] == "bclconvert"
+
+
+def test_a_sqlite_file_in_a_folder_not_made_yet_just_works(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new' / 'folder' / 'seqscan.sqlite'}"})
+    assert app.test_cli_runner().invoke(args=["scans", "list"]).exit_code == 0
+    assert (tmp_path / "new" / "folder" / "seqscan.sqlite").exists()
