@@ -185,16 +185,17 @@ def test_scripts_and_jobs_is_skipped_by_default_and_runs_templates_when_enabled(
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
     assert lab.run("flask", "scan").returncode == 0
     assert lab.scan(1).scripts_and_jobs_start is None  # skipped
-    templates = {"fastq_r2": "echo re-made > {path}", "bai": "echo {sample} >&2; exit 3"}
+    # Argument lists, no shell: a command that wants one says so, and gets the values as arguments.
+    templates = {"fastq_r2": "cp SampleSheet.csv {path}", "bai": "sh -c 'echo \"$1\" >&2; exit 3' - {sample}"}
     done = lab.run("flask", "scan", "--full", SCRIPTS_AND_JOBS=True, SCRIPT_TEMPLATES=templates)
     assert done.returncode == 0, done.stderr
     scan = lab.scan(2)
     assert scan.scripts_and_jobs_start is not None and scan.state == ScanState.FINISHED
-    assert (run_dir / "0_fastq/S1_R2.fastq.gz").read_text() == "re-made\n"
+    assert (run_dir / "0_fastq/S1_R2.fastq.gz").read_bytes() == (run_dir / "SampleSheet.csv").read_bytes()
     with lab.app.app_context():
         messages = [w.message for w in db.session.get(ScanRun, 2).warnings]
     assert any("S1.hg38.bam.bai failed (exit 3): S1" in m for m in messages), messages
-    assert len(list((lab.tmp / "data/scans/2/scripts").glob("*.sh"))) == 2
+    assert len(list((lab.tmp / "data/scans/2/scripts").glob("*.json"))) == 2
 
 
 def test_a_scan_waiting_inside_a_killed_worker_is_resolved(lab):

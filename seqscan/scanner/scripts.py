@@ -1,9 +1,16 @@
-"""Scripts and Jobs: for each Non-existent file whose type has a command template, write a script
-into the scan's folder and run it. Off unless SCRIPTS_AND_JOBS is true."""
+"""Scripts and Jobs: for each Non-existent file whose type has a command template, run the command
+and keep what was run in the scan's folder. Off unless SCRIPTS_AND_JOBS is true.
+
+A template is an argument list, split like a shell would (shlex) but run without one: each
+placeholder is filled inside its own argument, so no value (a sample named `a$(touch x)b`) is ever
+read as code. The values are also in the environment (SEQSCAN_PATH, SEQSCAN_SAMPLE, ...) for a
+command that wants them there."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -18,10 +25,13 @@ from seqscan.models import Sample, ScanRun, ScanWarning, SequencingFile, Sequenc
 log = logging.getLogger("seqscan.scan")
 
 
-def render_script(template: str, values: dict[str, str]) -> str:
-    """The script text; every value is shell-quoted, so file names cannot inject commands."""
-    quoted = {k: shlex.quote(v) for k, v in values.items()}
-    return f"#!/usr/bin/env bash\nset -euo pipefail\n{template.format(**quoted)}\n"
+def render_command(template: str, values: dict[str, str]) -> list[str]:
+    """The argument list: the template split into arguments first, then each one filled in."""
+    return [arg.format(**values) for arg in shlex.split(template)]
+
+
+def command_env(values: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **{f"SEQSCAN_{k.upper()}": v for k, v in values.items()}}
 
 
 def run_scripts(scan: ScanRun, folder: Path) -> None:
@@ -45,25 +55,28 @@ def run_scripts(scan: ScanRun, folder: Path) -> None:
         run_path = f"{scan.root}/{run.path}"
         values = {"path": f"{run_path}/{path}", "run_path": run_path, "run": run.name}
         values |= {"sample": sample or "", "file_type": file_type}
-        script = scripts_dir / f"{file_id}_{file_type}.sh"
+        record = scripts_dir / f"{file_id}_{file_type}.json"  # what was run, for the lab to read
         try:
-            script.write_text(render_script(templates[file_type], values), encoding="utf-8")
-            done = subprocess.run(["bash", str(script)], cwd=run_path, capture_output=True, text=True, timeout=timeout)
+            args = render_command(templates[file_type], values)
+            record.write_text(json.dumps({"args": args, "cwd": run_path}, indent=1), encoding="utf-8")
+            done = subprocess.run(
+                args, cwd=run_path, env=command_env(values), capture_output=True, text=True, timeout=timeout
+            )
             status, detail = done.returncode, (done.stderr or done.stdout).strip()[-500:]
-        except (KeyError, IndexError, ValueError) as e:  # a template naming an unknown placeholder
+        except (KeyError, IndexError, ValueError) as e:  # an unknown placeholder, unbalanced quotes
             status, detail = -1, f"bad template for {file_type}: {e!r}"
         except subprocess.TimeoutExpired:
             status, detail = -1, f"timed out after {timeout:.0f} s"
-        except OSError as e:
+        except OSError as e:  # no such program
             status, detail = -1, str(e)
         if status == 0:
             ok += 1
-            log.info("script %s succeeded", script.name)
+            log.info("command %s succeeded", record.stem)
         else:
             failed += 1
-            message = f"script {script.name} for {path} failed (exit {status}): {detail}"
+            message = f"command {record.stem} for {path} failed (exit {status}): {detail}"
             db.session.add(ScanWarning(scan_id=scan.id, run_name=run.name, path=path, message=message))
             log.warning("%s", message)
         db.session.commit()
     scan.warnings_count += failed
-    log.info("Scripts and Jobs: %d scripts succeeded, %d failed", ok, failed)
+    log.info("Scripts and Jobs: %d commands succeeded, %d failed", ok, failed)
