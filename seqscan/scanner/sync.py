@@ -298,7 +298,11 @@ def sync_run(
     run.skipped, run.skip_reason = False, ""
     run.data_state = DataState.ERROR if folder.sheet_error else DataState.COMPLETE
     run.warnings = "\n".join(result.warnings)
-    run.fingerprint = fingerprint
+    # Judged under an error (files vanished mid-scan, a folder or the sheet unreadable): no
+    # fingerprint, so the next scan parses the run again even if no mtime moves (a folder moved
+    # away and back, a sheet rewritten with the same size and mtime).
+    under_error = vanished or found.unlisted or folder.sheet_error
+    run.fingerprint = "" if under_error else fingerprint
     return result
 
 
