@@ -42,12 +42,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
-    from seqscan import auth, cli, display, views
+    from seqscan import auth, cli, display, views, web
     from seqscan.extensions import db, htmx, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     htmx.init_app(app)
+    web.init_app(app)
     auth.init_app(app)
     display.init_app(app)
     cli.init_app(app)

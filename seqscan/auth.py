@@ -125,4 +125,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(e):
-        return f"{e.description} Reload the page and try again.", 400
+        message = f"{e.description} Reload the page and try again."
+        return (jsonify(error=message), 400) if request.path.startswith("/api/") else (message, 400)

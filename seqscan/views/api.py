@@ -15,6 +15,7 @@ from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scans import ScanRefused
 from seqscan.views.runs import run_grid, runs_named, search
+from seqscan.web import page_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -80,7 +81,7 @@ def run_json(run: SequencingRun) -> dict:
 
 
 def _page_args() -> tuple[int, int]:
-    return request.args.get("page", 1, type=int), min(request.args.get("per_page", 50, type=int), 500)
+    return page_number(), min(max(request.args.get("per_page", 50, type=int), 1), 500)
 
 
 @bp.get("/scans")

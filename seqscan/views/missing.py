@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from seqscan.enums import MISSING_STATES
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
+from seqscan.web import page_number
 
 bp = Blueprint("missing", __name__)
 PER_PAGE = 100
@@ -27,7 +28,10 @@ def index():
         .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
     )
     page = db.paginate(
-        base.where(*where).order_by(SequencingRun.name, SequencingFile.path), per_page=PER_PAGE, error_out=False
+        base.where(*where).order_by(SequencingRun.name, SequencingFile.path),
+        page=page_number(),
+        per_page=PER_PAGE,
+        error_out=False,
     )
     count_by_state = dict(
         db.session.execute(

@@ -12,6 +12,7 @@ from seqscan.display import css
 from seqscan.enums import DataState
 from seqscan.extensions import db
 from seqscan.models import FileEvent, Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan
+from seqscan.web import page_number
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
@@ -31,7 +32,7 @@ def search(query: str):
 @bp.get("/runs")
 def index():
     query = request.args.get("q", "").strip()
-    page = db.paginate(search(query), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(search(query), page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("runs.html", page=page, q=query)
 
 

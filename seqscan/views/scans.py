@@ -13,6 +13,7 @@ from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db, htmx
 from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanRun
+from seqscan.web import page_number
 
 bp = Blueprint("scans", __name__)
 PER_PAGE = 25
@@ -36,7 +37,9 @@ def home():
 @bp.get("/scans")
 def index():
     resolve_dead_scans()  # a scan whose process died reads as Error, not "running" forever
-    page = db.paginate(select(ScanRun).order_by(ScanRun.id.desc()), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        select(ScanRun).order_by(ScanRun.id.desc()), page=page_number(), per_page=PER_PAGE, error_out=False
+    )
     return render_template("scans.html", page=page, running=running_id())
 
 

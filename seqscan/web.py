@@ -1,0 +1,56 @@
+"""What every page and API answer shares: numbers that fit the database, JSON errors under /api/,
+and the security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**63 - 1  # the largest database integer: a larger id is no page (404), not a crash
+MAX_PAGE = 10**9
+# 'unsafe-eval': htmx evaluates the polling filter ("every 2s [document.visibilityState === ...]")
+# that pauses polling in hidden tabs; nothing else is loaded from anywhere but this server.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self'; img-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class DatabaseInt(IntegerConverter):
+    """<int:...> in every route: at most MAX_ID."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def page_number() -> int:
+    """?page=, between 1 and MAX_PAGE whatever was sent."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def _api_errors_in_json(error: Exception):
+    if not request.path.startswith("/api/"):
+        return error if isinstance(error, HTTPException) else InternalServerError()
+    if not isinstance(error, HTTPException):
+        error = InternalServerError()
+    return jsonify(error=error.description), error.code
+
+
+def _security_headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Before the routes are added: the int converter is looked up as each route is."""
+    app.url_map.converters["int"] = DatabaseInt
+    app.register_error_handler(HTTPException, _api_errors_in_json)
+    app.after_request(_security_headers)
