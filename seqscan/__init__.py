@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     for key in ("SKIP_MARKERS", "COMPLETION_MARKERS", "NEVER_DESCEND", "SYMLINK_ROOTS"):
         app.config[key] = _as_list(app.config[key])
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # secret key, SQLite file: the owner's only
     app.config["DATA_DIR"] = app.config["DATA_DIR"] or app.instance_path
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

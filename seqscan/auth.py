@@ -9,7 +9,9 @@ CSRF token. Everything else that posts (forms, htmx, a proxy-authenticated brows
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import tempfile
 from functools import wraps
 from pathlib import Path
 
@@ -102,13 +104,25 @@ def operator_required(view):
 
 
 def _secret_key(app: Flask) -> str:
-    """The configured key, or one generated once and kept (0600) in the instance folder."""
+    """The configured key, or one generated once and kept (0600) in the instance folder.
+
+    The web app, worker and scheduler start together: the key is written to a file of its own, then
+    linked into place, which only one of them can do; every process then reads the same whole key."""
     if app.config.get("SECRET_KEY"):
         return app.config["SECRET_KEY"]
     path = Path(app.instance_path) / "secret_key"
+    if path.exists() and not path.read_text().strip():
+        path.unlink(missing_ok=True)  # left empty by an older release's interrupted start: never a key
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
+        fd, draft = tempfile.mkstemp(dir=app.instance_path, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its key it is
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 

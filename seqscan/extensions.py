@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and wired in create_app."""
 
+import os
 import sqlite3
 
 from flask_htmx import HTMX
@@ -33,4 +34,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
+            if name == "main" and path:
+                _owner_only(path)  # the lab's run names and users: not for other accounts on the VM
         cursor.close()
+
+
+def _owner_only(path: str) -> None:
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:  # not ours to change: leave it as it is
+        pass
