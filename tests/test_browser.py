@@ -123,7 +123,12 @@ def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
     page.screenshot(path=ARTIFACTS / "runs.png", full_page=True)
     site.wait_for(lambda: site.redis.exists(f"seqscan:worker-of:{site.settings['SCAN_QUEUE']}"), what="the worker")
     page.goto(f"{site.url}/status")
-    page.wait_for_function("!document.querySelector('#status').innerText.includes('FAIL')", timeout=20_000)
+    # The fragment polls every 5 s: wait for the one that has seen the worker and the schedule.
+    page.wait_for_function(
+        "(t => !t.includes('FAIL') && !t.includes('Next scheduled scans: none'))"
+        "(document.querySelector('#status').innerText)",
+        timeout=30_000,
+    )
     status = page.inner_text("#status")
     assert "Next scheduled scans: none" not in status and "idle" in status
     page.screenshot(path=ARTIFACTS / "status.png", full_page=True)
