@@ -61,7 +61,8 @@ def server_status(resolve_dead: bool = False) -> dict:
         if resolve_dead:
             resolve_dead_scans()
         status["waiting"] = scans.all_waiting()
-        status["running"] = [s for s in [scans.running()] if s]
+        running = scans.running()
+        status["running"] = [running] if running else []
         status["last_success"] = scans.last_success()
     status["settings"] = {
         key: config[key]

@@ -53,16 +53,20 @@ def alive_key(queue_name: str) -> str:
 
 class ScanScheduler(Scheduler):
     """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, keeps a key
-    saying it is alive (expiring with its heartbeat) for the status page, and on each heartbeat
-    sets scans whose process died to Error."""
+    saying it is alive (expiring with its heartbeat) for the status page, and on each look at the
+    schedule sets scans whose process died to Error."""
 
     def heartbeat(self):
         super().heartbeat()
         self.connection.set(alive_key(self.queue_name), self.name, ex=int(self._interval) + 10)
+
+    def enqueue_jobs(self):
+        # Once per loop (rq-scheduler beats twice per loop): the truth about scans whose process died.
         try:
             resolve_dead_scans()
         except Exception:  # the schedule must go on whatever the database says
             log.exception("could not check for dead scans")
+        return super().enqueue_jobs()
 
     def register_death(self):
         super().register_death()

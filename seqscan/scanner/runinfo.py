@@ -103,15 +103,14 @@ def parse_runinfo(data: bytes) -> RunIdentity:
     run = root.find("Run")
     if run is None:
         raise ET.ParseError("no <Run> element")
+    layout = run.find("FlowcellLayout")
     return RunIdentity(
         run_id=run.get("Id", ""),
         date=parse_date(_text(run, "Date")),
         instrument=_text(run, "Instrument"),
         run_number=_int(run.get("Number", "")),
         flowcell=_text(run, "Flowcell"),
-        lane_count=_int(layout.get("LaneCount", "")) or None
-        if (layout := run.find("FlowcellLayout")) is not None
-        else None,
+        lane_count=(_int(layout.get("LaneCount", "")) or None) if layout is not None else None,  # never 0
     )
 
 
