@@ -1,14 +1,16 @@
 """The one worker of the seqscan scan queue: `python worker.py` (make run starts it).
 
-It refuses to start while another live worker serves the queue, marks scans left behind by a
-dead worker as interrupted, then runs queued scans one at a time, in this process: RQ's
-SimpleWorker, so a scan runs inside the app context built here, no database connection crosses a
-fork, and killing the worker stops its scan.
+It refuses to start while another live worker serves the queue (on this machine a file lock says
+so even while Redis is down or restarting; across machines, the Redis claim), marks scans left
+behind by a dead worker as interrupted, then runs queued scans one at a time, in this process:
+RQ's SimpleWorker, so a scan runs inside the app context built here, no database connection
+crosses a fork, and killing the worker stops its scan. A Redis outage is waited out, not fatal.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import logging.handlers
 import os
@@ -16,9 +18,11 @@ import socket
 import sys
 from pathlib import Path
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
 from seqscan import create_app
+from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim
 from seqscan.jobs.processes import died_here
 from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
@@ -45,6 +49,55 @@ def forget_dead_workers(queue) -> None:
             worker.register_death()
 
 
+def lock_this_machine(path: Path):
+    """The open lock file if no other worker of the queue runs on this machine, else None.
+
+    Held for the life of the process (the kernel drops it when the process dies, however it dies).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 (held until exit)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def take_claim(claim: QueueClaim, log: logging.Logger) -> str | None:
+    """claim.take(), once Redis answers."""
+    backoff = Backoff(log)
+    while True:
+        try:
+            return claim.take()
+        except RedisError as e:
+            backoff.wait(e)
+
+
+def serve(queue, burst: bool, log: logging.Logger) -> None:
+    """RQ's work loop, started again after Redis went away mid-job (RQ itself only waits out an
+    outage while it is idle)."""
+    name = f"seqscan-{socket.gethostname()}-{os.getpid()}"
+    backoff = Backoff(log)
+    while True:
+        try:
+            worker = SimpleWorker(
+                [queue], connection=queue.connection, name=name, exception_handlers=[record_job_failure]
+            )
+            worker.connection.delete(worker.key)  # our own registration, left behind by the outage
+            forget_dead_workers(queue)
+            resolve_dead_scans()  # scans left behind by a dead worker: each is logged as it is set to Error
+            log.info("worker %s serving queue %s", name, queue.name)
+            worker.work(burst=burst, with_scheduler=False)
+            return
+        except RedisError as e:
+            backoff.wait(e)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the one worker of the seqscan scan queue.")
     parser.add_argument("--burst", action="store_true", help="run the queued scans, then exit")
@@ -56,18 +109,18 @@ def main(argv: list[str] | None = None) -> int:
         connection = get_redis()
         queue = get_queue(connection)
         claim = QueueClaim(connection, queue.name)
-        holder = claim.take()
+        lock_file = Path(app.config["DATA_DIR"]) / f"worker-{queue.name}.lock"
+        held = lock_this_machine(lock_file)  # kept referenced: closing the file would drop the lock
+        if held is None:
+            holder = f"pid {lock_file.read_text().strip() or '?'} on this machine"
+        else:
+            holder = take_claim(claim, log)
         if holder is not None:
             log.error("another seqscan worker (%s) already serves queue %s; not starting a second", holder, queue.name)
             return 2
         claim.keep()
         try:
-            forget_dead_workers(queue)
-            resolve_dead_scans()  # scans left behind by a dead worker: each is logged as it is set to Error
-            name = f"seqscan-{socket.gethostname()}-{os.getpid()}"
-            worker = SimpleWorker([queue], connection=connection, name=name, exception_handlers=[record_job_failure])
-            log.info("worker %s serving queue %s", name, queue.name)
-            worker.work(burst=args.burst, with_scheduler=False)
+            serve(queue, args.burst, log)
         finally:
             claim.release()
     return 0

@@ -15,7 +15,7 @@ from seqscan import scans
 from seqscan.extensions import db
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import get_queue, get_redis, resolve_dead_scans
-from seqscan.jobs.schedule import alive_key, next_scans
+from seqscan.jobs.schedule import alive_key, next_scans, wanted_schedule
 
 
 def _database() -> dict:
@@ -25,6 +25,17 @@ def _database() -> dict:
     except Exception as e:  # the page must render whatever the database says
         db.session.rollback()
         return {"ok": False, "detail": str(e).splitlines()[0]}
+
+
+def _scheduler(alive: bool, registered: list) -> tuple[bool, str]:
+    """OK only if a scheduler runs and the registered cron jobs are the configured schedule (a Redis
+    restart empties it until the scheduler's next look puts it back)."""
+    if not alive:
+        return False, "not running: no scheduled scans will be queued"
+    wanted = sorted(wanted_schedule().values())
+    if sorted(cron for _, cron, _ in registered) != wanted:
+        return False, f"running, but the schedule is not registered ({len(registered)} of {len(wanted)} scans)"
+    return True, f"running; {len(wanted)} scheduled scans registered" if wanted else "running; no scans scheduled"
 
 
 def server_status(resolve_dead: bool = False) -> dict:
@@ -42,6 +53,7 @@ def server_status(resolve_dead: bool = False) -> dict:
     except RedisError as e:
         status["redis"] = {"ok": False, "detail": f"{config['REDIS_URL']}: {e}"}
     status["workers"], status["scheduler_alive"], status["next_scans"] = [], None, []
+    status["scheduler_ok"], status["scheduler_detail"] = False, "unknown: Redis is unreachable"
     if status["redis"]["ok"]:
         queue = get_queue(connection)
         status["queue_owner"] = live_worker(connection, queue.name)
@@ -56,7 +68,9 @@ def server_status(resolve_dead: bool = False) -> dict:
                 }
             )
         status["scheduler_alive"] = bool(connection.exists(alive_key(queue.name)))
-        status["next_scans"] = [when for _, _, when in next_scans()[:2]]
+        registered = next_scans()
+        status["next_scans"] = [when for _, _, when in registered[:2]]
+        status["scheduler_ok"], status["scheduler_detail"] = _scheduler(status["scheduler_alive"], registered)
     if status["database"]["ok"]:
         if resolve_dead:
             resolve_dead_scans()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from seqscan import create_app
 from seqscan.extensions import db
@@ -25,13 +27,13 @@ PROJECT = Path(__file__).resolve().parents[1]
 class Lab:
     """One test's seqscan installation: settings, database, Redis, run tree and processes."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, redis_url: str = TEST_REDIS_URL) -> None:
         self.tmp = tmp_path
         self.root = tmp_path / "root"
         self.root.mkdir()
         self.settings = {
             "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
-            "REDIS_URL": TEST_REDIS_URL,
+            "REDIS_URL": redis_url,
             "SCAN_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
             "DATA_DIR": str(tmp_path / "data"),
             "SCAN_ROOT": str(self.root),
@@ -44,7 +46,7 @@ class Lab:
             "AUTO_CREATE_SCHEMA": False,
         }
         self.processes: list[subprocess.Popen] = []
-        self.redis = Redis.from_url(TEST_REDIS_URL)
+        self.redis = Redis.from_url(redis_url)
         self.redis.flushdb()
         self.app = self.make_app()
         with self.app.app_context():
@@ -114,6 +116,46 @@ class Lab:
         self.redis.flushdb()
         with self.app.app_context():
             db.engine.dispose()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, to stop and restart (never the shared one).
+
+    Like the lab's Redis it keeps nothing on disk: a restart starts empty.
+    """
+
+    def __init__(self, tmp_path: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = tmp_path / f"redis-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        client = Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()  # like a crash: nothing is saved, clients are cut off
+            self.process.wait()
+
+    def restart(self, down_seconds: float) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
 
 
 def _command(args: tuple[str, ...]) -> list[str]:

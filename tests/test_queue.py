@@ -167,16 +167,6 @@ def test_a_scan_queued_before_scanning_was_disabled_is_refused_not_left_waiting(
     assert scan.state == ScanState.ERROR and "SEQSCAN_ENABLED=false" in scan.error
 
 
-def test_a_waiting_scan_whose_job_vanished_from_redis_is_resolved(lab):
-    scan_id, _ = enqueue(lab)
-    Job.fetch(lab.scan(scan_id).task_id, connection=lab.redis).delete()
-    with lab.app.app_context():
-        assert resolve_dead_scans() == [scan_id]
-    scan = lab.scan(scan_id)
-    assert scan.state == ScanState.ERROR and "gone from Redis" in scan.error
-    assert enqueue(lab)[1]  # and a new press queues a new scan
-
-
 def test_scripts_and_jobs_is_skipped_by_default_and_runs_templates_when_enabled(lab):
     lab.runs(1)
     run_dir = next(lab.root.glob("*/*"))

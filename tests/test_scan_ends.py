@@ -91,7 +91,7 @@ def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
         scan = scans.create(app.config["SCAN_ROOT"], Trigger.SCHEDULED)
         scan.task_id = "seqscan-scan-gone"
         db.session.commit()
-        assert scans.fail_dead(None, lambda task_id: "missing") == [scan.id]
+        assert scans.fail_dead(lambda: None, lambda task_id: "missing") == [scan.id]
     assert_ended(app, caplog, scan.id, ScanState.ERROR, "never started: its queue job is gone from Redis")
 
 

@@ -7,13 +7,17 @@ of the queue keeps this claim fresh from a thread, every OWNER_TTL / 3 seconds.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from seqscan.jobs.processes import died_here, this_process
 
 OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
+RETRY_SECONDS = 1  # after a failed refresh (Redis restarting): put the claim back soon
+log = logging.getLogger("seqscan.worker")
 
 
 class QueueClaim:
@@ -35,16 +39,37 @@ class QueueClaim:
         return holder
 
     def keep(self) -> None:
+        """Refresh the claim from a thread until released; through Redis outages and restarts (which
+        lose the key) it is put back as soon as Redis answers."""
+
         def refresh() -> None:
-            while not self.stop.wait(OWNER_TTL / 3):
-                self.connection.set(self.key, self.me, xx=True, ex=OWNER_TTL)
+            wait = OWNER_TTL / 3
+            while not self.stop.wait(wait):
+                try:
+                    self.renew()
+                    wait = OWNER_TTL / 3
+                except RedisError as e:
+                    log.warning("queue claim not refreshed (Redis: %s); trying again in %s s", e, RETRY_SECONDS)
+                    wait = RETRY_SECONDS
 
         threading.Thread(target=refresh, name="queue-claim", daemon=True).start()
 
+    def renew(self) -> None:
+        holder = (self.connection.get(self.key) or b"").decode()
+        if holder and holder != self.me:
+            log.error("queue %s is claimed by another worker (%s) as well as this one", self.queue_name, holder)
+            return
+        self.connection.set(self.key, self.me, ex=OWNER_TTL)
+        if not holder:
+            log.info("queue claim put back (Redis had lost it)")
+
     def release(self) -> None:
         self.stop.set()
-        if (self.connection.get(self.key) or b"").decode() == self.me:
-            self.connection.delete(self.key)
+        try:
+            if (self.connection.get(self.key) or b"").decode() == self.me:
+                self.connection.delete(self.key)
+        except RedisError:  # the key expires by itself
+            pass
 
 
 def claim_key(queue_name: str) -> str:

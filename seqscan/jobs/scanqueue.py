@@ -26,6 +26,8 @@ from seqscan.models import ScanRun
 
 log = logging.getLogger("seqscan.queue")
 JOB_FUNCTION = "seqscan.jobs.run.run_queued_scan"  # enqueued by name: RQ imports it in the worker
+ENQUEUE_LOCK = "seqscan:enqueue"
+REQUEUED = "-requeued"  # the end of the task id of a scan whose lost job was queued again
 
 
 def get_redis() -> Redis:
@@ -65,7 +67,7 @@ def job_state(connection: Redis):
                 return "held by a worker that stopped"
             return status
         except NoSuchJobError:
-            return "missing"
+            return "gone from Redis again" if task_id.endswith(REQUEUED) else "missing"
         except RedisError:
             return None
 
@@ -73,22 +75,49 @@ def job_state(connection: Redis):
 
 
 def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:
-    """Set scans whose process is gone to Error (through scans.fail_dead); returns their ids.
+    """Deal with scans whose process or queue job is gone; returns the ids set to Error.
 
-    Called on a schedule (the scheduler's heartbeat, the worker's start) and when a page is first
-    loaded. A poll passes its scan as suspect: then nothing is asked unless that scan is working
-    without holding the live scan lock, so a poll costs one read of the lock row.
+    A working scan without a live scan lock is interrupted (Error). A waiting scan whose job Redis
+    lost (a restart empties it) is queued again, once: the scan rows are the truth and the queue is
+    rebuilt from them. Called on a schedule (each look of the scheduler, the worker's start) and
+    when a page is first loaded. A poll passes its scan as suspect: then nothing is asked unless
+    that scan is working without holding the live scan lock, so a poll costs one read of the lock row.
     """
-    live = lock.live_scan_id()
-    if suspect is not None and not (suspect.state.is_working and suspect.id != live):
+    if suspect is not None and not (suspect.state.is_working and suspect.id != lock.live_scan_id()):
         return []
     connection = get_redis()
     try:
-        connection.ping()
-        states = job_state(connection)
+        with connection.lock(ENQUEUE_LOCK, timeout=60, blocking_timeout=30):
+            return _resolve(connection)
     except RedisError:
-        states = None  # waiting scans are left alone until the queue can be asked
-    return scans.fail_dead(live, states)
+        # Waiting scans are left alone until the queue can be asked.
+        return scans.fail_dead(lock.live_scan_id, None)
+
+
+def _resolve(connection: Redis) -> list[int]:
+    """resolve_dead_scans, under ENQUEUE_LOCK (so a job being queued now is not taken for lost)."""
+    states = job_state(connection)
+    for scan in scans.all_waiting():
+        if states(scan.task_id) == "missing":
+            scan.task_id += REQUEUED
+            db.session.commit()
+            _queue_job(connection, scan)
+            log.warning("scan %s: its queue job was gone from Redis; queued again as %s", scan.id, scan.task_id)
+    return scans.fail_dead(lock.live_scan_id, states)
+
+
+def _queue_job(connection: Redis, scan: ScanRun) -> None:
+    config = current_app.config
+    who = f", {scan.requested_by}" if scan.requested_by else ""
+    get_queue(connection).enqueue(
+        JOB_FUNCTION,
+        scan.id,
+        job_id=scan.task_id,
+        job_timeout=int(config["SCAN_JOB_TIMEOUT_SECONDS"]),
+        result_ttl=int(config["JOB_RESULT_TTL_SECONDS"]),
+        failure_ttl=int(config["JOB_FAILURE_TTL_SECONDS"]),
+        description=f"seqscan scan {scan.id} ({scan.trigger}{who})",
+    )
 
 
 def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, bool]:
@@ -96,28 +125,19 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
     why = refusal()
     if why:
         raise scans.ScanRefused(why)
-    config = current_app.config
     connection = get_redis()
     # Across web processes and the scheduler: look for a waiting scan and add one atomically.
-    with connection.lock("seqscan:enqueue", timeout=60, blocking_timeout=30):
-        scans.fail_dead(lock.live_scan_id(), job_state(connection))
+    with connection.lock(ENQUEUE_LOCK, timeout=60, blocking_timeout=30):
+        _resolve(connection)
         waiting = scans.waiting()
         if waiting is not None:
             return waiting, False
-        scan = scans.create(config["SCAN_ROOT"], trigger, requested_by)
+        scan = scans.create(current_app.config["SCAN_ROOT"], trigger, requested_by)
         # Unique even if the database is reset while Redis keeps old jobs (unlike rq-scheduler's cron ids).
         scan.task_id = f"seqscan-scan-{scan.id}-{uuid.uuid4().hex[:8]}"
         db.session.commit()
         try:
-            get_queue(connection).enqueue(
-                JOB_FUNCTION,
-                scan.id,
-                job_id=scan.task_id,
-                job_timeout=int(config["SCAN_JOB_TIMEOUT_SECONDS"]),
-                result_ttl=int(config["JOB_RESULT_TTL_SECONDS"]),
-                failure_ttl=int(config["JOB_FAILURE_TTL_SECONDS"]),
-                description=f"seqscan scan {scan.id} ({trigger}{', ' + requested_by if requested_by else ''})",
-            )
+            _queue_job(connection, scan)
         except RedisError as e:
             scans.fail(scan, f"could not be queued: {e}")
             raise

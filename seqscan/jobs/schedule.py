@@ -8,8 +8,10 @@ every firing, so nothing is keyed on that id.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import time
 import warnings
 from datetime import UTC, datetime
@@ -17,10 +19,12 @@ from zoneinfo import ZoneInfo
 
 from crontab import CronTab
 from flask import current_app
+from redis.exceptions import RedisError
 from rq_scheduler import Scheduler
 from rq_scheduler.utils import get_next_scheduled_time, to_unix
 
 from seqscan.enums import Trigger
+from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.scanqueue import enqueue_scan, get_redis, refusal, resolve_dead_scans
 from seqscan.scans import ScanRefused
 
@@ -54,16 +58,45 @@ def alive_key(queue_name: str) -> str:
 class ScanScheduler(Scheduler):
     """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, keeps a key
     saying it is alive (expiring with its heartbeat) for the status page, and on each look at the
-    schedule sets scans whose process died to Error."""
+    schedule puts the schedule back if Redis lost it and deals with scans whose process or job is
+    gone. A Redis outage is waited out: the process never ends because of one."""
+
+    def run(self, burst=False):
+        backoff = Backoff(log)
+        while True:
+            try:
+                return super().run(burst)
+            except RedisError as e:
+                backoff.wait(e)
+
+    def _install_signal_handlers(self):
+        def stop(signum, frame):
+            log.info("shutting down the scheduler")
+            with contextlib.suppress(RedisError):  # stopping during an outage must still stop
+                self.register_death()
+                self.remove_lock()
+            raise SystemExit()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+    def register_birth(self):
+        # Our own key (the name is this instance's uuid), left without a death mark by an outage.
+        self.connection.delete(self.key)
+        super().register_birth()
 
     def heartbeat(self):
         super().heartbeat()
         self.connection.set(alive_key(self.queue_name), self.name, ex=int(self._interval) + 10)
 
     def enqueue_jobs(self):
-        # Once per loop (rq-scheduler beats twice per loop): the truth about scans whose process died.
+        # Once per loop (rq-scheduler beats twice per loop). A restarted Redis is empty: the cron
+        # jobs are registered again from the settings, and waiting scans' jobs queued again.
+        register_schedule(self)
         try:
             resolve_dead_scans()
+        except RedisError:
+            raise
         except Exception:  # the schedule must go on whatever the database says
             log.exception("could not check for dead scans")
         return super().enqueue_jobs()
@@ -96,17 +129,22 @@ def scheduled_scan() -> None:
     enqueue_scan(Trigger.SCHEDULED, "rqscheduler")
 
 
+def wanted_schedule() -> dict[str, str]:
+    """{cron job id: cron string} the settings ask for (none while scanning is refused)."""
+    if refusal() is not None:
+        return {}
+    return {f"{job_id_prefix()}{i}": cron for i, cron in enumerate(current_app.config["SCHEDULE"], start=1)}
+
+
 def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
     """Make the registered cron jobs match the settings; idempotent. Returns the ids kept or added."""
     use_lab_timezone()
     scheduler = scheduler or get_scheduler()
     prefix = job_id_prefix()
     ours = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(prefix)}
-    wanted: dict[str, str] = {}
-    if refusal() is None:
-        for i, cron in enumerate(current_app.config["SCHEDULE"], start=1):
-            validate(cron)
-            wanted[f"{prefix}{i}"] = cron
+    wanted = wanted_schedule()
+    for cron in wanted.values():
+        validate(cron)
     for job_id, job in ours.items():
         if wanted.get(job_id) != job.meta.get("cron_string"):
             scheduler.cancel(job)

@@ -145,6 +145,8 @@ def status():
         redis=s["redis"],
         workers=[w | {"last_heartbeat": _time(w["last_heartbeat"])} for w in s["workers"]],
         scheduler_alive=s["scheduler_alive"],
+        scheduler_ok=s["scheduler_ok"],
+        scheduler_detail=s["scheduler_detail"],
         next_scans=[_time(t) for t in s["next_scans"]],
         waiting=[w.id for w in s.get("waiting", [])],
         running=[r.id for r in s.get("running", [])],

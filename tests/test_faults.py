@@ -1,0 +1,147 @@
+"""Faults of seqscan's own infrastructure, with the real parts: a Redis of the test's own that is
+killed and restarted, worker and scheduler processes, signals (issue 10; SPEC §3 and §5)."""
+
+from __future__ import annotations
+
+import pytest
+from rq.job import Job
+
+from seqscan.enums import ScanState, Trigger
+from seqscan.health import server_status
+from seqscan.jobs.claim import live_worker
+from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.schedule import next_scans
+from tests.queue_support import Lab, PrivateRedis
+
+WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    redis = PrivateRedis(tmp_path)
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def flaky_lab(tmp_path, private_redis):
+    """A lab whose Redis is the test's own, to restart."""
+    lab = Lab(tmp_path, private_redis.url)
+    yield lab
+    lab.close()
+
+
+def enqueue(lab) -> int:
+    with lab.app.app_context():
+        return enqueue_scan(Trigger.MANUAL, "alice")[0].id
+
+
+def registered(lab) -> list[str]:
+    with lab.app.app_context():
+        try:
+            return [cron for _, cron, _ in next_scans()]
+        except Exception:  # Redis down
+            return []
+
+
+def status(lab) -> dict:
+    with lab.app.app_context():
+        return server_status()
+
+
+# --- 1. The schedule survives a Redis restart and an outage ---
+
+
+def test_the_scheduler_registers_the_schedule_again_after_redis_restarts_and_survives_an_outage(
+    flaky_lab, private_redis
+):
+    lab, schedule = flaky_lab, ["0 6 * * *", "0 19 * * *"]
+    lab.settings["SCHEDULE"] = schedule
+    lab.app = lab.make_app()
+    scheduler = lab.start("flask", "scheduler", "--interval", "1")
+    lab.wait_for(lambda: sorted(registered(lab)) == sorted(schedule), timeout=30, what="the schedule")
+    assert status(lab)["scheduler_ok"]
+
+    private_redis.restart(down_seconds=3)  # empty again: the schedule is gone
+    lab.wait_for(lambda: sorted(registered(lab)) == sorted(schedule), timeout=30, what="the schedule again")
+
+    private_redis.restart(down_seconds=12)  # longer than the client's timeouts
+    lab.wait_for(lambda: sorted(registered(lab)) == sorted(schedule), timeout=60, what="the schedule after the outage")
+    assert scheduler.poll() is None, "the scheduler must outlive a Redis outage"
+    lab.wait_for(lambda: status(lab)["scheduler_ok"], timeout=10, what="the status page to say OK")
+    log = (lab.tmp / "proc-0.log").read_text()
+    assert "trying again" in log  # the outage is logged, not silent
+
+
+def test_the_status_page_says_ok_for_the_scheduler_only_when_the_schedule_is_registered(flaky_lab):
+    lab = flaky_lab
+    lab.settings["SCHEDULE"] = ["0 6 * * *"]
+    with lab.make_app().app_context():
+        from seqscan.jobs.schedule import alive_key, register_schedule
+
+        lab.redis.set(alive_key(lab.settings["SCAN_QUEUE"]), "a scheduler", ex=60)
+        status = server_status()
+        assert status["scheduler_alive"] and not status["scheduler_ok"]
+        assert "not registered" in status["scheduler_detail"]
+        register_schedule()
+        assert server_status()["scheduler_ok"]
+
+
+# --- 2. A waiting scan is queued again when Redis lost its job ---
+
+
+def test_a_waiting_scan_whose_job_redis_lost_is_queued_again_and_runs(flaky_lab, private_redis):
+    lab = flaky_lab
+    lab.runs(6)
+    lab.start("worker.py")
+    lab.start("flask", "scheduler", "--interval", "1")
+    first = enqueue(lab)
+    lab.wait_state(first, *WORKING)
+    second = enqueue(lab)
+    private_redis.restart(down_seconds=6)  # the second scan's job is gone with it
+    assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
+    done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR, timeout=90)
+    assert done.state == ScanState.FINISHED, done.error
+    assert done.task_id.endswith("-requeued")
+
+
+def test_a_job_lost_twice_ends_the_scan_in_error_rather_than_looping(flaky_lab):
+    lab = flaky_lab
+    scan_id = enqueue(lab)
+    Job.fetch(lab.scan(scan_id).task_id, connection=lab.redis).delete()
+    with lab.app.app_context():
+        assert resolve_dead_scans() == []  # queued again
+    requeued = lab.scan(scan_id)
+    assert requeued.state == ScanState.CREATED and Job.fetch(requeued.task_id, connection=lab.redis)
+    Job.fetch(requeued.task_id, connection=lab.redis).delete()
+    with lab.app.app_context():
+        assert resolve_dead_scans() == [scan_id]
+    scan = lab.scan(scan_id)
+    assert scan.state == ScanState.ERROR and scan.error == "never started: its queue job is gone from Redis again"
+    assert enqueue(lab) != scan_id  # and a new press queues a new scan
+
+
+# --- 3. The worker's claim on the queue survives a Redis restart; a twin is refused throughout ---
+
+
+def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_meanwhile(flaky_lab, private_redis):
+    lab = flaky_lab
+    worker = lab.start("worker.py")
+
+    def owner():
+        with lab.app.app_context():
+            try:
+                return live_worker(lab.redis, lab.settings["SCAN_QUEUE"])
+            except Exception:
+                return None
+
+    first_owner = lab.wait_for(owner, what="the worker's claim")
+    private_redis.restart(down_seconds=3)
+    twin = lab.run("worker.py", "--burst", timeout=60)  # Redis is back but empty: the claim is not there yet
+    assert twin.returncode == 2, twin.stdout + twin.stderr
+    assert "already serves queue" in twin.stdout + twin.stderr
+    assert lab.wait_for(owner, timeout=30, what="the claim to come back") == first_owner
+    assert worker.poll() is None
+    scan_id = enqueue(lab)
+    assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+    assert "Exception in thread" not in (lab.tmp / "proc-0.log").read_text()
