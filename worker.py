@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
 from seqscan import create_app
+from seqscan.extensions import db
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim
 from seqscan.jobs.processes import died_here
@@ -91,6 +92,7 @@ def serve(queue, burst: bool, log: logging.Logger) -> None:
             worker.connection.delete(worker.key)  # our own registration, left behind by the outage
             forget_dead_workers(queue)
             resolve_dead_scans()  # scans left behind by a dead worker: each is logged as it is set to Error
+            db.session.remove()  # hold no connection while idle (see run_queued_scan)
             log.info("worker %s serving queue %s", name, queue.name)
             worker.work(burst=burst, with_scheduler=False)
             return

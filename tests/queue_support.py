@@ -27,12 +27,12 @@ PROJECT = Path(__file__).resolve().parents[1]
 class Lab:
     """One test's seqscan installation: settings, database, Redis, run tree and processes."""
 
-    def __init__(self, tmp_path: Path, redis_url: str = TEST_REDIS_URL) -> None:
+    def __init__(self, tmp_path: Path, redis_url: str = TEST_REDIS_URL, database_url: str | None = None) -> None:
         self.tmp = tmp_path
         self.root = tmp_path / "root"
         self.root.mkdir()
         self.settings = {
-            "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
+            "DATABASE_URL": database_url or TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
             "REDIS_URL": redis_url,
             "SCAN_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
             "DATA_DIR": str(tmp_path / "data"),
@@ -50,7 +50,7 @@ class Lab:
         self.redis.flushdb()
         self.app = self.make_app()
         with self.app.app_context():
-            if TEST_DATABASE_URL:
+            if TEST_DATABASE_URL and not database_url:
                 db.drop_all()
             db.create_all()
 

@@ -3,14 +3,19 @@ killed and restarted, worker and scheduler processes, signals (issue 10; SPEC §
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import pytest
 from rq.job import Job
+from sqlalchemy import create_engine, make_url, text
 
 from seqscan.enums import ScanState, Trigger
 from seqscan.health import server_status
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.jobs.schedule import next_scans
+from tests.conftest import TEST_DATABASE_URL
 from tests.queue_support import Lab, PrivateRedis
 
 WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
@@ -145,3 +150,63 @@ def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_m
     scan_id = enqueue(lab)
     assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
     assert "Exception in thread" not in (lab.tmp / "proc-0.log").read_text()
+
+
+# --- 4. A terminated PostgreSQL connection costs nothing: the next scan runs ---
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL database of the test's own (its connections are terminated by the test)."""
+    if not TEST_DATABASE_URL or not TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("needs SEQSCAN_TEST_DATABASE_URL pointing at PostgreSQL")
+    name = f"seqscan_faults_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False), admin, name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def backends(admin, name: str) -> list[tuple[str, str]]:
+    """(application_name or pid, state) of every other connection to database name."""
+    with admin.connect() as conn:
+        rows = conn.execute(
+            text("SELECT pid, state FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name}
+        )
+        return [(str(pid), state) for pid, state in rows]
+
+
+def terminate(admin, name: str) -> int:
+    with admin.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
+        return len(rows.all())
+
+
+def test_a_terminated_database_connection_does_not_stop_the_worker_or_the_scheduler(tmp_path, own_postgres):
+    url, admin, name = own_postgres
+    lab = Lab(tmp_path, database_url=url)
+    try:
+        lab.runs(2)
+        worker = lab.start("worker.py")
+        scheduler = lab.start("flask", "scheduler", "--interval", "1")
+        first = enqueue(lab)
+        assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+        time.sleep(1.5)  # the worker is idle now, the scheduler between looks
+        assert "idle in transaction" not in {state for _, state in backends(admin, name)}, backends(admin, name)
+        assert terminate(admin, name) >= 1
+        second = enqueue(lab)
+        done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR)
+        assert done.state == ScanState.FINISHED, done.error
+        assert worker.poll() is None and scheduler.poll() is None
+        with lab.app.app_context():
+            assert server_status()["database"]["ok"]
+    finally:
+        lab.close()

@@ -76,18 +76,24 @@ def run_queued_scan(scan_id: int) -> str:
 
         with create_app().app_context():
             return run_queued_scan(scan_id)
-    scan = db.session.get(ScanRun, scan_id)
-    if scan is None:
-        raise LookupError(f"scan {scan_id} is not in the database")
-    if scan.state != ScanState.CREATED:
-        return f"scan {scan_id} is {scan.state}; nothing to do"
-    why = refusal()
-    if why:
-        scans.fail(scan, f"refused: {why}")
-        return scan.error
+    try:
+        scan = db.session.get(ScanRun, scan_id)
+        if scan is None:
+            raise LookupError(f"scan {scan_id} is not in the database")
+        if scan.state != ScanState.CREATED:
+            return f"scan {scan_id} is {scan.state}; nothing to do"
+        why = refusal()
+        if why:
+            scans.fail(scan, f"refused: {why}")
+            return scan.error
 
-    def waiting(holder) -> None:
-        log.info("scan %s waits for scan %s to finish", scan_id, holder.scan_id if holder else "?")
+        def waiting(holder) -> None:
+            log.info("scan %s waits for scan %s to finish", scan_id, holder.scan_id if holder else "?")
 
-    run_scan(scan, wait=True, on_wait=waiting)
-    return f"scan {scan_id}: {scan.state}"
+        run_scan(scan, wait=True, on_wait=waiting)
+        return f"scan {scan_id}: {scan.state}"
+    finally:
+        # The worker's app context lives as long as the worker: hand the connection back between
+        # jobs, so an idle worker holds no transaction and its next job checks out (and pings) a
+        # fresh connection, whatever happened to the database meanwhile.
+        db.session.remove()

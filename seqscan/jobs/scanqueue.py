@@ -155,4 +155,6 @@ def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
         lock.release(scan_id)  # the job is over, whatever point it was stopped at
     except Exception:
         log.exception("could not record the failure of job %s", job.id)
+    finally:
+        db.session.remove()  # as after every job (see run_queued_scan)
     return True  # let RQ's own handling (failed registry) go on

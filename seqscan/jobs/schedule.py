@@ -24,6 +24,7 @@ from rq_scheduler import Scheduler
 from rq_scheduler.utils import get_next_scheduled_time, to_unix
 
 from seqscan.enums import Trigger
+from seqscan.extensions import db
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.scanqueue import enqueue_scan, get_redis, refusal, resolve_dead_scans
 from seqscan.scans import ScanRefused
@@ -99,7 +100,10 @@ class ScanScheduler(Scheduler):
             raise
         except Exception:  # the schedule must go on whatever the database says
             log.exception("could not check for dead scans")
-        return super().enqueue_jobs()
+        try:
+            return super().enqueue_jobs()
+        finally:
+            db.session.remove()  # no transaction held between looks; the next look pings a fresh connection
 
     def register_death(self):
         super().register_death()
