@@ -10,11 +10,14 @@ import pytest
 from rq.job import Job
 from sqlalchemy import create_engine, make_url, text
 
+from seqscan import scans
 from seqscan.enums import ScanState, Trigger
+from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.jobs.schedule import next_scans
+from seqscan.models import ScanRun, SequencingRun
 from tests.conftest import TEST_DATABASE_URL
 from tests.queue_support import Lab, PrivateRedis
 
@@ -208,5 +211,29 @@ def test_a_terminated_database_connection_does_not_stop_the_worker_or_the_schedu
         assert worker.poll() is None and scheduler.poll() is None
         with lab.app.app_context():
             assert server_status()["database"]["ok"]
+    finally:
+        lab.close()
+
+
+def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(tmp_path, own_postgres):
+    url, admin, name = own_postgres
+    lab = Lab(tmp_path, database_url=url)
+    try:
+        lab.runs(8)
+        lab.start("worker.py")
+        scan_id = enqueue(lab)
+        lab.wait_state(scan_id, ScanState.CREATE_MODELS)
+        time.sleep(0.8)  # a few runs in (0.3 s each)
+        assert terminate(admin, name) >= 1
+        done = lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR)
+        assert done.state == ScanState.FINISHED and not done.error, done.error
+        with lab.app.app_context():
+            lost = [w.message for w in scans.warnings(db.session.get(ScanRun, scan_id)) if "not recorded" in w.message]
+        assert len(lost) <= 1, lost
+        again = enqueue(lab)
+        assert lab.wait_state(again, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+        with lab.app.app_context():
+            assert db.session.query(SequencingRun).count() == 8
+            assert all(run.fingerprint for run in db.session.query(SequencingRun))
     finally:
         lab.close()
