@@ -23,6 +23,7 @@ from rq import SimpleWorker, Worker
 
 from seqscan import create_app
 from seqscan.extensions import db
+from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim
 from seqscan.jobs.processes import died_here
@@ -48,6 +49,16 @@ def forget_dead_workers(queue) -> None:
         if died_here(f"{worker.hostname}:{worker.pid}"):
             logging.getLogger("seqscan.worker").info("forgetting dead worker %s (pid %s)", worker.name, worker.pid)
             worker.register_death()
+
+
+class ScanWorker(SimpleWorker):
+    """RQ's SimpleWorker whose warm shutdown (the first SIGTERM or Ctrl-C) also tells the running
+    scan to stop at its next run boundary (it is then queued again); RQ makes the second signal a
+    cold shutdown, which stops the scan at once."""
+
+    def request_stop(self, signum, frame):
+        run.shutdown.set()
+        super().request_stop(signum, frame)
 
 
 def lock_this_machine(path: Path):
@@ -86,7 +97,7 @@ def serve(queue, burst: bool, log: logging.Logger) -> None:
     backoff = Backoff(log)
     while True:
         try:
-            worker = SimpleWorker(
+            worker = ScanWorker(
                 [queue], connection=queue.connection, name=name, exception_handlers=[record_job_failure]
             )
             worker.connection.delete(worker.key)  # our own registration, left behind by the outage

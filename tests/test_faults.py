@@ -3,6 +3,7 @@ killed and restarted, worker and scheduler processes, signals (issue 10; SPEC §
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 
@@ -237,3 +238,40 @@ def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(tm
             assert all(run.fingerprint for run in db.session.query(SequencingRun))
     finally:
         lab.close()
+
+
+# --- 6. Stopping the worker: the first SIGTERM stops the scan at a run boundary, the second at once ---
+
+
+def test_sigterm_stops_the_scan_at_the_next_run_and_queues_it_again_for_the_next_worker(lab):
+    lab.runs(10)  # 0.3 s a run in Create Models
+    worker = lab.start("worker.py")
+    first = enqueue(lab)
+    lab.wait_state(first, ScanState.CREATE_MODELS)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=10) == 0
+    stopped = lab.scan(first)
+    assert (stopped.state, stopped.error) == (ScanState.ERROR, "stopped: the worker was shut down during Create Models")
+    assert 0 < stopped.runs_done < 10  # it stopped between runs, not at the end
+    again = lab.scan(first + 1)
+    assert again.state == ScanState.CREATED and (again.trigger, again.requested_by) == (Trigger.MANUAL, "alice")
+    lab.start("worker.py")
+    assert lab.wait_state(again.id, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+
+
+def test_a_second_sigterm_stops_the_scan_at_once(lab):
+    lab.runs(3)
+    lab.settings["PAUSE_PER_RUN_SECONDS"] = 30  # the next run boundary is far away
+    worker = lab.start("worker.py")
+    first = enqueue(lab)
+    phase = lab.wait_state(first, *WORKING).state
+    worker.send_signal(signal.SIGTERM)
+    time.sleep(1.5)  # RQ ignores a second signal within a second of the first
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=10)
+    stopped = lab.scan(first)
+    assert (stopped.state, stopped.error) == (
+        ScanState.ERROR,
+        f"stopped: the process was stopped at once during {phase}",
+    )
+    assert lab.scan(first + 1).state == ScanState.CREATED  # queued again

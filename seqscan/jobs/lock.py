@@ -114,10 +114,11 @@ class LockLost(RuntimeError):
     pass
 
 
-def wait_for_lock(scan_id: int, poll_seconds: float = 2.0, on_wait=None) -> None:
-    """Block until scan_id holds the lock; on_wait(holder) is called once when it has to wait."""
+def wait_for_lock(scan_id: int, poll_seconds: float = 2.0, on_wait=None, check=lambda: None) -> None:
+    """Block until scan_id holds the lock; on_wait(holder) is called once when it has to wait, and
+    check() before each try (it raises to stop waiting)."""
     told = False
-    while not try_acquire(scan_id):
+    while check() or not try_acquire(scan_id):
         if not told and on_wait:
             on_wait(live_holder())
             told = True

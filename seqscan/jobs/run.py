@@ -1,11 +1,14 @@
 """Running one scan: its log file, the scan lock and heartbeat around the scanner, and how it ends.
 
 `flask scan` calls run_scan in the foreground; the worker calls run_queued_scan (the RQ job).
+A worker asked to shut down (its first SIGTERM) sets `shutdown`: the running scan stops at the
+next run boundary, is recorded as stopped and queued again for the next worker.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 
 from flask import has_app_context
@@ -14,14 +17,22 @@ from seqscan import scans
 from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.jobs import lock
-from seqscan.jobs.scanqueue import refusal
+from seqscan.jobs.scanqueue import enqueue_scan, refusal
 from seqscan.models import ScanRun
 from seqscan.scanner.pipeline import TooManyVanished, prune_lists, scan_disk
 from seqscan.scanner.walk import RootUnreadable
 
 log = logging.getLogger("seqscan.scan")
+shutdown = threading.Event()  # set by the worker's first SIGTERM (see worker.py)
+STOPPED = "stopped: "  # how the error of a scan stopped by its process begins
+
+
+class Stopped(RuntimeError):
+    """The process running the scan is shutting down."""
+
+
 # Failures whose message says it all; any other exception is kept with its traceback.
-PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, TooManyVanished, lock.LockLost)
+PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, TooManyVanished, lock.LockLost, Stopped)
 
 
 def run_scan(
@@ -38,17 +49,28 @@ def run_scan(
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     locked = False
+
+    def stop_if_shutting_down() -> None:
+        if shutdown.is_set():
+            where = f"during {scan.state}" if scan.state.is_working else "before it started"
+            raise Stopped(f"{STOPPED}the worker was shut down {where}")
+
     try:
         if wait:
-            lock.wait_for_lock(scan.id, on_wait=on_wait)
+            lock.wait_for_lock(scan.id, on_wait=on_wait, check=stop_if_shutting_down)
         elif not lock.try_acquire(scan.id):
             holder = lock.live_holder()
             running = f"scan {holder.scan_id} is running ({holder.holder})" if holder else "another scan is running"
             raise scans.ScanRefused(f"{running}; only one scan runs at a time")
         locked = True
         with lock.Heartbeat(scan.id) as heartbeat:
+
+            def check() -> None:  # between runs and phases
+                heartbeat.check()
+                stop_if_shutting_down()
+
             try:
-                scan_disk(scan, heartbeat.check, full, accept_vanished)
+                scan_disk(scan, check, full, accept_vanished)
             except BaseException:
                 # Free the database before the heartbeat thread is joined: on SQLite its next beat
                 # may be waiting for the write lock this session holds.
@@ -59,6 +81,11 @@ def run_scan(
         if not isinstance(e, PLAIN_FAILURES):
             log.exception("scan %s failed", scan.id)
         scans.fail(scan, str(e) if isinstance(e, PLAIN_FAILURES) else traceback.format_exc())
+    except BaseException as e:  # SystemExit (a second SIGTERM), KeyboardInterrupt (Ctrl-C): at once
+        phase = scan.state
+        how = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "the process was stopped at once"
+        scans.fail(scan, f"{STOPPED}{how} during {phase}")
+        raise
     finally:
         log.removeHandler(handler)
         handler.close()
@@ -90,7 +117,15 @@ def run_queued_scan(scan_id: int) -> str:
         def waiting(holder) -> None:
             log.info("scan %s waits for scan %s to finish", scan_id, holder.scan_id if holder else "?")
 
-        run_scan(scan, wait=True, on_wait=waiting)
+        try:
+            run_scan(scan, wait=True, on_wait=waiting)
+        finally:
+            if scan.state == ScanState.ERROR and scan.error.startswith(STOPPED):
+                try:
+                    again, _ = enqueue_scan(scan.trigger, scan.requested_by)
+                    log.warning("scan %s was stopped with its worker; queued again as scan %s", scan_id, again.id)
+                except Exception:  # Redis down, scanning disabled meanwhile: the stop is recorded anyway
+                    log.exception("scan %s was stopped with its worker and could not be queued again", scan_id)
         return f"scan {scan_id}: {scan.state}"
     finally:
         # The worker's app context lives as long as the worker: hand the connection back between
