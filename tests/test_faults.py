@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from rq.job import Job
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from seqscan import scans
 from seqscan.enums import ScanState, Trigger
@@ -17,7 +17,7 @@ from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
-from seqscan.jobs.schedule import next_scans
+from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
 from tests.conftest import TEST_DATABASE_URL
 from tests.queue_support import Lab, PrivateRedis
@@ -94,6 +94,24 @@ def test_the_status_page_says_ok_for_the_scheduler_only_when_the_schedule_is_reg
         assert "not registered" in status["scheduler_detail"]
         register_schedule()
         assert server_status()["scheduler_ok"]
+
+
+def test_a_firing_due_while_redis_had_lost_the_schedule_is_made_up_for_once(flaky_lab, private_redis):
+    lab = flaky_lab
+    lab.settings["SCHEDULE"] = ["* * * * *"]
+    with lab.make_app().app_context():
+        scheduler = get_scheduler(interval=1)
+        scheduler.enqueue_jobs()  # a look: the schedule is registered
+        assert scheduler.last_look is not None and registered(lab) == ["* * * * *"]
+        scheduler.enqueue_jobs()  # nothing lost, nothing due: no scan
+        assert db.session.query(ScanRun).count() == 0
+        scheduler.last_look -= 120  # the last look that saw the schedule was two minutes ago …
+        lab.redis.flushdb()  # … and Redis restarted since, empty
+        scheduler.enqueue_jobs()
+        made_up = db.session.scalars(select(ScanRun)).all()
+        assert [(s.trigger, s.requested_by) for s in made_up] == [(Trigger.SCHEDULED, "scheduler")]
+        scheduler.enqueue_jobs()  # registered again: nothing more to make up
+        assert db.session.query(ScanRun).count() == 1
 
 
 # --- 2. A waiting scan is queued again when Redis lost its job ---

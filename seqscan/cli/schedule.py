@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from seqscan.jobs.scanqueue import refusal
-from seqscan.jobs.schedule import get_scheduler, next_scans, register_schedule
+from seqscan.jobs.schedule import get_scheduler, next_scans, register_schedule, wanted_schedule
 
 
 @click.command("scheduler")
@@ -20,8 +20,8 @@ def scheduler_command(burst: bool, interval: int) -> None:
     """Register the schedule, then run rq-scheduler (in the lab's time zone)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     scheduler = get_scheduler(interval)
-    ids = register_schedule(scheduler)
-    click.echo(f"schedule: {len(ids)} scheduled scans registered ({current_app.config['TIMEZONE']})")
+    register_schedule(scheduler)
+    click.echo(f"schedule: {len(wanted_schedule())} scheduled scans registered ({current_app.config['TIMEZONE']})")
     scheduler.run(burst=burst)
 
 
@@ -31,9 +31,9 @@ schedule_group = AppGroup("schedule", help="The scheduled scans.")
 @schedule_group.command("register")
 def schedule_register() -> None:
     """Make the registered scheduled scans match the settings (idempotent; removes them when disabled)."""
-    ids = register_schedule()
+    register_schedule()
     why = refusal()
-    click.echo(f"{len(ids)} scheduled scans registered" + (f" (none: {why})" if why else ""))
+    click.echo(f"{len(wanted_schedule())} scheduled scans registered" + (f" (none: {why})" if why else ""))
 
 
 @schedule_group.command("show")

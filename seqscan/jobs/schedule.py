@@ -62,6 +62,8 @@ class ScanScheduler(Scheduler):
     schedule puts the schedule back if Redis lost it and deals with scans whose process or job is
     gone. A Redis outage is waited out: the process never ends because of one."""
 
+    last_look: float | None = None  # when the schedule was last seen registered (unix time)
+
     def run(self, burst=False):
         backoff = Backoff(log)
         while True:
@@ -92,8 +94,12 @@ class ScanScheduler(Scheduler):
 
     def enqueue_jobs(self):
         # Once per loop (rq-scheduler beats twice per loop). A restarted Redis is empty: the cron
-        # jobs are registered again from the settings, and waiting scans' jobs queued again.
-        register_schedule(self)
+        # jobs are registered again from the settings, a firing missed meanwhile is made up for,
+        # and waiting scans' jobs are queued again (resolve_dead_scans).
+        now = time.time()
+        added = register_schedule(self)
+        if added and self.last_look is not None:
+            self.make_up_missed(added, since=self.last_look, until=now)
         try:
             resolve_dead_scans()
         except RedisError:
@@ -101,9 +107,33 @@ class ScanScheduler(Scheduler):
         except Exception:  # the schedule must go on whatever the database says
             log.exception("could not check for dead scans")
         try:
-            return super().enqueue_jobs()
+            jobs = super().enqueue_jobs()
+            self.last_look = now
+            return jobs
         finally:
             db.session.remove()  # no transaction held between looks; the next look pings a fresh connection
+
+    def make_up_missed(self, job_ids: list[str], since: float, until: float) -> None:
+        """Queue one scan if a cron job that had to be registered again was due while it was gone
+        (the last look saw the schedule; this one did not)."""
+        crons = wanted_schedule()
+        zone = use_lab_timezone()
+        now = datetime.fromtimestamp(until, zone).replace(tzinfo=None)
+        due = [crons[i] for i in job_ids if i in crons and until + CronTab(crons[i]).previous(now=now, default_utc=False) > since]
+        if due:
+            log.warning("schedule: %s fell due while Redis had lost the schedule; queueing it now", ", ".join(due))
+            self.queue_scheduled_scan()
+
+    def queue_scheduled_scan(self) -> None:
+        try:
+            scan, created = enqueue_scan(Trigger.SCHEDULED, "scheduler")
+            log.info("scheduled scan: %s %s", "queued scan" if created else "scan already waiting:", scan.id)
+        except ScanRefused as e:
+            log.warning("scheduled scan not queued: %s", e)
+        except RedisError:
+            raise
+        except Exception:  # the next firing must still be scheduled
+            log.exception("scheduled scan could not be queued")
 
     def register_death(self):
         super().register_death()
@@ -112,13 +142,7 @@ class ScanScheduler(Scheduler):
     def enqueue_job(self, job):
         if not job.id.startswith(job_id_prefix()):
             return super().enqueue_job(job)
-        try:
-            scan, created = enqueue_scan(Trigger.SCHEDULED, "scheduler")
-            log.info("scheduled scan: %s %s", "queued scan" if created else "scan already waiting:", scan.id)
-        except ScanRefused as e:
-            log.warning("scheduled scan not queued: %s", e)
-        except Exception:  # the next firing must still be scheduled
-            log.exception("scheduled scan could not be queued")
+        self.queue_scheduled_scan()
         cron = job.meta["cron_string"]
         next_time = get_next_scheduled_time(cron, use_local_timezone=True)
         self.connection.zadd(self.scheduled_jobs_key, {job.id: to_unix(next_time)})
@@ -141,12 +165,13 @@ def wanted_schedule() -> dict[str, str]:
 
 
 def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
-    """Make the registered cron jobs match the settings; idempotent. Returns the ids kept or added."""
+    """Make the registered cron jobs match the settings; idempotent. Returns the ids added now
+    (none when the registered schedule already matched)."""
     use_lab_timezone()
     scheduler = scheduler or get_scheduler()
     prefix = job_id_prefix()
     ours = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(prefix)}
-    wanted = wanted_schedule()
+    wanted, added = wanted_schedule(), []
     for cron in wanted.values():
         validate(cron)
     for job_id, job in ours.items():
@@ -166,7 +191,8 @@ def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
             description=f"seqscan scheduled scan ({cron}, {current_app.config['TIMEZONE']})",
         )
         log.info("schedule: registered %s (%s %s)", job_id, cron, current_app.config["TIMEZONE"])
-    return sorted(wanted)
+        added.append(job_id)
+    return added
 
 
 def next_scans(scheduler: ScanScheduler | None = None) -> list[tuple[str, str, datetime]]:
