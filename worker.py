@@ -60,6 +60,17 @@ class ScanWorker(SimpleWorker):
         run.shutdown.set()
         super().request_stop(signum, frame)
 
+    def heartbeat(self, timeout=None, pipeline=None):
+        # A Redis restarted empty has forgotten this worker: register it again, so that `rq info`
+        # and the status page list it. (A heartbeat alone would leave a bare, unlisted hash.)
+        if pipeline is None and not self.connection.hexists(self.key, "birth"):
+            logging.getLogger("seqscan.worker").warning(
+                "Redis had forgotten worker %s: registering it again", self.name
+            )
+            self.connection.delete(self.key)
+            self.register_birth()
+        return super().heartbeat(timeout, pipeline)
+
 
 def lock_this_machine(path: Path):
     """The open lock file if no other worker of the queue runs on this machine, else None.

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+from rq import Worker
 from rq.job import Job
 from sqlalchemy import create_engine, make_url, select, text
 
@@ -15,8 +16,8 @@ from seqscan import scans
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
-from seqscan.jobs.claim import live_worker
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.claim import claim_key, live_worker
+from seqscan.jobs.scanqueue import enqueue_scan, get_queue, resolve_dead_scans
 from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
 from tests.conftest import TEST_DATABASE_URL
@@ -169,6 +170,12 @@ def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_m
     assert "already serves queue" in twin.stdout + twin.stderr
     assert lab.wait_for(owner, timeout=30, what="the claim to come back") == first_owner
     assert worker.poll() is None
+
+    def registered_with_rq():  # what `rq info` and the status page's worker list read
+        with lab.app.app_context():
+            return [w.name for w in Worker.all(queue=get_queue(lab.redis))]
+
+    lab.wait_for(registered_with_rq, timeout=30, what="the worker to be registered with RQ again")
     scan_id = enqueue(lab)
     assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
     assert "Exception in thread" not in (lab.tmp / "proc-0.log").read_text()
@@ -293,3 +300,18 @@ def test_a_second_sigterm_stops_the_scan_at_once(lab):
         f"stopped: the process was stopped at once during {phase}",
     )
     assert lab.scan(first + 1).state == ScanState.CREATED  # queued again
+
+
+def test_a_started_job_is_not_taken_for_dead_while_its_worker_lives_but_redis_lost_the_claim(lab):
+    """The worker took the job and waits for a command-line scan; Redis loses the claim (restart)."""
+    lab.runs(12)
+    lab.start("flask", "scan")
+    lab.wait_state(1, *WORKING)
+    lab.start("worker.py")
+    waiting = enqueue(lab)
+    job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
+    lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")
+    lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))  # as a restart would, before it is put back
+    with lab.app.app_context():
+        assert resolve_dead_scans() == []
+    assert lab.wait_state(waiting, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED

@@ -2,13 +2,14 @@
 
 RQ's own worker registry cannot say whether a worker is alive mid-scan (a SimpleWorker sends no
 heartbeat while its job runs, and its key outlives a SIGKILL by the job timeout), so the one worker
-of the queue keeps this claim fresh from a thread, every OWNER_TTL / 3 seconds.
+of the queue keeps this claim fresh from a thread.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -16,7 +17,7 @@ from redis.exceptions import RedisError
 from seqscan.jobs.processes import died_here, this_process
 
 OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
-RETRY_SECONDS = 1  # after a failed refresh (Redis restarting): put the claim back soon
+CHECK_SECONDS = 1  # how often the claim is looked at (a restarted Redis has lost it)
 log = logging.getLogger("seqscan.worker")
 
 
@@ -39,18 +40,19 @@ class QueueClaim:
         return holder
 
     def keep(self) -> None:
-        """Refresh the claim from a thread until released; through Redis outages and restarts (which
-        lose the key) it is put back as soon as Redis answers."""
+        """Keep the claim from a thread until released. It looks every second, so that after a Redis
+        restart (which loses the key) the claim is back as soon as Redis answers; it refreshes the
+        expiry every OWNER_TTL / 3 seconds."""
 
         def refresh() -> None:
-            wait = OWNER_TTL / 3
-            while not self.stop.wait(wait):
+            refreshed = time.monotonic()
+            while not self.stop.wait(CHECK_SECONDS):
                 try:
-                    self.renew()
-                    wait = OWNER_TTL / 3
+                    if not self.connection.exists(self.key) or time.monotonic() - refreshed >= OWNER_TTL / 3:
+                        self.renew()
+                        refreshed = time.monotonic()
                 except RedisError as e:
-                    log.warning("queue claim not refreshed (Redis: %s); trying again in %s s", e, RETRY_SECONDS)
-                    wait = RETRY_SECONDS
+                    log.warning("queue claim not refreshed (Redis: %s); trying again in %s s", e, CHECK_SECONDS)
 
         threading.Thread(target=refresh, name="queue-claim", daemon=True).start()
 

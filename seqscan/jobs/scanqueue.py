@@ -7,6 +7,7 @@ for another returns the waiting one: a lab never gets a pile of identical scans.
 from __future__ import annotations
 
 import logging
+import socket
 import traceback
 import uuid
 
@@ -22,6 +23,7 @@ from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.claim import live_worker
+from seqscan.jobs.processes import died_here
 from seqscan.models import ScanRun
 
 log = logging.getLogger("seqscan.queue")
@@ -60,10 +62,10 @@ def job_state(connection: Redis):
 
     def state(task_id: str) -> str | None:
         try:
-            status = Job.fetch(task_id, connection=connection).get_status(refresh=False)
+            job = Job.fetch(task_id, connection=connection)
+            status = job.get_status(refresh=False)
             status = getattr(status, "value", status) or "missing"
-            # Started, waiting for the scan lock, by a worker that has died since.
-            if status == "started" and live_worker(connection, current_app.config["SCAN_QUEUE"]) is None:
+            if status == "started" and _worker_stopped(job, connection):
                 return "held by a worker that stopped"
             return status
         except NoSuchJobError:
@@ -72,6 +74,19 @@ def job_state(connection: Redis):
             return None
 
     return state
+
+
+def _worker_stopped(job: Job, connection: Redis) -> bool:
+    """Whether the worker that started job (it may be waiting for the scan lock) has died since.
+
+    A worker on this machine is dead when its process is; one elsewhere when its claim on the
+    queue has lapsed (a claim a Redis restart lost is back within a second or two).
+    """
+    prefix, _, pid = (job.worker_name or "").rpartition("-")  # worker.py names it seqscan-<host>-<pid>
+    host = prefix.removeprefix("seqscan-")
+    if host == socket.gethostname() and pid.isdigit():
+        return died_here(f"{host}:{pid}")
+    return live_worker(connection, current_app.config["SCAN_QUEUE"]) is None
 
 
 def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:

@@ -119,7 +119,11 @@ class ScanScheduler(Scheduler):
         crons = wanted_schedule()
         zone = use_lab_timezone()
         now = datetime.fromtimestamp(until, zone).replace(tzinfo=None)
-        due = [crons[i] for i in job_ids if i in crons and until + CronTab(crons[i]).previous(now=now, default_utc=False) > since]
+        due = [
+            crons[i]
+            for i in job_ids
+            if i in crons and until + CronTab(crons[i]).previous(now=now, default_utc=False) > since
+        ]
         if due:
             log.warning("schedule: %s fell due while Redis had lost the schedule; queueing it now", ", ".join(due))
             self.queue_scheduled_scan()

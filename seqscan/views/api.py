@@ -144,6 +144,7 @@ def status():
         database=s["database"],
         redis=s["redis"],
         workers=[w | {"last_heartbeat": _time(w["last_heartbeat"])} for w in s["workers"]],
+        queue_owner=s.get("queue_owner"),
         scheduler_alive=s["scheduler_alive"],
         scheduler_ok=s["scheduler_ok"],
         scheduler_detail=s["scheduler_detail"],
