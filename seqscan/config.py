@@ -37,6 +37,9 @@ ROOT_SENTINEL = None
 # FASTQ) without its end-of-file block is a copy that stopped half-way, and is Error. Plain gzip
 # files are left alone; unchanged files are never read again.
 CHECK_BGZF_EOF = True
+# A sample sheet listing more samples is not read (its run is Error, with the count): one huge
+# sheet must not take the machine's memory, nor its run page every viewer's browser.
+MAX_SAMPLES_PER_SHEET = 10_000
 # Layout profile: a built-in name ("tau", "bclconvert") or the path of a TOML file.
 LAYOUT = "tau"
 # Where each scan's own folder (found-file lists, log) lives. None: instance/scans.

@@ -15,7 +15,7 @@ from seqscan.scanner.runinfo import (
     parse_runparameters,
     sequencer_model,
 )
-from seqscan.scanner.samplesheet import SampleSheet, SampleSheetError, parse_samplesheet
+from seqscan.scanner.samplesheet import MAX_SAMPLES, SampleSheet, SampleSheetError, parse_samplesheet
 
 SHEET_NAME = "SampleSheet.csv"
 XML_DIRS = ("", "4_QC/sequencing_stats")
@@ -74,11 +74,11 @@ def _identity_from_xml(run_dir: str, named: RunIdentity | None, warnings: list[s
     return identity
 
 
-def read_sheet(run_dir: str) -> tuple[SampleSheet | None, str]:
+def read_sheet(run_dir: str, max_samples: int = MAX_SAMPLES) -> tuple[SampleSheet | None, str]:
     """(sheet, "") or (None, the reason it could not be read)."""
     path = os.path.join(run_dir, SHEET_NAME)
     try:
-        return parse_samplesheet(_read(path)), ""
+        return parse_samplesheet(_read(path), max_samples), ""
     except FileNotFoundError:
         return None, f"no {SHEET_NAME}: expected files cannot be worked out"
     except OSError as e:
@@ -87,7 +87,7 @@ def read_sheet(run_dir: str) -> tuple[SampleSheet | None, str]:
         return None, f"{SHEET_NAME} cannot be parsed: {e}"
 
 
-def read_run_folder(run_dir: str) -> RunFolder:
+def read_run_folder(run_dir: str, max_samples: int = MAX_SAMPLES) -> RunFolder:
     """Everything seqscan needs from one run folder; problems become warnings, never exceptions."""
     name = os.path.basename(run_dir.rstrip("/"))
     warnings: list[str] = []
@@ -101,7 +101,7 @@ def read_run_folder(run_dir: str) -> RunFolder:
     model = sequencer_model(identity.instrument) if identity.instrument else None
     if identity.instrument and model is None:
         warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
-    sheet, error = read_sheet(run_dir)
+    sheet, error = read_sheet(run_dir, max_samples)
     if sheet:
         warnings.extend(f"{SHEET_NAME}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment

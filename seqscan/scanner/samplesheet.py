@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 SECTION = re.compile(r"^\[(.+)\]$")
+MAX_SAMPLES = 10_000  # per sheet, unless the caller says otherwise (SEQSCAN_MAX_SAMPLES_PER_SHEET)
+# Lines a sheet may have besides its sample rows ([Header], [Reads], [Settings], comments …).
+OTHER_LINES = 1_000
 DATA_SECTIONS = ("data", "bclconvert_data")
 # Column names as they appear in the three formats, lower-cased.
 COLUMNS = {
@@ -89,7 +92,15 @@ def _sections(rows: list[list[str]]) -> dict[str, list[list[str]]]:
     return sections
 
 
-def _samples(header: list[str], rows: list[list[str]], warnings: list[str]) -> list[SampleRow]:
+def _too_many(count: int, what: str, limit: int) -> SampleSheetError:
+    return SampleSheetError(
+        f"{count:,} {what}: more than the {limit:,} samples a sheet may list (SEQSCAN_MAX_SAMPLES_PER_SHEET)"
+    )
+
+
+def _samples(header: list[str], rows: list[list[str]], warnings: list[str], limit: int) -> list[SampleRow]:
+    if len(rows) > limit:
+        raise _too_many(len(rows), "sample rows", limit)
     lower = [h.lower() for h in header]
     col = {key: next((lower.index(n) for n in names if n in lower), None) for key, names in COLUMNS.items()}
     if col["sample_id"] is None:
@@ -121,15 +132,22 @@ def _samples(header: list[str], rows: list[list[str]], warnings: list[str]) -> l
     return samples
 
 
-def parse_samplesheet(data: bytes) -> SampleSheet:
-    """Parse the bytes of a sample sheet, or raise SampleSheetError saying why not."""
+def parse_samplesheet(data: bytes, max_samples: int = MAX_SAMPLES) -> SampleSheet:
+    """Parse the bytes of a sample sheet, or raise SampleSheetError saying why not.
+
+    A sheet listing more than max_samples samples is refused, before its rows are built when its
+    line count already says so: one huge sheet must not take the memory of the machine.
+    """
     digest = hashlib.sha256(data).hexdigest()
-    rows = _rows(_decode(data))
+    text = _decode(data)
+    if (lines := text.count("\n")) > max_samples + OTHER_LINES:
+        raise _too_many(lines, "lines", max_samples)
+    rows = _rows(text)
     if not rows:
         raise SampleSheetError("sample sheet is empty")
     warnings: list[str] = []
     if rows[0][0].lower() == "fcid":
-        return SampleSheet("legacy", digest, _samples(rows[0], rows[1:], warnings), warnings=warnings)
+        return SampleSheet("legacy", digest, _samples(rows[0], rows[1:], warnings, max_samples), warnings=warnings)
     sections = _sections(rows)
     name = next((s for s in DATA_SECTIONS if s in sections), None)
     if name is None:
@@ -140,7 +158,7 @@ def parse_samplesheet(data: bytes) -> SampleSheet:
     header = {r[0].lower(): (r[1] if len(r) > 1 else "") for r in sections.get("header", [])}
     version = "v2" if name == "bclconvert_data" or header.get("fileformatversion") == "2" else "v1"
     experiment = header.get("experiment name") or header.get("runname") or ""
-    samples = _samples(data_rows[0], data_rows[1:], warnings)
+    samples = _samples(data_rows[0], data_rows[1:], warnings, max_samples)
     settings = {r[0].lower(): (r[1] if len(r) > 1 else "") for r in sections.get("bclconvert_settings", [])}
     no_lane_splitting = settings.get("nolanesplitting", "").strip().lower() in ("true", "1", "yes")
     return SampleSheet(version, digest, samples, experiment, warnings, no_lane_splitting)

@@ -25,6 +25,7 @@ from seqscan.scanner.runfolder import (
     read_run_folder,
     stat_files,
 )
+from seqscan.scanner.samplesheet import MAX_SAMPLES
 
 FILES = SequencingFile.__table__
 # Every column a rescan may change; update rows carry all of them so one executemany serves all.
@@ -237,11 +238,18 @@ def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = N
 
 
 def sync_run(
-    found: FoundRun, root: str, profile: Profile, scan: ScanRun, fingerprint: str, check_bgzf: bool = True
+    found: FoundRun,
+    root: str,
+    profile: Profile,
+    scan: ScanRun,
+    fingerprint: str,
+    check_bgzf: bool = True,
+    max_samples: int = MAX_SAMPLES,
 ) -> SyncResult:
     """Parse one changed run folder and reconcile its records; the caller commits or rolls back.
 
     check_bgzf: read the end of new or changed .gz and .bam files for the BGZF end-of-file block.
+    max_samples: a sheet listing more is an unreadable sheet (the run is Error with the count).
     """
     now = datetime.now(UTC)
     run = get_or_create_run(found, root, scan, now)
@@ -260,7 +268,7 @@ def sync_run(
         run.skip_reason = f"marker {found.skip_marker} in the run folder"
         return result
     run_dir = f"{root}/{found.path}"
-    folder = read_run_folder(run_dir)
+    folder = read_run_folder(run_dir, max_samples)
     stats, vanished = stat_files(run_dir, [f.path for f in found.files])
     db.session.flush()  # the run needs its id
     _apply_metadata(run, folder)

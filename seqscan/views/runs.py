@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup, escape
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from seqscan.display import css
 from seqscan.enums import DataState
@@ -17,6 +17,8 @@ from seqscan.web import page_number
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
 HISTORY_LIMIT = 200  # newest file changes shown on a run's page
+SAMPLES_PER_PAGE = 200  # rows of a run page's samples × files grid
+UNEXPECTED_LIMIT = 500  # unexpected files listed on a run page (the API lists them all)
 
 
 def search(query: str):
@@ -49,14 +51,15 @@ class FileView(NamedTuple):
     seen_in_scan_id: int | None
 
 
-def run_files(run: SequencingRun) -> list[FileView]:
+def run_files(run: SequencingRun, *where, limit: int | None = None) -> list[FileView]:
     f = SequencingFile.__table__.c
     rows = db.session.execute(
         select(
             f.path, f.file_type, f.data_state, f.sample_pk, f.size, f.message, f.first_seen_scan_id, f.last_seen_scan_id
         )
-        .where(f.run_pk == run.id)
+        .where(f.run_pk == run.id, *where)
         .order_by(f.path)
+        .limit(limit)
     )
     return [FileView(*r[:7], seen_in_scan(r.data_state, r.last_seen_scan_id, run)) for r in rows]
 
@@ -85,24 +88,49 @@ def grid_rows(samples: list[Sample], file_types: list[str], cells: dict) -> Mark
     return Markup("\n".join(out))
 
 
-def run_grid(run: SequencingRun) -> dict:
-    """The current sheet's samples × the file types expected of samples, plus the run's other files."""
-    sheet = run.current_sheet
-    samples = (
-        db.session.scalars(select(Sample).where(Sample.sheet_pk == sheet.id).order_by(Sample.id)).all() if sheet else []
+def run_grid(run: SequencingRun, page: int | None = None) -> dict:
+    """The current sheet's samples × the file types expected of samples, plus the run's other files.
+
+    page: SAMPLES_PER_PAGE samples of that page, and at most UNEXPECTED_LIMIT unexpected files, so
+    that no run page grows without bound (the API asks for everything: page None).
+    """
+    f, sheet = SequencingFile.__table__.c, run.current_sheet
+    samples_query = select(Sample).where(Sample.sheet_pk == (sheet.id if sheet else None)).order_by(Sample.id)
+    sample_page = None
+    if page is None:
+        samples = db.session.scalars(samples_query).all()
+        sample_files = run_files(run, f.sample_pk.is_not(None))
+    else:
+        sample_page = db.paginate(samples_query, page=page, per_page=SAMPLES_PER_PAGE, error_out=False)
+        samples = sample_page.items
+        sample_files = run_files(run, f.sample_pk.in_([s.id for s in samples]))
+    # Columns in the order of their first file, the same on every page.
+    file_types = db.session.scalars(
+        select(f.file_type)
+        .where(f.run_pk == run.id, f.sample_pk.is_not(None))
+        .group_by(f.file_type)
+        .order_by(func.min(f.path))
+    ).all()
+    by_cell = {(f.sample_pk, f.file_type): f for f in sample_files}
+    others = run_files(run, f.sample_pk.is_(None), f.data_state != DataState.UNEXPECTED)
+    unexpected = run_files(
+        run, f.sample_pk.is_(None), f.data_state == DataState.UNEXPECTED, limit=None if page is None else UNEXPECTED_LIMIT
     )
-    files = run_files(run)
-    by_cell = {(f.sample_pk, f.file_type): f for f in files if f.sample_pk is not None}
-    file_types = list(dict.fromkeys(f.file_type for f in files if f.sample_pk is not None))
-    others = [f for f in files if f.sample_pk is None and f.data_state != DataState.UNEXPECTED]
+    unexpected_total = len(unexpected)
+    if page is not None and unexpected_total == UNEXPECTED_LIMIT:
+        unexpected_total = db.session.scalar(
+            select(func.count()).where(f.run_pk == run.id, f.sample_pk.is_(None), f.data_state == DataState.UNEXPECTED)
+        )
     return {
         "samples": samples,
+        "sample_page": sample_page,
         "file_types": file_types,
         "cells": by_cell,
         "grid_rows": grid_rows(samples, file_types, by_cell),
         "run_files": others,
         "joint_vcfs": [f for f in others if f.file_type.startswith("vcf_joint")],
-        "unexpected": [f for f in files if f.data_state == DataState.UNEXPECTED],
+        "unexpected": unexpected,
+        "unexpected_total": unexpected_total,
         "states": [s.value for s in DataState],
     }
 
@@ -128,4 +156,5 @@ def detail(name: str):
     history = db.session.scalars(
         select(FileEvent).where(FileEvent.run_pk == run.id).order_by(FileEvent.id.desc()).limit(HISTORY_LIMIT)
     ).all()
-    return render_template("run_detail.html", run=run, sheets=sheets, history=history, **run_grid(run))
+    grid = run_grid(run, page=page_number())
+    return render_template("run_detail.html", run=run, sheets=sheets, history=history, **grid)
