@@ -12,16 +12,18 @@ import hashlib
 import os
 import secrets
 import tempfile
-from functools import wraps
+import time
+from datetime import timedelta
+from functools import cache, wraps
 from pathlib import Path
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from seqscan.extensions import csrf, db, login_manager
+from seqscan.extensions import csrf, db, limiter, login_manager
 from seqscan.models import User
 
 OPEN_ENDPOINTS = {"auth.sign_in", "static"}
@@ -52,9 +54,42 @@ def user_by_name(name: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == name))
 
 
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
+
+
+def check_sign_in(name: str, password: str) -> User | None:
+    """The user if the password is theirs. An unknown name costs the same hashing as a known one,
+    so the time taken does not tell which names exist."""
+    user = user_by_name(name)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
 @login_manager.user_loader
 def _load_from_session(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The session's user, if its session version is still the user's and it is not too old."""
+    pk, _, version = user_id.partition(":")
+    if not (pk.isdigit() and version.isdigit()):
+        return None  # a cookie from before sessions carried a version: sign in again
+    signed_in_at = session.get("signed_in_at", 0)
+    if time.time() - signed_in_at > current_app.permanent_session_lifetime.total_seconds():
+        return None
+    user = db.session.get(User, int(pk))
+    return user if user is not None and user.session_version == int(version) else None
+
+
+def start_session(user: User) -> None:
+    """A new session (and CSRF token) for user, ending SEQSCAN_SESSION_HOURS from now."""
+    from flask_login import login_user
+
+    session.clear()
+    session.permanent = True  # the cookie expires with the session, not only with the browser
+    session["signed_in_at"] = time.time()
+    login_user(user)
 
 
 @login_manager.request_loader
@@ -128,6 +163,13 @@ def _secret_key(app: Flask) -> str:
 
 def init_app(app: Flask) -> None:
     app.config["SECRET_KEY"] = _secret_key(app)
+    app.permanent_session_lifetime = timedelta(hours=float(app.config["SESSION_HOURS"]))
+    # Failed sign-ins are counted in Redis (shared by every web process), in memory while it is down.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"seqscan:{app.config['SCAN_QUEUE']}")
+    limiter.init_app(app)
     # The check runs in _guard, after the user is known, so that token requests can skip it.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     # A scans page left open overnight must still start a scan in the morning.

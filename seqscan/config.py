@@ -81,3 +81,10 @@ SECRET_KEY = None
 # signs that (existing) user in. Only set it behind a proxy that always sets or strips it.
 TRUSTED_USER_HEADER = None
 SESSION_COOKIE_SAMESITE = "Lax"
+# A signed-in session ends this many hours after sign-in (sign-out, a new password or role end it
+# at once, on every browser).
+SESSION_HOURS = 12
+# Failed sign-ins allowed before the form refuses (429) for a while: per client address, and per
+# user name whatever the address. Flask-Limiter's notation; counted in Redis, in memory while it is down.
+SIGN_IN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
+SIGN_IN_LIMIT_PER_USER = "10 per 10 minutes"

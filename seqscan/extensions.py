@@ -4,6 +4,8 @@ import os
 import sqlite3
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,6 +23,8 @@ db = SQLAlchemy(model_class=Base)
 htmx = HTMX()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Only the sign-in form is limited (seqscan.views.auth); storage: Redis, else memory (auth.init_app).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 # Batch mode: SQLite cannot ALTER most things in place; alembic copies the table instead.
 migrate = Migrate(render_as_batch=True, compare_type=True)
 

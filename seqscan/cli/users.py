@@ -37,8 +37,10 @@ def create(username: str, role: str, password: str | None, replace: bool) -> Non
     shown = password is None
     password = password or secrets.token_urlsafe(12)
     if user is None:
-        user = User(username=username, password_hash="")
+        user = User(username=username, password_hash="", session_version=0)
         db.session.add(user)
+    else:
+        user.end_sessions()  # signed in with the old password or role: sign in again
     user.role, user.password_hash = Role(role), hash_password(password)
     db.session.commit()
     click.echo(f"user {username} ({role})" + (f", password: {password}" if shown else ""))
@@ -55,8 +57,10 @@ def list_users() -> None:
 @click.argument("username")
 @click.argument("role", type=ROLE)
 def set_role(username: str, role: str) -> None:
-    """Make a user a viewer or an operator."""
-    _get(username).role = Role(role)
+    """Make a user a viewer or an operator (their open sessions end)."""
+    user = _get(username)
+    user.role = Role(role)
+    user.end_sessions()
     db.session.commit()
     click.echo(f"{username} is now {role}")
 
@@ -65,8 +69,10 @@ def set_role(username: str, role: str) -> None:
 @click.argument("username")
 @click.password_option()
 def set_password(username: str, password: str) -> None:
-    """Set a user's password (prompted)."""
-    _get(username).password_hash = hash_password(password)
+    """Set a user's password (prompted; their open sessions end)."""
+    user = _get(username)
+    user.password_hash = hash_password(password)
+    user.end_sessions()
     db.session.commit()
     click.echo(f"password of {username} changed")
 

@@ -114,7 +114,10 @@ def run_grid(run: SequencingRun, page: int | None = None) -> dict:
     by_cell = {(f.sample_pk, f.file_type): f for f in sample_files}
     others = run_files(run, f.sample_pk.is_(None), f.data_state != DataState.UNEXPECTED)
     unexpected = run_files(
-        run, f.sample_pk.is_(None), f.data_state == DataState.UNEXPECTED, limit=None if page is None else UNEXPECTED_LIMIT
+        run,
+        f.sample_pk.is_(None),
+        f.data_state == DataState.UNEXPECTED,
+        limit=None if page is None else UNEXPECTED_LIMIT,
     )
     unexpected_total = len(unexpected)
     if page is not None and unexpected_total == UNEXPECTED_LIMIT:
