@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.helpers import get_debug_flag
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _database_url(app: Flask) -> str:
@@ -27,6 +31,34 @@ def _as_list(value: Any) -> list[str]:
     return list(value)
 
 
+def _run_host(argv: list[str]) -> str:
+    """The address `flask run` was told to serve (its default is 127.0.0.1)."""
+    for i, arg in enumerate(argv):
+        if arg in ("--host", "-h") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--host="):
+            return arg.removeprefix("--host=")
+    return os.environ.get("FLASK_RUN_HOST", "127.0.0.1")
+
+
+def _debug(app: Flask) -> bool:
+    """Debug mode only for `flask run` on loopback with FLASK_DEBUG set, never from settings: the
+    Werkzeug debugger runs any code sent to it. Elsewhere FLASK_DEBUG is ignored; `flask run` on
+    another address with it set is refused."""
+    if not get_debug_flag():
+        return False
+    if "run" not in sys.argv[1:]:
+        app.logger.warning("FLASK_DEBUG ignored: debug mode is for `flask run` on 127.0.0.1 only")
+        return False
+    host = _run_host(sys.argv)
+    if host not in LOOPBACK:
+        raise SystemExit(
+            f"refusing to start: FLASK_DEBUG is set and `flask run` would serve {host}, where its debugger "
+            "would let anyone who reaches it run code. Unset FLASK_DEBUG, or serve 127.0.0.1."
+        )
+    return True
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the seqscan application: defaults, then SEQSCAN_* variables, then test_config."""
     app = Flask(__name__, instance_relative_config=True, root_path=str(Path(__file__).parent.parent))
@@ -35,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SEQSCAN")
     if test_config:
         app.config.update(test_config)
+    app.debug = _debug(app)
     for key in ("SKIP_MARKERS", "COMPLETION_MARKERS", "NEVER_DESCEND", "SYMLINK_ROOTS"):
         app.config[key] = _as_list(app.config[key])
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # secret key, SQLite file: the owner's only

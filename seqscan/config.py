@@ -81,6 +81,11 @@ SECRET_KEY = None
 # signs that (existing) user in. Only set it behind a proxy that always sets or strips it.
 TRUSTED_USER_HEADER = None
 SESSION_COOKIE_SAMESITE = "Lax"
+# None: the session cookie is Secure whenever the request came over HTTPS; true: always; false: never.
+SESSION_COOKIE_SECURE = None
+# How many reverse proxies (nginx, Apache) stand in front of the app: their X-Forwarded-For and
+# X-Forwarded-Proto are then trusted for the client address and for HTTPS. 0: none, trust nothing.
+PROXY_COUNT = 0
 # A signed-in session ends this many hours after sign-in (sign-out, a new password or role end it
 # at once, on every browser).
 SESSION_HOURS = 12

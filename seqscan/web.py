@@ -4,7 +4,9 @@ and the security headers."""
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**63 - 1  # the largest database integer: a larger id is no page (404), not a crash
@@ -43,6 +45,15 @@ def _api_errors_in_json(error: Exception):
     return jsonify(error=error.description), error.code
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is Secure (sent over HTTPS only) whenever the request came over HTTPS,
+    unless SEQSCAN_SESSION_COOKIE_SECURE says always (true) or never (false)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        setting = app.config["SESSION_COOKIE_SECURE"]
+        return request.is_secure if setting is None else bool(setting)
+
+
 def _security_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
@@ -54,3 +65,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInt
     app.register_error_handler(HTTPException, _api_errors_in_json)
     app.after_request(_security_headers)
+    app.session_interface = SessionCookies()
+    if proxies := int(app.config["PROXY_COUNT"]):
+        # Behind that many reverse proxies: the client's address (sign-in limits, logs) and
+        # scheme (Secure cookies) come from their X-Forwarded-For / -Proto headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
