@@ -4,13 +4,14 @@ killed and restarted, worker and scheduler processes, signals (issue 10; SPEC §
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
 import uuid
 
 import pytest
 from rq import Worker
 from rq.job import Job
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, event, make_url, select, text
 
 from seqscan import scans
 from seqscan.enums import ScanState, Trigger
@@ -20,7 +21,8 @@ from seqscan.jobs.claim import claim_key, live_worker
 from seqscan.jobs.scanqueue import enqueue_scan, get_queue, resolve_dead_scans
 from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
-from tests.conftest import TEST_DATABASE_URL
+from seqscan.scanner import sync
+from tests.conftest import TEST_DATABASE_URL, make_run
 from tests.queue_support import Lab, PrivateRedis
 
 WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
@@ -315,3 +317,63 @@ def test_a_started_job_is_not_taken_for_dead_while_its_worker_lives_but_redis_lo
     with lab.app.app_context():
         assert resolve_dead_scans() == []
     assert lab.wait_state(waiting, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
+
+
+# --- 5. On SQLite, a long write elsewhere never makes a running scan look dead ---
+
+
+def test_a_scan_whose_heartbeat_is_held_up_by_another_writer_is_not_taken_for_dead(lab):
+    if TEST_DATABASE_URL:
+        pytest.skip("SQLite's single writer")
+    lab.runs(8)
+    lab.start("flask", "scan")
+    lab.wait_state(1, ScanState.CREATE_MODELS)
+    path = lab.settings["DATABASE_URL"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None, timeout=60)
+    writer.execute("BEGIN IMMEDIATE")  # holds SQLite's one write lock, as one huge run's transaction did
+    try:
+        time.sleep(float(lab.settings["STALE_AFTER_SECONDS"]) + 2)  # no heartbeat can be written meanwhile
+        waiter = lab.start("flask", "scan", "--wait")
+        with lab.app.app_context():
+            assert resolve_dead_scans() == []  # its process lives: not dead, and nothing to write
+            status = server_status(resolve_dead=True)  # a page's first load answers while the writer writes
+            assert [s.id for s in status["running"]] == [1]
+        assert writer.in_transaction  # all of that happened before the write lock was let go
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    done = lab.wait_state(1, ScanState.FINISHED, ScanState.ERROR)
+    assert (done.state, done.error) == (ScanState.FINISHED, "")
+    assert waiter.wait(120) == 0  # `flask scan --wait` waited through "database is locked"
+    assert lab.scan(2).state == ScanState.FINISHED
+
+
+def test_a_large_run_is_written_in_chunks_and_a_stop_half_way_is_mended_by_the_next_scan(
+    app, root, scan, files, get_run, monkeypatch
+):
+    monkeypatch.setattr(sync, "CHUNK_ROWS", 15)
+    make_run(root, samples=[f"S{i}" for i in range(6)])
+    commits = []
+    with app.app_context():
+        listen = lambda session: commits.append(1)  # noqa: E731
+        event.listen(db.session, "after_commit", listen)
+    real_insert = sync.insert_rows
+    calls = []
+
+    def insert_then_fail(session, table, columns, rows):
+        calls.append(len(rows))
+        if len(calls) == 5:  # the third chunk's files: the scan stops half-way through the run
+            raise OSError("the database went away")
+        return real_insert(session, table, columns, rows)
+
+    monkeypatch.setattr(sync, "insert_rows", insert_then_fail)
+    first = scan()
+    assert any("run not recorded; it is parsed again by the next scan" in w.message for w in first.warnings)
+    assert get_run().fingerprint == ""  # two chunks were committed: the run must be parsed again
+    half_way = len(files())
+    monkeypatch.setattr(sync, "insert_rows", real_insert)
+    scan()  # nothing changed on disk
+    run = get_run()
+    assert 0 < half_way < len(files()) == run.expected_count == run.complete_count
+    assert set(files().values()) == {"Complete"} and run.fingerprint
+    assert len(commits) > 4  # the chunks were committed one by one

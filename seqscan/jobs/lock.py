@@ -1,8 +1,10 @@
 """One scan at a time: the scan lock, and the heartbeat that proves its holder alive.
 
 The lock is one database row (so `flask scan` and the worker share it on SQLite and PostgreSQL
-alike, with or without Redis). The scan holding it refreshes its heartbeat from a thread; a lock
-whose heartbeat is older than STALE_AFTER_SECONDS belongs to a dead process and may be taken.
+alike, with or without Redis). The scan holding it refreshes its heartbeat from a thread. A holder
+on this machine is alive as long as its process is, whatever its heartbeat says (on SQLite a long
+write elsewhere can hold up the beats); a holder on another machine whose heartbeat is older than
+STALE_AFTER_SECONDS is taken for dead, and its lock may be taken.
 A scan in a working phase that does not hold a live lock was interrupted (see
 seqscan.jobs.scanqueue.resolve_dead_scans).
 """
@@ -17,9 +19,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from seqscan.extensions import db
-from seqscan.jobs.processes import died_here, this_process
+from seqscan.jobs.processes import alive_here, died_here, this_process
 from seqscan.models import ScanLock, utcnow
 
 log = logging.getLogger("seqscan.scan")
@@ -32,9 +35,9 @@ def _stale_cutoff() -> datetime:
 def live_holder() -> ScanLock | None:
     """The lock row if a live scan holds it."""
     row = db.session.get(ScanLock, "scan", populate_existing=True)
-    if row is None or row.scan_id is None or row.heartbeat_at is None or row.heartbeat_at < _stale_cutoff():
+    if row is None or row.scan_id is None or row.heartbeat_at is None or died_here(row.holder):
         return None
-    return None if died_here(row.holder) else row
+    return row if row.heartbeat_at >= _stale_cutoff() or alive_here(row.holder) else None
 
 
 def live_scan_id() -> int | None:
@@ -48,9 +51,11 @@ def try_acquire(scan_id: int) -> bool:
     row = db.session.get(ScanLock, "scan", populate_existing=True)
     if row is None:
         raise RuntimeError("the scan_lock table has no row: run `flask init-db` on a fresh database")
-    takeable = [ScanLock.scan_id.is_(None), ScanLock.heartbeat_at < _stale_cutoff(), ScanLock.scan_id == scan_id]
+    takeable = [ScanLock.scan_id.is_(None), ScanLock.scan_id == scan_id]
     if row.scan_id is not None and died_here(row.holder):
         takeable.append(and_(ScanLock.scan_id == row.scan_id, ScanLock.holder == row.holder))
+    elif row.scan_id is not None and not alive_here(row.holder):  # on another machine: silent too long
+        takeable.append(and_(ScanLock.heartbeat_at < _stale_cutoff(), ScanLock.holder == row.holder))
     result = db.session.execute(
         update(ScanLock)
         .where(ScanLock.name == "scan", or_(*takeable))
@@ -118,8 +123,19 @@ def wait_for_lock(scan_id: int, poll_seconds: float = 2.0, on_wait=None, check=l
     """Block until scan_id holds the lock; on_wait(holder) is called once when it has to wait, and
     check() before each try (it raises to stop waiting)."""
     told = False
-    while check() or not try_acquire(scan_id):
+    while check() or not _try_acquire_or_wait(scan_id):
         if not told and on_wait:
             on_wait(live_holder())
             told = True
         time.sleep(poll_seconds)
+
+
+def _try_acquire_or_wait(scan_id: int) -> bool:
+    """try_acquire, where a database busy with another writer (SQLite: "database is locked") is a
+    reason to wait, not to give up."""
+    try:
+        return try_acquire(scan_id)
+    except OperationalError as e:
+        db.session.rollback()
+        log.info("scan %s: the database is busy (%s); waiting", scan_id, str(e).splitlines()[0])
+        return False

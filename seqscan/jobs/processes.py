@@ -10,6 +10,12 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def alive_here(holder: str) -> bool:
+    """True if holder runs on this machine and its process exists (it may be busy, or frozen)."""
+    host, _, pid = holder.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not died_here(holder)
+
+
 def died_here(holder: str) -> bool:
     """True if holder ran on this machine and its process is gone (killed, crashed).
 

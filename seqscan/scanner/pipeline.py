@@ -213,7 +213,8 @@ def _create_models(
         except Exception as e:  # one bad run must not fail the scan
             db.session.rollback()
             log.exception("run %s could not be recorded", found.name)
-            _warn(scan, found.name, found.path, f"run not recorded, earlier records kept: {type(e).__name__}: {e}")
+            why = f"{type(e).__name__}: {e}"
+            _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
             db.session.commit()
     if check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)

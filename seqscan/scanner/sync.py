@@ -47,6 +47,7 @@ EVENTS = FileEvent.__table__
 EVENT_COLUMNS = ("run_pk", "path", "file_type", "scan_id", "from_state", "to_state", "at")
 # A new record in one of these states needs no event: its first_seen_scan_id records the find.
 FIRST_SEEN_STATES = frozenset({DataState.COMPLETE, DataState.UNEXPECTED})
+CHUNK_ROWS = 20_000  # a run writing more file rows than this commits them in chunks this size (~1 s)
 UPDATE_FILE = FILES.update().where(FILES.c.id == bindparam("_id")).values({c: bindparam(c) for c in MUTABLE})
 
 
@@ -217,13 +218,27 @@ def _reconcile_files(
             values.pop("id", None)
             values.pop("path", None)
             updates.append({"_id": old.id, **values})
-    insert_rows(db.session, FILES, INSERT_COLUMNS, [[row[c] for c in INSERT_COLUMNS] for row in inserts])
-    insert_rows(db.session, EVENTS, EVENT_COLUMNS, events)
-    if updates:
-        db.session.execute(UPDATE_FILE, updates)
-    if drop:
-        db.session.execute(FILES.delete().where(FILES.c.id.in_(drop)))
+    _write(run, [[row[c] for c in INSERT_COLUMNS] for row in inserts], events, updates, drop)
     return new, deleted, final
+
+
+def _write(run: SequencingRun, inserts: list[list], events: list[list], updates: list[dict], drop: list[int]) -> None:
+    """Write one run's file changes: in the caller's transaction, or, past CHUNK_ROWS rows, in
+    chunks each committed, so that no write transaction lasts long (SQLite has one writer: pages
+    and the scan's heartbeat would wait). Until the last chunk is in, the run has no fingerprint:
+    a scan stopped half-way leaves it to be parsed again by the next one."""
+    chunked = len(inserts) + len(events) + len(updates) + len(drop) > CHUNK_ROWS
+    if chunked:
+        run.fingerprint = ""
+    for i in range(0, max(len(inserts), len(events), len(updates), len(drop)), CHUNK_ROWS):
+        insert_rows(db.session, FILES, INSERT_COLUMNS, inserts[i : i + CHUNK_ROWS])
+        insert_rows(db.session, EVENTS, EVENT_COLUMNS, events[i : i + CHUNK_ROWS])
+        if updates[i : i + CHUNK_ROWS]:
+            db.session.execute(UPDATE_FILE, updates[i : i + CHUNK_ROWS])
+        if drop[i : i + CHUNK_ROWS]:
+            db.session.execute(FILES.delete().where(FILES.c.id.in_(drop[i : i + CHUNK_ROWS])))
+        if chunked:
+            db.session.commit()
 
 
 def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = None) -> None:
