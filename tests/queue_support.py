@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -163,3 +165,43 @@ def _command(args: tuple[str, ...]) -> list[str]:
     if args[0] == "flask":
         return [sys.executable, "-m", "flask", "--app", "app", *args[1:]]
     return [sys.executable, *args]
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own on a free port (trust auth, loopback only), to
+    restart; never the shared one. Needs root (it runs the server as the postgres user)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bins or os.geteuid() != 0:
+            raise RuntimeError("needs PostgreSQL's server binaries and root")
+        # Not under tmp_path: its parents are root's alone, and the server runs as postgres.
+        self.bin, self.folder = bins[-1], Path(tempfile.mkdtemp(prefix="seqscan-test-pg-"))
+        shutil.chown(self.folder, "postgres", "postgres")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._as_postgres("initdb", "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres")
+        self.start()
+
+    def _as_postgres(self, program: str, *args: str) -> None:
+        command = ["runuser", "-u", "postgres", "--", str(self.bin / program), *args]
+        subprocess.run(command, check=True, capture_output=True, cwd="/tmp")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        self._as_postgres(
+            "pg_ctl", "-D", str(self.folder / "data"), "-o", options, "-l", str(self.folder / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

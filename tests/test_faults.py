@@ -23,7 +23,7 @@ from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scanner import sync
 from tests.conftest import TEST_DATABASE_URL, make_run
-from tests.queue_support import Lab, PrivateRedis
+from tests.queue_support import Lab, PrivatePostgres, PrivateRedis
 
 WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
 
@@ -377,3 +377,30 @@ def test_a_large_run_is_written_in_chunks_and_a_stop_half_way_is_mended_by_the_n
     assert 0 < half_way < len(files()) == run.expected_count == run.complete_count
     assert set(files().values()) == {"Complete"} and run.fingerprint
     assert len(commits) > 4  # the chunks were committed one by one
+
+
+def test_a_postgresql_restart_while_the_worker_is_idle_needs_no_manual_step(tmp_path):
+    if not TEST_DATABASE_URL:
+        pytest.skip("runs with the PostgreSQL tests")
+    try:
+        server = PrivatePostgres(tmp_path)
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    try:
+        lab = Lab(tmp_path, database_url=server.url)
+        try:
+            lab.runs(2)
+            worker = lab.start("worker.py")
+            scheduler = lab.start("flask", "scheduler", "--interval", "1")
+            first = enqueue(lab)
+            assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+            server.restart()
+            time.sleep(2)  # the scheduler looks at the database again meanwhile
+            second = enqueue(lab)
+            done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR)
+            assert done.state == ScanState.FINISHED, done.error
+            assert worker.poll() is None and scheduler.poll() is None
+        finally:
+            lab.close()
+    finally:
+        server.close()
