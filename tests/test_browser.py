@@ -123,9 +123,10 @@ def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
     page.screenshot(path=ARTIFACTS / "runs.png", full_page=True)
     site.wait_for(lambda: site.redis.exists(f"seqscan:worker-of:{site.settings['SCAN_QUEUE']}"), what="the worker")
     page.goto(f"{site.url}/status")
-    # The fragment polls every 5 s: wait for the one that has seen the worker and the schedule.
+    # The fragment polls every 5 s: wait for the one that has seen the worker (its claim, then its
+    # registration with RQ, a moment later) and the schedule.
     page.wait_for_function(
-        "(t => !t.includes('FAIL') && !t.includes('Next scheduled scans: none'))"
+        "(t => !t.includes('FAIL') && t.includes('idle') && !t.includes('Next scheduled scans: none'))"
         "(document.querySelector('#status').innerText)",
         timeout=30_000,
     )
