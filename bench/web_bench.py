@@ -111,6 +111,7 @@ def main() -> None:
         report("scan detail live fragment", timed(client, f"/scans/{scan_id}/live", args.requests, htmx), 50)
         report("server status fragment", timed(client, "/status/fragment", args.requests, htmx), 10)
         report("/missing", timed(client, "/missing", args.requests), 50)
+        report("/metrics", timed(client, "/metrics", args.requests), 50)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -26,7 +26,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from seqscan.extensions import csrf, db, limiter, login_manager
 from seqscan.models import User
 
-OPEN_ENDPOINTS = {"auth.sign_in", "static"}
+OPEN_ENDPOINTS = {"auth.sign_in", "static", "metrics.metrics"}  # /metrics checks the address itself
 TOKEN_HEADER = "X-Seqscan-Token"
 
 

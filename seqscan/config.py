@@ -86,6 +86,8 @@ SESSION_COOKIE_SECURE = None
 # How many reverse proxies (nginx, Apache) stand in front of the app: their X-Forwarded-For and
 # X-Forwarded-Proto are then trusted for the client address and for HTTPS. 0: none, trust nothing.
 PROXY_COUNT = 0
+# Addresses or networks that may read /metrics without signing in (Prometheus scrapes it).
+METRICS_ALLOW = ["127.0.0.1", "::1"]
 # A signed-in session ends this many hours after sign-in (sign-out, a new password or role end it
 # at once, on every browser).
 SESSION_HOURS = 12

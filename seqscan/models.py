@@ -108,6 +108,17 @@ class ScanRun(db.Model):
         return self.finished - start if self.finished and start else None
 
 
+def verdict_of(data_state: DataState, skipped: bool, error_count: int, missing_count: int) -> RunVerdict:
+    """A run's verdict: deleted, skipped, error, incomplete or complete, the first that applies."""
+    if data_state == DataState.DELETED:
+        return RunVerdict.DELETED
+    if skipped or data_state == DataState.SKIPPED:
+        return RunVerdict.SKIPPED
+    if data_state == DataState.ERROR or error_count:
+        return RunVerdict.ERROR
+    return RunVerdict.INCOMPLETE if missing_count else RunVerdict.COMPLETE
+
+
 class ScanLock(db.Model):
     """The one row saying which scan may run now, and when it last proved it was alive."""
 
@@ -168,14 +179,7 @@ class SequencingRun(db.Model):
 
     @property
     def verdict(self) -> RunVerdict:
-        """Deleted, Skipped, Error, Incomplete or Complete: the first that applies."""
-        if self.data_state == DataState.DELETED:
-            return RunVerdict.DELETED
-        if self.skipped or self.data_state == DataState.SKIPPED:
-            return RunVerdict.SKIPPED
-        if self.data_state == DataState.ERROR or self.error_count:
-            return RunVerdict.ERROR
-        return RunVerdict.INCOMPLETE if self.missing_count else RunVerdict.COMPLETE
+        return verdict_of(self.data_state, self.skipped, self.error_count, self.missing_count)
 
     @property
     def verdict_text(self) -> str:
