@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from seqscan import scans
 from seqscan.enums import DataState, RunVerdict, ScanState
@@ -79,9 +79,9 @@ class SeqscanCollector(Collector):
         runs = _gauge("runs", "Runs by verdict", labels=["verdict"])
         counts = dict.fromkeys(RunVerdict, 0)
         r = SequencingRun
-        grouped = select(r.data_state, r.skipped, r.error_count > 0, r.missing_count > 0, func.count()).group_by(
-            r.data_state, r.skipped, r.error_count > 0, r.missing_count > 0
-        )
+        zero = literal_column("0")  # not a bound parameter: PostgreSQL must see the same expression twice
+        keys = (r.data_state, r.skipped, r.error_count > zero, r.missing_count > zero)
+        grouped = select(*keys, func.count()).group_by(*keys)
         for data_state, skipped, errors, missing, n in db.session.execute(grouped):
             counts[verdict_of(data_state, skipped, errors, missing)] += n
         for verdict, n in counts.items():
