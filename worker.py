@@ -28,6 +28,7 @@ from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim
 from seqscan.jobs.processes import died_here
 from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
+from seqscan.jobs.watch import start_scheduler_watch
 
 
 def setup_logging(path: Path) -> None:
@@ -143,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             log.error("another seqscan worker (%s) already serves queue %s; not starting a second", holder, queue.name)
             return 2
         claim.keep()
+        watching = start_scheduler_watch(app, connection)
         try:
             serve(queue, args.burst, log)
         finally:
+            watching.set()
             claim.release()
     return 0
 

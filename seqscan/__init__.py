@@ -68,7 +68,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.debug = _debug(app)
-    for key in ("SKIP_MARKERS", "COMPLETION_MARKERS", "NEVER_DESCEND", "SYMLINK_ROOTS", "METRICS_ALLOW"):
+    for key in (
+        "SKIP_MARKERS",
+        "COMPLETION_MARKERS",
+        "NEVER_DESCEND",
+        "SYMLINK_ROOTS",
+        "METRICS_ALLOW",
+        "ALERT_EMAILS",
+    ):
         app.config[key] = _as_list(app.config[key])
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # secret key, SQLite file: the owner's only
     app.config["DATA_DIR"] = app.config["DATA_DIR"] or app.instance_path

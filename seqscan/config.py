@@ -86,6 +86,16 @@ SESSION_COOKIE_SECURE = None
 # How many reverse proxies (nginx, Apache) stand in front of the app: their X-Forwarded-For and
 # X-Forwarded-Proto are then trusted for the client address and for HTTPS. 0: none, trust nothing.
 PROXY_COUNT = 0
+# --- Alerts (seqscan/alerts.py): e-mail and/or a JSON webhook ---
+# smtp://[user:password@]host[:port][?starttls] or smtps://...; with ALERT_EMAILS (a list).
+SMTP_URL = None
+ALERT_EMAILS = []
+ALERT_FROM = None  # default seqscan@<this host>
+ALERT_WEBHOOK_URL = None  # a JSON POST with a Slack/Teams-style "text" and structured fields
+# No successful scheduled scan for this long is an alert (the scheduler checks).
+STALE_AFTER_HOURS = 14
+# The worker or the scheduler down for this long is an alert.
+DOWN_ALERT_MINUTES = 10
 # Addresses or networks that may read /metrics without signing in (Prometheus scrapes it).
 METRICS_ALLOW = ["127.0.0.1", "::1"]
 # A signed-in session ends this many hours after sign-in (sign-out, a new password or role end it

@@ -11,11 +11,12 @@ from redis.exceptions import RedisError
 from rq import Worker
 from sqlalchemy import text
 
-from seqscan import scans
+from seqscan import alerts, scans
 from seqscan.extensions import db
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import get_queue, get_redis, resolve_dead_scans
-from seqscan.jobs.schedule import alive_key, next_scans, wanted_schedule
+from seqscan.jobs.schedule import next_scans, wanted_schedule
+from seqscan.jobs.watch import alive_key
 
 
 def _database() -> dict:
@@ -78,6 +79,7 @@ def server_status(resolve_dead: bool = False) -> dict:
         running = scans.running()
         status["running"] = [running] if running else []
         status["last_success"] = scans.last_success()
+        status["alert_failures"] = alerts.recent_failures()
     status["settings"] = {
         key: config[key]
         for key in ("ENABLED", "SCAN_DISKS", "SCAN_ROOT", "SCHEDULE", "TIMEZONE", "LAYOUT", "SCAN_QUEUE")

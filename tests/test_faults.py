@@ -89,7 +89,8 @@ def test_the_status_page_says_ok_for_the_scheduler_only_when_the_schedule_is_reg
     lab = flaky_lab
     lab.settings["SCHEDULE"] = ["0 6 * * *"]
     with lab.make_app().app_context():
-        from seqscan.jobs.schedule import alive_key, register_schedule
+        from seqscan.jobs.schedule import register_schedule
+        from seqscan.jobs.watch import alive_key
 
         lab.redis.set(alive_key(lab.settings["SCAN_QUEUE"]), "a scheduler", ex=60)
         status = server_status()

@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from seqscan.cli import config_check, database, demo, runs, scan, scans, schedule, users
+    from seqscan.cli import alerts, config_check, database, demo, runs, scan, scans, schedule, users
 
-    for module in (database, scan, scans, runs, demo, schedule, config_check, users):
+    for module in (database, scan, scans, runs, demo, schedule, config_check, users, alerts):
         for command in module.COMMANDS:
             app.cli.add_command(command)

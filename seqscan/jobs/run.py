@@ -13,7 +13,7 @@ import traceback
 
 from flask import has_app_context
 
-from seqscan import scans
+from seqscan import alerts, scans
 from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.jobs import lock
@@ -90,6 +90,7 @@ def run_scan(
         log.removeHandler(handler)
         handler.close()
         scans.keep_log(scan)
+        alerts.after_scan(scan)  # never raises
         if locked:
             lock.release(scan.id)
         prune_lists()

@@ -23,10 +23,12 @@ from redis.exceptions import RedisError
 from rq_scheduler import Scheduler
 from rq_scheduler.utils import get_next_scheduled_time, to_unix
 
+from seqscan import alerts
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.scanqueue import enqueue_scan, get_redis, refusal, resolve_dead_scans
+from seqscan.jobs.watch import alive_key, watch_worker
 from seqscan.scans import ScanRefused
 
 log = logging.getLogger("seqscan.schedule")
@@ -50,10 +52,6 @@ def job_id_prefix() -> str:
 
 def validate(cron: str) -> None:
     CronTab(cron)  # raises ValueError with the reason
-
-
-def alive_key(queue_name: str) -> str:
-    return f"seqscan:scheduler-of:{queue_name}"
 
 
 class ScanScheduler(Scheduler):
@@ -102,10 +100,12 @@ class ScanScheduler(Scheduler):
             self.make_up_missed(added, since=self.last_look, until=now)
         try:
             resolve_dead_scans()
+            watch_worker(self.connection)
+            alerts.check_stale()
         except RedisError:
             raise
         except Exception:  # the schedule must go on whatever the database says
-            log.exception("could not check for dead scans")
+            log.exception("could not check for dead scans, the worker or stale scans")
         try:
             jobs = super().enqueue_jobs()
             self.last_look = now
