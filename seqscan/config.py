@@ -57,6 +57,8 @@ JOB_RESULT_TTL_SECONDS = 7 * 24 * 3600
 JOB_FAILURE_TTL_SECONDS = 30 * 24 * 3600
 # Cron strings, evaluated in TIMEZONE (the lab's wall clock, daylight saving included).
 SCHEDULE = ["0 6 * * *", "0 19 * * *"]
+# A scheduled slot with no scan this long after it is shown as overdue on the home page.
+SCHEDULE_GRACE_MINUTES = 30
 TIMEZONE = "UTC"
 # The worker's log file (rotated); relative paths are relative to the project folder.
 WORKER_LOG = "logs/seqscan_single_worker.log"

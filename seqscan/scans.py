@@ -203,6 +203,11 @@ def changes(scan: ScanRun) -> dict[str, tuple[int, list]]:
         "newly found": found,
         "newly missing": events.where(FileEvent.to_state == DataState.NON_EXISTENT),
         "deleted": events.where(FileEvent.to_state == DataState.DELETED),
+        "newly in error": events.where(FileEvent.to_state == DataState.ERROR),
+        "came back": events.where(
+            FileEvent.from_state.in_([DataState.NON_EXISTENT, DataState.DELETED, DataState.ERROR]),
+            FileEvent.to_state == DataState.COMPLETE,
+        ),
     }
     out = {}
     for label, query in queries.items():

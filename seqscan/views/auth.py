@@ -47,7 +47,7 @@ by_user = limiter.limit(
 def _safe_next(target: str | None) -> str:
     """Only local paths: a sign-in link must not send users to another site."""
     if not target or urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("scans.index")
+        return url_for("home.index")
     return target
 
 

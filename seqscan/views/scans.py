@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -11,7 +11,8 @@ from seqscan import scans
 from seqscan.auth import operator_required
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db, htmx
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.claim import live_worker
+from seqscan.jobs.scanqueue import enqueue_scan, get_redis, resolve_dead_scans
 from seqscan.models import ScanRun
 from seqscan.web import page_number
 
@@ -27,11 +28,6 @@ def poll_response(html: str, active: bool):
 def running_id() -> int | None:
     running = scans.running()
     return running.id if running else None
-
-
-@bp.get("/")
-def home():
-    return redirect(url_for("scans.index"))
 
 
 @bp.get("/scans")
@@ -60,6 +56,8 @@ def trigger():
             flash(f"Scan #{scan.id} queued: waiting behind scan #{running}.", "info")
         else:
             flash(f"Scan #{scan.id} queued.", "info")
+        if created and live_worker(get_redis(), current_app.config["SCAN_QUEUE"]) is None:
+            flash(f"Scan #{scan.id} is queued, but no worker is running: start worker.py.", "error")
     return redirect(url_for("scans.index"))  # post/redirect/get: a refresh never starts a scan
 
 

@@ -18,3 +18,25 @@ def index():
 def fragment():
     # The status page polls this while it is visible; it always keeps polling (a server is never "done").
     return render_template("_status.html", status=server_status())
+
+
+def problems(status: dict) -> list[str]:
+    """What is down, each with what to do."""
+    out = []
+    if not status["database"]["ok"]:
+        out.append(f"the database cannot be reached: {status['database']['detail']}")
+    if not status["redis"]["ok"]:
+        out.append("Redis cannot be reached: start redis-server (scans cannot be queued)")
+        return out
+    if not status.get("queue_owner"):
+        out.append("no worker serves the queue: start worker.py")
+    if not status["scheduler_ok"]:
+        out.append(f"scheduler: {status['scheduler_detail']} (start `flask scheduler`)")
+    return out
+
+
+@bp.get("/status/strip")
+def strip():
+    status = server_status()
+    next_scan = status["next_scans"][0] if status["next_scans"] else None
+    return render_template("_health_strip.html", problems=problems(status), next_scan=next_scan)
