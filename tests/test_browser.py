@@ -134,3 +134,28 @@ def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
     assert "Next scheduled scans: none" not in status and "idle" in status
     page.screenshot(path=ARTIFACTS / "status.png", full_page=True)
     assert page.dialogs == []
+
+
+def test_the_health_strip_turns_red_when_the_worker_dies_and_an_open_home_page_learns_of_new_scans(site, page):
+    site.settings["PAUSE_PER_RUN_SECONDS"] = 0
+    worker = site.start("worker.py")
+    site.start("flask", "scheduler")
+    sign_in(page, site.url)
+    page.goto(f"{site.url}/")
+    page.wait_for_selector("#health.up", timeout=30_000)  # loaded after the page, refreshed every 10 s
+    assert "No scan yet" in page.inner_text("#summary")
+    page.evaluate("window.notReloaded = true")
+    # A scan started elsewhere (the command line) shows up on the open page within its 30 s check.
+    assert site.run("flask", "scan").returncode == 0
+    page.wait_for_selector("#summary >> text=command line scan #1", timeout=45_000)
+    assert page.evaluate("window.notReloaded") is True
+    page.screenshot(path=ARTIFACTS / "home.png", full_page=True)
+    worker.kill()
+    worker.wait()
+    started = time.monotonic()
+    page.wait_for_selector("#health.down >> text=no worker serves the queue: start worker.py", timeout=15_000)
+    assert time.monotonic() - started < 12  # within its 10 s refresh (and the page's round trip)
+    page.goto(f"{site.url}/runs")  # red on every page
+    page.wait_for_selector("#health.down >> text=start worker.py", timeout=5_000)
+    page.screenshot(path=ARTIFACTS / "health_down.png", full_page=True)
+    assert page.dialogs == []
