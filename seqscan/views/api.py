@@ -14,6 +14,7 @@ from seqscan.health import server_status
 from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scans import ScanRefused
+from seqscan.views.missing import as_row, chosen_filters, selection
 from seqscan.views.runs import run_grid, runs_named, search
 from seqscan.web import page_number
 
@@ -135,6 +136,15 @@ def run(name: str):
         for f in [*grid["cells"].values(), *grid["run_files"], *grid["unexpected"]]
     ]  # fmt: skip
     return jsonify(run_json(found) | {"samples": list(sample_names.values()), "files": files})
+
+
+@bp.get("/missing")
+def missing():
+    """The Missing data page's selection (?kit= ?run= ?file_type= ?state=), a page at a time."""
+    page, per_page = _page_args()
+    query, _ = selection(chosen_filters())
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return jsonify(page=page, pages=result.pages, total=result.total, files=[as_row(f) for f in result.items])
 
 
 @bp.get("/status")

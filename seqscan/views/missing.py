@@ -1,8 +1,12 @@
-"""Missing data: every Non-existent, Deleted or Error file across runs, filterable, with counts."""
+"""Missing data: every Non-existent, Deleted or Error file across runs, filterable, grouped by run,
+with counts; the same selection as CSV or TSV, and as JSON at /api/missing."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import csv
+import io
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -14,31 +18,51 @@ from seqscan.web import page_number
 bp = Blueprint("missing", __name__)
 PER_PAGE = 100
 FILTERS = {"kit": SequencingRun.kit, "run": SequencingRun.name, "file_type": SequencingFile.file_type}
+COLUMNS = ("run", "kit", "sample", "file_type", "data_state", "path", "note", "since_scan")
+
+
+def chosen_filters() -> dict[str, str]:
+    return {key: request.args.get(key, "") for key in (*FILTERS, "state")}
+
+
+def selection(chosen: dict[str, str]):
+    """(the files query in run and path order, its where clauses) for the chosen filters."""
+    states = [chosen["state"]] if chosen["state"] in MISSING_STATES else sorted(MISSING_STATES)
+    where = [SequencingFile.data_state.in_(states)]
+    where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
+    query = (
+        select(SequencingFile)
+        .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
+        .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
+        .where(*where)
+        .order_by(SequencingRun.name, SequencingFile.path)
+    )
+    return query, where
+
+
+def as_row(f: SequencingFile) -> dict:
+    return {
+        "run": f.run.name, "kit": f.run.kit, "sample": f.sample.name if f.sample else "", "file_type": f.file_type,
+        "data_state": str(f.data_state), "path": f.path, "note": f.message, "since_scan": f.state_changed_scan_id,
+    }  # fmt: skip
 
 
 @bp.get("/missing")
 def index():
-    chosen = {key: request.args.get(key, "") for key in (*FILTERS, "state")}
-    states = [chosen["state"]] if chosen["state"] in MISSING_STATES else sorted(MISSING_STATES)
-    where = [SequencingFile.data_state.in_(states)]
-    where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
-    base = (
-        select(SequencingFile)
-        .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
-        .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
+    chosen = chosen_filters()
+    query, where = selection(chosen)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    joined = select(SequencingFile.data_state, func.count()).join(
+        SequencingRun, SequencingFile.run_pk == SequencingRun.id
     )
-    page = db.paginate(
-        base.where(*where).order_by(SequencingRun.name, SequencingFile.path),
-        page=page_number(),
-        per_page=PER_PAGE,
-        error_out=False,
-    )
-    count_by_state = dict(
+    counts = dict(db.session.execute(joined.where(*where).group_by(SequencingFile.data_state)).all())
+    runs_on_page = list(dict.fromkeys(f.run.name for f in page.items))
+    per_run = dict(
         db.session.execute(
-            select(SequencingFile.data_state, func.count())
-            .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
-            .where(*where)
-            .group_by(SequencingFile.data_state)
+            select(SequencingRun.name, func.count())
+            .join_from(SequencingFile, SequencingRun)
+            .where(*where, SequencingRun.name.in_(runs_on_page))
+            .group_by(SequencingRun.name)
         ).all()
     )
     options = {
@@ -52,6 +76,28 @@ def index():
         for key, column in FILTERS.items()
     }
     return render_template(
-        "missing.html", page=page, chosen=chosen, counts=count_by_state, options=options,
-        states=sorted(MISSING_STATES),
+        "missing.html", page=page, chosen=chosen, counts=counts, per_run=per_run, options=options,
+        states=sorted(MISSING_STATES), filters={k: v for k, v in chosen.items() if v},
     )  # fmt: skip
+
+
+@bp.get("/missing.<any(csv, tsv):fmt>")
+def download(fmt: str):
+    """Every file of the selection (not one page of it), streamed as it is read."""
+    query, _ = selection(chosen_filters())
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, COLUMNS, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writeheader()
+        for f in db.session.scalars(query.execution_options(yield_per=1000)):
+            writer.writerow(as_row(f))
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    mimetype = "text/csv" if fmt == "csv" else "text/tab-separated-values"
+    headers = {"Content-Disposition": f"attachment; filename=seqscan-missing.{fmt}"}
+    return Response(stream_with_context(lines()), mimetype=mimetype, headers=headers)
