@@ -3,7 +3,7 @@ and the security headers."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -37,12 +37,18 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
-def _api_errors_in_json(error: Exception):
-    if not request.path.startswith("/api/"):
-        return error if isinstance(error, HTTPException) else InternalServerError()
+def _errors(error: Exception):
+    """Every error: JSON under /api/, else a page in the site's layout (redirects pass through)."""
     if not isinstance(error, HTTPException):
         error = InternalServerError()
-    return jsonify(error=error.description), error.code
+    if error.code is None or error.code < 400:
+        return error
+    if request.path.startswith("/api/"):
+        return jsonify(error=error.description), error.code
+    try:
+        return render_template("error.html", error=error), error.code
+    except Exception:  # the layout itself failed (the database is down?): the plain page
+        return error
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -63,7 +69,7 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     """Before the routes are added: the int converter is looked up as each route is."""
     app.url_map.converters["int"] = DatabaseInt
-    app.register_error_handler(HTTPException, _api_errors_in_json)
+    app.register_error_handler(HTTPException, _errors)
     app.after_request(_security_headers)
     app.session_interface = SessionCookies()
     if proxies := int(app.config["PROXY_COUNT"]):

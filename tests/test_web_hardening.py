@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from seqscan import create_app
+from tests.conftest import sign_in
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -127,3 +128,18 @@ def wait_for_headers(url: str, timeout: float = 30) -> dict:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_errors_outside_the_api_are_pages_in_the_site_layout(operator, app):
+    missing = operator.get("/scans/424242")
+    assert missing.status_code == 404 and "<nav>" in missing.text and "404 Not Found" in missing.text
+    assert "There is no page 99" in operator.get("/scans?page=99").text
+
+    fresh = create_app({**app.config, "PROPAGATE_EXCEPTIONS": False})
+
+    @fresh.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    crashed = sign_in(fresh.test_client(), "olga").get("/boom")
+    assert crashed.status_code == 500 and "<nav>" in crashed.text and "500 Internal Server Error" in crashed.text
