@@ -115,3 +115,27 @@ def test_a_sqlite_file_in_a_folder_not_made_yet_just_works(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new' / 'folder' / 'seqscan.sqlite'}"})
     assert app.test_cli_runner().invoke(args=["scans", "list"]).exit_code == 0
     assert (tmp_path / "new" / "folder" / "seqscan.sqlite").exists()
+
+
+def test_runs_show_and_files_export_filters(app, root, runner, scan):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    (root / "idt_exome" / RUN / "1_BAM" / "S2.hg38.bam").write_bytes(b"")  # empty: Error
+    scan()
+    shown = runner.invoke(args=["runs", "show", RUN])
+    assert shown.exit_code == 0, shown.output
+    assert f"{RUN}: Error: 1 file in error" in shown.output and "0_fastq/S1_R2.fastq.gz" in shown.output
+    unknown = runner.invoke(args=["runs", "show", "no-such-run"])
+    assert unknown.exit_code == 2 and "no run named 'no-such-run'" in unknown.output
+    assert runner.invoke(args=["files", "export", "--run", "no-such-run"]).exit_code == 2
+    two = runner.invoke(args=["files", "export", "--state", "Non-existent", "--state", "Error"]).output.splitlines()
+    assert len(two) == 3 and {line.split("\t")[3] for line in two[1:]} == {"Non-existent", "Error"}
+    assert runner.invoke(args=["files", "export", "--missing"]).output.splitlines()[1:] == two[1:]
+
+
+def test_scan_times_are_in_the_lab_time_zone(app, root, runner, scan):
+    app.config["TIMEZONE"] = "Australia/Adelaide"
+    make_run(root)
+    scan()
+    listed = runner.invoke(args=["scans", "list"]).output
+    assert "ACDT" in listed or "ACST" in listed
+    assert "UTC" not in runner.invoke(args=["scans", "show", "1"]).output

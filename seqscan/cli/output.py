@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import click
+from flask import current_app
 
 from seqscan.models import ScanRun
 
@@ -19,7 +22,8 @@ def secs(delta) -> str:
 
 
 def when(dt) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S UTC") if dt else "-"
+    """In the lab's time zone (SEQSCAN_TIMEZONE), with the zone's abbreviation."""
+    return dt.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S %Z") if dt else "-"
 
 
 def scan_summary(scan: ScanRun) -> None:

@@ -1,4 +1,4 @@
-"""`flask runs list` and `flask files export`: what the scans recorded."""
+"""`flask runs list/show` and `flask files export`: what the scans recorded."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from seqscan.cli.output import table
-from seqscan.enums import DataState
+from seqscan.enums import MISSING_STATES, DataState
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 
@@ -63,11 +63,51 @@ def _run_json(run: SequencingRun) -> dict:
     }
 
 
+@runs_group.command("show")
+@click.argument("name")
+def runs_show(name: str) -> None:
+    """One run: where it is, its verdict and counts, and every file that is not Complete."""
+    runs = _runs_named(name)
+    for run in runs:
+        click.echo(f"{run.name}: {run.verdict_text}")
+        click.echo(
+            f"  {run.root}/{run.path}  kit {run.kit}  date {run.date or '-'}  instrument {run.instrument or '-'}"
+        )
+        click.echo(
+            f"  expected {run.expected_count}  complete {run.complete_count}  missing {run.missing_count}  "
+            f"errors {run.error_count}  unexpected {run.unexpected_count}  last seen in scan {run.last_seen_scan_id}"
+        )
+        files = db.session.scalars(
+            select(SequencingFile)
+            .where(SequencingFile.run_pk == run.id, SequencingFile.data_state.in_(sorted(MISSING_STATES)))
+            .order_by(SequencingFile.path)
+        ).all()
+        if files:
+            table(["data_state", "path", "note"], [[f.data_state, f.path, f.message] for f in files])
+        if run.warnings:
+            click.echo("warnings:\n  " + run.warnings.replace("\n", "\n  "))
+
+
+def _runs_named(name: str) -> list[SequencingRun]:
+    """The runs of that name (one per root), or exit 2 saying there is none."""
+    runs = db.session.scalars(
+        select(SequencingRun).where(SequencingRun.name == name).order_by(SequencingRun.root)
+    ).all()
+    if not runs:
+        click.echo(f"Error: no run named {name!r} (`flask runs list` lists them)", err=True)
+        raise SystemExit(2)
+    return runs
+
+
 @files_group.command("export")
 @click.option("--run", "run_name", help="Only this run.")
-@click.option("--state", type=click.Choice([s.value for s in DataState]), help="Only this data_state.")
+@click.option(
+    "--state", "states", multiple=True, type=click.Choice([s.value for s in DataState]),
+    help="Only this data_state (repeat for several).",
+)  # fmt: skip
+@click.option("--missing", is_flag=True, help="Only files missing, deleted or in error (the Missing data page).")
 @click.option("--format", "fmt", type=click.Choice(["tsv", "json"]), default="tsv", show_default=True)
-def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
+def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, fmt: str) -> None:
     """Every file record; paths are relative to the scan root."""
     query = (
         select(SequencingFile, SequencingRun)
@@ -75,9 +115,11 @@ def files_export(run_name: str | None, state: str | None, fmt: str) -> None:
         .order_by(SequencingRun.name, SequencingFile.path)
     )
     if run_name:
+        _runs_named(run_name)
         query = query.where(SequencingRun.name == run_name)
-    if state:
-        query = query.where(SequencingFile.data_state == DataState(state))
+    wanted = {DataState(s) for s in states} | (set(MISSING_STATES) if missing else set())
+    if wanted:
+        query = query.where(SequencingFile.data_state.in_(sorted(wanted)))
     columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen_scan", "last_seen_scan"]
     rows = []
     for f, run in db.session.execute(query):

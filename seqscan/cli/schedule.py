@@ -42,7 +42,13 @@ def schedule_show() -> None:
     zone = current_app.config["TIMEZONE"]
     scans = next_scans()
     if not scans:
-        click.echo("no scheduled scans registered (run `flask scheduler`, or scanning is disabled)")
+        why = refusal()
+        click.echo(
+            f"no scheduled scans registered: {why}"
+            if why
+            else "no scheduled scans registered: start `flask scheduler` "
+            "(it registers SEQSCAN_SCHEDULE and keeps it registered), or run `flask schedule register`"
+        )
     for job_id, cron, when in scans:
         click.echo(f"{when:%Y-%m-%d %H:%M %Z}  ({cron} in {zone})  {job_id}")
 
