@@ -10,6 +10,7 @@ DEMO_ROOT := instance/demo-root
 .PHONY: install services test test-sqlite test-postgres lint run bench bench-web clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
+	@echo "Installing seqscan's pinned Python packages into $(VENV) (the first time takes a minute or two)..."
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -50,14 +51,21 @@ run: install
 	@export SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)}; \
 	if [ "$$SEQSCAN_SCAN_ROOT" = "$(CURDIR)/$(DEMO_ROOT)" ]; then export SEQSCAN_PAUSE_PER_RUN_SECONDS=$${SEQSCAN_PAUSE_PER_RUN_SECONDS:-0.3}; fi; \
 	trap 'kill 0' EXIT; \
+	echo "Starting the worker, the scheduler and the web app..."; \
 	$(BIN)/python worker.py & \
 	$(FLASK) scheduler & \
 	sleep 2; $(FLASK) scans enqueue; \
 	demo=$$($(FLASK) users create demo --role operator --replace); \
-	echo; echo "seqscan on http://127.0.0.1:5000 — sign in with the demo operator: $$demo"; \
-	echo "(a new password each time; add users with: .venv/bin/flask --app app users create NAME --role viewer)"; \
-	echo "Ctrl-C stops the web app, the worker and the scheduler."; echo; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port 5000 & \
+	until $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5000), 1)' 2>/dev/null; do sleep 0.5; done; \
+	echo; echo "+------------------------------------------------------------------------------"; \
+	echo "| seqscan on http://127.0.0.1:5000"; \
+	echo "| sign in with the demo operator: $$demo"; \
+	echo "|   (a new password each time; more users: .venv/bin/flask --app app users create NAME --role viewer)"; \
+	$(FLASK) schedule show | sed 's/^/| scheduled scan: /'; \
+	echo "| Ctrl-C stops the web app, the worker and the scheduler."; \
+	echo "+------------------------------------------------------------------------------"; echo; \
+	wait
 
 bench: install
 	$(BIN)/python bench/scan_bench.py
