@@ -56,16 +56,15 @@ run: install
 	$(FLASK) scheduler & \
 	sleep 2; $(FLASK) scans enqueue; \
 	demo=$$($(FLASK) users create demo --role operator --replace); \
-	$(FLASK) run --host 127.0.0.1 --port 5000 & \
-	until $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5000), 1)' 2>/dev/null; do sleep 0.5; done; \
-	echo; echo "+------------------------------------------------------------------------------"; \
-	echo "| seqscan on http://127.0.0.1:5000"; \
-	echo "| sign in with the demo operator: $$demo"; \
-	echo "|   (a new password each time; more users: .venv/bin/flask --app app users create NAME --role viewer)"; \
-	$(FLASK) schedule show | sed 's/^/| scheduled scan: /'; \
-	echo "| Ctrl-C stops the web app, the worker and the scheduler."; \
-	echo "+------------------------------------------------------------------------------"; echo; \
-	wait
+	( until $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5000), 1)' 2>/dev/null; do sleep 0.5; done; \
+	  echo; echo "+------------------------------------------------------------------------------"; \
+	  echo "| seqscan on http://127.0.0.1:5000"; \
+	  echo "| sign in with the demo operator: $$demo"; \
+	  echo "|   (a new password each time; more users: .venv/bin/flask --app app users create NAME --role viewer)"; \
+	  $(FLASK) schedule show | sed 's/^/| scheduled scan: /'; \
+	  echo "| Ctrl-C stops the web app, the worker and the scheduler."; \
+	  echo "+------------------------------------------------------------------------------"; echo ) & \
+	$(FLASK) run --host 127.0.0.1 --port 5000
 
 bench: install
 	$(BIN)/python bench/scan_bench.py
