@@ -80,6 +80,7 @@ class ScanRun(db.Model):
     files_seen: Mapped[int] = mapped_column(default=0)
     runs_total: Mapped[int] = mapped_column(default=0)
     runs_done: Mapped[int] = mapped_column(default=0)
+    current_run: Mapped[str] = mapped_column(Text, default="", server_default="")  # the run being recorded
     runs_reparsed: Mapped[int] = mapped_column(default=0)
     # The scan's own log (scan.log), kept here once the scan ends; the scan folder is pruned.
     log: Mapped[str] = mapped_column(Text, default="")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -174,6 +175,17 @@ def previous_finished(scan: ScanRun) -> ScanRun | None:
         .order_by(ScanRun.id.desc())
         .limit(1)
     ).first()
+
+
+def time_left(scan: ScanRun) -> tuple[timedelta, timedelta | None] | None:
+    """(elapsed, estimated time left) of a working scan; time left from the previous finished
+    scan of the same root (None when there is none, or it has run longer already)."""
+    if not scan.state.is_working:
+        return None
+    elapsed = utcnow() - (scan.scan_start or scan.created)
+    previous = previous_finished(scan)
+    took = previous.duration if previous else None
+    return elapsed, (took - elapsed if took and took > elapsed else None)
 
 
 def new_runs(scan: ScanRun) -> list[str]:

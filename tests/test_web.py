@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -269,3 +270,23 @@ def test_times_show_in_the_lab_time_zone(operator, app):
     app.config["TIMEZONE"] = "Australia/Adelaide"
     page = operator.get("/scans").text
     assert "2026-07-01 14:00:00" in page and "Times in Australia/Adelaide" in page
+
+
+def test_a_running_scan_shows_its_run_progress_elapsed_time_and_an_estimate(operator, app):
+    now = datetime.now(UTC)
+    add_scan(
+        app,
+        ScanState.FINISHED,
+        created=now - timedelta(hours=1),
+        scan_start=now - timedelta(hours=1),
+        finished=now - timedelta(minutes=50),
+    )  # fmt: skip  (the last scan of this root took 10 min)
+    active = add_scan(app, ScanState.CREATE_MODELS, scan_start=now - timedelta(minutes=4), runs_total=10, runs_done=3,
+                      current_run="Exome_24_009", runs_reparsed=2, files_missing=1)  # fmt: skip
+    with app.app_context():
+        try_acquire(active)  # a live scan: this process holds its lock
+    live = operator.get(f"/scans/{active}/live", headers={"HX-Request": "true"}).text
+    assert "Create Models: 3 of 10 runs · now <code>Exome_24_009</code>" in live
+    assert "4 min 00 s elapsed" in live or "4 min 01 s elapsed" in live
+    assert "about 6 min" in live and "left (from the last scan of this root)" in live
+    assert "Counts so far" in live and "2 runs recorded" in live and "files found" not in live

@@ -199,6 +199,8 @@ def _create_models(
     max_samples = int(current_app.config["MAX_SAMPLES_PER_SHEET"])
     for found, fingerprint in changed:
         check()
+        scan.current_run = found.name  # for the live page: committed before the run's own work
+        db.session.commit()
         time.sleep(pause)
         scan.runs_done += 1
         try:
@@ -224,7 +226,7 @@ def _create_models(
         _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
     for name in vanished.unjudged:
         log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
-    scan.runs_count = len(seen)
+    scan.runs_count, scan.current_run = len(seen), ""
     scan.files_found = sum(len(r.files) for r in result.runs if r.name in seen)
     db.session.commit()
 

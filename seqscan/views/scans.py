@@ -77,6 +77,7 @@ def _detail_context(scan: ScanRun) -> dict:
         "warnings": scans.warnings(scan),
         "log_tail": scans.log_tail(scan),
         "running": running_id(),
+        "time_left": scans.time_left(scan),
     }
 
 
