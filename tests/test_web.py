@@ -110,7 +110,7 @@ def main_of(html: str) -> str:
 def test_nothing_polls_on_the_scans_page_when_no_scan_is_active(operator, app):
     add_scan(app, ScanState.FINISHED)
     add_scan(app, ScanState.ERROR, error="boom")
-    assert "hx-trigger" not in main_of(operator.get("/scans").text)  # (the health strip polls on every page)
+    assert 'hx-trigger="every' not in main_of(operator.get("/scans").text)  # (the health strip polls on every page)
 
 
 def test_a_dead_scan_reads_as_error_on_the_page(operator, app):
@@ -140,7 +140,7 @@ def test_scan_detail_shows_phases_changes_warnings_log_and_an_escaped_error(oper
     assert "Scanning Files" in page and "Create Models" in page and "skipped" in page  # Scripts and Jobs
     assert f">{RUN}</a>" in page  # a new run
     assert "1 newly missing" in page and "0_fastq/S1_R2.fastq.gz" in page
-    assert "hx-trigger" not in main_of(page) and "Task id" in page and "none (command line)" in page
+    assert 'hx-trigger="every' not in main_of(page) and "Task id" in page and "none (command line)" in page
     later = operator.get(f"/scans/{second.id}").text
     assert "1 deleted" in later and "1 newly found" in later and "0_fastq/S9_R1.fastq.gz" in later
     assert f"scan {second.id} finished" in later  # its log
@@ -264,12 +264,10 @@ def test_a_trusted_proxy_header_signs_in_an_existing_user(app, users):
 
 
 def test_times_show_in_the_lab_time_zone(operator, app):
-    from datetime import UTC, datetime
-
     add_scan(app, created=datetime(2026, 7, 1, 4, 30, tzinfo=UTC))
     app.config["TIMEZONE"] = "Australia/Adelaide"
     page = operator.get("/scans").text
-    assert "2026-07-01 14:00:00" in page and "Times in Australia/Adelaide" in page
+    assert "2026-07-01 14:00" in page and "Times in Australia/Adelaide" in page
 
 
 def test_a_running_scan_shows_its_run_progress_elapsed_time_and_an_estimate(operator, app):
@@ -290,3 +288,17 @@ def test_a_running_scan_shows_its_run_progress_elapsed_time_and_an_estimate(oper
     assert "4 min 00 s elapsed" in live or "4 min 01 s elapsed" in live
     assert "about 6 min" in live and "left (from the last scan of this root)" in live
     assert "Counts so far" in live and "2 runs recorded" in live and "files found" not in live
+
+
+def test_the_scan_history_is_one_line_a_scan_and_filters_by_trigger_and_state(operator, app):
+    now = datetime.now(UTC)
+    add_scan(app, ScanState.FINISHED, created=now, scan_start=now, create_models_start=now + timedelta(seconds=1),
+             finished=now + timedelta(seconds=4))  # fmt: skip
+    add_scan(app, ScanState.ERROR, error="boom")
+    page = operator.get("/scans").text
+    assert 'title="Scanning Files: 1.0 s · Create Models: 3.0 s · Scripts and Jobs: skipped"' in page
+    assert 'class="ph1 w25"' in page and 'class="ph2 w75"' in page  # the bar: a quarter, three quarters
+    errors = operator.get("/scans?state=Error").text
+    assert 'id="scan-2"' in errors and 'id="scan-1"' not in errors
+    assert 'id="scan-1"' in operator.get("/scans?trigger=manual&state=Finished").text
+    assert "No scans for this filter" in operator.get("/scans?trigger=scheduled").text

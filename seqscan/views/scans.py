@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -33,10 +33,17 @@ def running_id() -> int | None:
 @bp.get("/scans")
 def index():
     resolve_dead_scans()  # a scan whose process died reads as Error, not "running" forever
-    page = db.paginate(
-        select(ScanRun).order_by(ScanRun.id.desc()), page=page_number(), per_page=PER_PAGE, error_out=False
-    )
-    return render_template("scans.html", page=page, running=running_id())
+    chosen = {key: request.args.get(key, "") for key in ("trigger", "state")}
+    query = select(ScanRun).order_by(ScanRun.id.desc())
+    if chosen["trigger"] in set(Trigger):
+        query = query.where(ScanRun.trigger == Trigger(chosen["trigger"]))
+    if chosen["state"] in set(ScanState):
+        query = query.where(ScanRun.state == ScanState(chosen["state"]))
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "scans.html", page=page, running=running_id(), chosen=chosen, filters={k: v for k, v in chosen.items() if v},
+        triggers=[t.value for t in Trigger], states=[s.value for s in ScanState],
+    )  # fmt: skip
 
 
 @bp.post("/scans")
