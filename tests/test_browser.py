@@ -160,3 +160,23 @@ def test_the_health_strip_turns_red_when_the_worker_dies_and_an_open_home_page_l
     page.wait_for_selector("#health.down >> text=start worker.py", timeout=5_000)
     page.screenshot(path=ARTIFACTS / "health_down.png", full_page=True)
     assert page.dialogs == []
+
+
+PHONE_PAGES = ("/", "/scans", "/runs", "/missing", "/status", "/scans/1")
+
+
+def test_every_page_fits_a_phone_without_sideways_scrolling(site, page):
+    site.settings["PAUSE_PER_RUN_SECONDS"] = 0
+    assert site.run("flask", "scan").returncode == 0
+    sign_in(page, site.url)
+    page.set_viewport_size({"width": 390, "height": 844})
+    run_name = next(site.root.glob("*/*")).name
+    for path in (*PHONE_PAGES, f"/runs/{run_name}"):
+        page.goto(f"{site.url}{path}")
+        page.wait_for_selector("#health", state="attached")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide"  # wide tables scroll inside their own box
+    page.goto(f"{site.url}/")
+    page.screenshot(path=ARTIFACTS / "phone_home.png", full_page=True)
+    page.goto(f"{site.url}/runs/{run_name}")
+    page.screenshot(path=ARTIFACTS / "phone_run.png", full_page=True)

@@ -76,13 +76,12 @@ def grid_rows(samples: list[Sample], file_types: list[str], cells: dict) -> Mark
             if f is None:
                 row.append('<td class="cell st-none"></td>')
                 continue
-            note = f" · {f.message}" if f.message else ""
-            title = (
-                f"{f.path} · {f.data_state} · first seen in scan {f.first_seen_scan_id or '–'}, "
-                f"last seen in scan {f.seen_in_scan_id or '–'}{note}"
-            )
+            note = f" · {escape(f.message)}" if f.message else ""
+            # The path and scans in a <details>: a tap or the keyboard opens it, no hover needed.
             row.append(
-                f'<td class="cell {escape(css(f.data_state))}" title="{escape(title)}">{escape(f.data_state)}</td>'
+                f'<td class="cell {escape(css(f.data_state))}"><details><summary>{escape(f.data_state)}</summary>'
+                f"<small><code>{escape(f.path)}</code>{note} · first seen in scan {f.first_seen_scan_id or '–'}, "
+                f"last seen in scan {f.seen_in_scan_id or '–'}</small></details></td>"
             )
         out.append("".join(row) + "</tr>")
     return Markup("\n".join(out))
