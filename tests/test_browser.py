@@ -149,6 +149,20 @@ def test_the_health_strip_turns_red_when_the_worker_dies_and_an_open_home_page_l
     # A scan started elsewhere (the command line) shows up on the open page within its 30 s check.
     assert site.run("flask", "scan").returncode == 0
     page.wait_for_selector("#summary >> text=command line scan #1", timeout=45_000)
+    # Files go missing; the next scan's answer names them, by run, on the same open page.
+    run_dir = next(site.root.glob("*/*"))
+    (run_dir / "0_fastq/S1_R2.fastq.gz").unlink()
+    (run_dir / "1_BAM/S1.hg38.bam").unlink()
+    assert site.run("flask", "scan").returncode == 0
+    page.wait_for_selector("#summary >> text=command line scan #2", timeout=45_000)
+    summary = page.inner_text("#summary")
+    assert (
+        "2 newly missing or deleted" in summary
+        and "2 deleted" in summary
+        and "0_fastq/S1_R2.fastq.gz" in summary
+        and "1_BAM/S1.hg38.bam" in summary
+    )
+    assert run_dir.name in summary.split("Runs needing attention")[1]
     assert page.evaluate("window.notReloaded") is True
     page.screenshot(path=ARTIFACTS / "home.png", full_page=True)
     worker.kill()
