@@ -46,7 +46,9 @@ def scan_json(scan: ScanRun) -> dict:
             k: getattr(scan, k)
             for k in ("runs_count", "files_found", "files_missing", "files_new", "files_deleted", "warnings_count")
         },
-        "progress": {k: getattr(scan, k) for k in ("dirs_walked", "files_seen", "runs_done", "runs_total")},
+        "progress": {
+            k: getattr(scan, k) for k in ("dirs_walked", "files_seen", "runs_done", "runs_total", "current_run")
+        },
         "error": scan.error or None,
     }
 
