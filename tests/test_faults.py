@@ -18,6 +18,7 @@ from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.claim import claim_key, live_worker
+from seqscan.jobs.run import run_queued_scan
 from seqscan.jobs.scanqueue import enqueue_scan, get_queue, resolve_dead_scans
 from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
@@ -405,3 +406,35 @@ def test_a_postgresql_restart_while_the_worker_is_idle_needs_no_manual_step(tmp_
             lab.close()
     finally:
         server.close()
+
+
+def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(tmp_path, own_postgres):
+    """Seen in the soak: a backend terminated while the scan touched its unchanged runs failed it."""
+    url, admin, name = own_postgres
+    lab = Lab(tmp_path, database_url=url)
+    try:
+        lab.runs(2)
+        assert lab.run("flask", "scan").returncode == 0  # both runs known and unchanged from now on
+        with lab.app.app_context():
+            scan_id = enqueue(lab)
+            cut = []
+
+            def terminate_this_connection(conn, cursor, statement, *args):
+                if statement.startswith("UPDATE sequencing_run") and not cut:
+                    cut.append(cursor.connection.info.backend_pid)
+                    with admin.connect() as other:
+                        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut[0]})
+
+            event.listen(db.engine, "before_cursor_execute", terminate_this_connection)
+            try:
+                run_queued_scan(scan_id)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", terminate_this_connection)
+        assert cut, "the statement to cut never ran"
+        stopped = lab.scan(scan_id)
+        assert stopped.state == ScanState.ERROR
+        assert stopped.error.startswith("stopped: the database connection was lost during Create Models: terminating")
+        again = lab.scan(scan_id + 1)
+        assert again is not None and again.state == ScanState.CREATED  # queued again: the next worker runs it
+    finally:
+        lab.close()

@@ -2,7 +2,8 @@
 
 `flask scan` calls run_scan in the foreground; the worker calls run_queued_scan (the RQ job).
 A worker asked to shut down (its first SIGTERM) sets `shutdown`: the running scan stops at the
-next run boundary, is recorded as stopped and queued again for the next worker.
+next run boundary, is recorded as stopped and queued again for the next worker. So is a scan whose
+database connection was lost (PostgreSQL restarted, a backend terminated) outside the runs it writes.
 """
 
 from __future__ import annotations
@@ -10,21 +11,25 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from datetime import timedelta
 
 from flask import has_app_context
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from seqscan import alerts, scans
 from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.scanqueue import enqueue_scan, refusal
-from seqscan.models import ScanRun
+from seqscan.models import ScanRun, utcnow
 from seqscan.scanner.pipeline import TooManyVanished, prune_lists, scan_disk
 from seqscan.scanner.walk import RootUnreadable
 
 log = logging.getLogger("seqscan.scan")
 shutdown = threading.Event()  # set by the worker's first SIGTERM (see worker.py)
-STOPPED = "stopped: "  # how the error of a scan stopped by its process begins
+STOPPED = "stopped: "  # how the error of a scan stopped (and queued again) begins
+DB_LOST = "the database connection was lost"
 
 
 class Stopped(RuntimeError):
@@ -33,6 +38,27 @@ class Stopped(RuntimeError):
 
 # Failures whose message says it all; any other exception is kept with its traceback.
 PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, TooManyVanished, lock.LockLost, Stopped)
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _phase_of(scan: ScanRun) -> str:
+    try:
+        return str(db.session.get(ScanRun, scan.id, populate_existing=True).state)
+    except Exception:  # the database is still away: say so rather than fail again
+        return "an unknown phase"
+
+
+def record_failure(scan: ScanRun, e: Exception) -> None:
+    """Record a failed scan: a plain failure by its message, any other with its traceback and, as
+    the last line the pages show, the exception's own first line."""
+    if isinstance(e, PLAIN_FAILURES):
+        scans.fail(scan, str(e))
+        return
+    log.exception("scan %s failed", scan.id)
+    scans.fail(scan, f"{traceback.format_exc().rstrip()}\n{type(e).__name__}: {_first_line(e)}")
 
 
 def run_scan(
@@ -77,10 +103,17 @@ def run_scan(
                 db.session.rollback()
                 raise
             scans.finish(scan)  # commits, inside the block for the same reason
+    except OperationalError as e:
+        if not e.connection_invalidated:
+            record_failure(scan, e)
+        else:  # the database went away (restarted, a backend terminated): stopped, to be run again
+            db.session.rollback()
+            log.warning("scan %s: the database connection was lost: %s", scan.id, _first_line(e.orig or e))
+            scans.fail(
+                scan, f"{STOPPED}the database connection was lost during {_phase_of(scan)}: {_first_line(e.orig or e)}"
+            )
     except Exception as e:
-        if not isinstance(e, PLAIN_FAILURES):
-            log.exception("scan %s failed", scan.id)
-        scans.fail(scan, str(e) if isinstance(e, PLAIN_FAILURES) else traceback.format_exc())
+        record_failure(scan, e)
     except BaseException as e:  # SystemExit (a second SIGTERM), KeyboardInterrupt (Ctrl-C): at once
         phase = scan.state
         how = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "the process was stopped at once"
@@ -95,6 +128,21 @@ def run_scan(
             lock.release(scan.id)
         prune_lists()
     return scan
+
+
+def _lost_again(scan: ScanRun) -> bool:
+    """A second scan within 10 minutes that lost its database connection is not queued again: the
+    database is not coming back on its own (the next scheduled scan will try)."""
+    if DB_LOST not in scan.error:
+        return False
+    recent = utcnow() - timedelta(minutes=10)
+    return bool(
+        db.session.scalar(
+            select(func.count()).where(
+                ScanRun.id != scan.id, ScanRun.finished >= recent, ScanRun.error.contains(DB_LOST)
+            )
+        )
+    )
 
 
 def run_queued_scan(scan_id: int) -> str:
@@ -121,12 +169,12 @@ def run_queued_scan(scan_id: int) -> str:
         try:
             run_scan(scan, wait=True, on_wait=waiting)
         finally:
-            if scan.state == ScanState.ERROR and scan.error.startswith(STOPPED):
+            if scan.state == ScanState.ERROR and scan.error.startswith(STOPPED) and not _lost_again(scan):
                 try:
                     again, _ = enqueue_scan(scan.trigger, scan.requested_by)
-                    log.warning("scan %s was stopped with its worker; queued again as scan %s", scan_id, again.id)
+                    log.warning("scan %s was stopped; queued again as scan %s", scan_id, again.id)
                 except Exception:  # Redis down, scanning disabled meanwhile: the stop is recorded anyway
-                    log.exception("scan %s was stopped with its worker and could not be queued again", scan_id)
+                    log.exception("scan %s was stopped and could not be queued again", scan_id)
         return f"scan {scan_id}: {scan.state}"
     finally:
         # The worker's app context lives as long as the worker: hand the connection back between
