@@ -152,7 +152,7 @@ def _digest(scan: ScanRun) -> None:
 def check_stale() -> None:
     """No successful scheduled scan for SEQSCAN_STALE_AFTER_HOURS (the scheduler asks on each look)."""
     hours = float(current_app.config["STALE_AFTER_HOURS"])
-    scheduled = select(ScanRun).where(ScanRun.trigger == Trigger.SCHEDULED).order_by(ScanRun.id.desc())
+    scheduled = select(ScanRun).where(ScanRun.trigger == Trigger.SCHEDULED).order_by(ScanRun.id.desc()).limit(1)
     last = db.session.scalars(scheduled.where(ScanRun.state == ScanState.FINISHED, ScanRun.runs_count > 0)).first()
     since = last.finished if last else None
     if since is None:  # never one: count from the first scheduled scan, if there was any

@@ -50,7 +50,10 @@ def _timestamp(when) -> float:
 class SeqscanCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         last = db.session.scalars(
-            select(ScanRun).where(ScanRun.state.in_([ScanState.FINISHED, ScanState.ERROR])).order_by(ScanRun.id.desc())
+            select(ScanRun)
+            .where(ScanRun.state.in_([ScanState.FINISHED, ScanState.ERROR]))
+            .order_by(ScanRun.id.desc())
+            .limit(1)
         ).first()
         yield _gauge(
             "last_scan_end_timestamp_seconds",
