@@ -264,9 +264,14 @@ def report(say, db_url: str, started: datetime, finished: datetime, truth: Truth
     for s in scans:
         states[s.state] = states.get(s.state, 0) + 1
     say(f"scans: {len(scans)} ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})")
-    for s in scans:  # nothing in the soak should fail a scan
+    for s in scans:  # nothing in the soak should fail a scan; one stopped by a fault is queued again
         if s.state == "Error":
-            say(f"  scan {s.id} ({s.trigger}) Error: {(s.error or '').strip().splitlines()[-1][:200]}", failure=True)
+            stopped = (s.error or "").startswith("stopped: ")
+            why = (s.error or "").strip().splitlines()[-1][:200]
+            say(
+                f"  scan {s.id} ({s.trigger}) {'stopped and queued again' if stopped else 'Error'}: {why}",
+                failure=not stopped,
+            )
     stuck = [s for s in scans if s.state not in ("Finished", "Error")]
     say(f"stuck (not ended 20 s after the soak): {len(stuck)} {[s.id for s in stuck]}", failure=bool(stuck))
     ran = sorted((utc(s.scan_start), utc(s.finished), s.id) for s in scans if s.scan_start and s.finished)
