@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from seqscan import alerts
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs.watch import down_since, watch_worker
+from seqscan.jobs.watch import down_since, start_scheduler_watch, watch_worker
 from seqscan.models import Alert, ScanRun, utcnow
 from tests.conftest import RUN, make_run
 
@@ -142,6 +142,18 @@ def test_a_worker_down_for_too_long_is_one_alert(alerting, webhook, lab_redis):
         watch_worker(lab_redis)
         assert [h["event"] for h in webhook[1]] == ["worker_down"]
         assert down_since(lab_redis, "worker", up=True) is None  # back: the next outage is a new alert
+
+
+def test_a_scheduler_down_for_too_long_is_one_alert_from_the_worker_watch(alerting, webhook, lab_redis):
+    alerting.config["DOWN_ALERT_MINUTES"] = 0.02
+    stop = start_scheduler_watch(alerting, lab_redis, every=0.3)  # the worker's thread, looking more often
+    try:
+        deadline = time.monotonic() + 10
+        while not webhook[1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+    assert [h["event"] for h in webhook[1]] == ["scheduler_down"]
 
 
 def test_flask_alerts_test_reaches_every_channel(alerting, smtp, webhook):
