@@ -25,7 +25,7 @@ from seqscan import create_app
 from seqscan.extensions import db
 from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
-from seqscan.jobs.claim import QueueClaim
+from seqscan.jobs.claim import QueueClaim, lock_path
 from seqscan.jobs.processes import died_here
 from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
 from seqscan.jobs.watch import start_scheduler_watch
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         connection = get_redis()
         queue = get_queue(connection)
         claim = QueueClaim(connection, queue.name)
-        lock_file = Path(app.config["DATA_DIR"]) / f"worker-{queue.name}.lock"
+        lock_file = lock_path(app.config["DATA_DIR"], queue.name)
         held = lock_this_machine(lock_file)  # kept referenced: closing the file would drop the lock
         if held is None:
             holder = f"pid {lock_file.read_text().strip() or '?'} on this machine"

@@ -57,7 +57,7 @@ def server_status(resolve_dead: bool = False) -> dict:
     status["scheduler_ok"], status["scheduler_detail"] = False, "unknown: Redis is unreachable"
     if status["redis"]["ok"]:
         queue = get_queue(connection)
-        status["queue_owner"] = live_worker(connection, queue.name)
+        status["queue_owner"] = live_worker(connection, queue.name, config["DATA_DIR"])
         for worker in Worker.all(queue=queue):
             job = worker.get_current_job_id()
             status["workers"].append(

@@ -4,6 +4,7 @@ killed and restarted, worker and scheduler processes, signals (issue 10; SPEC §
 from __future__ import annotations
 
 import signal
+import socket
 import sqlite3
 import time
 import uuid
@@ -438,3 +439,15 @@ def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(tmp_p
         assert again is not None and again.state == ScanState.CREATED  # queued again: the next worker runs it
     finally:
         lab.close()
+
+
+def test_the_status_page_knows_the_local_worker_while_redis_has_lost_its_claim(lab):
+    worker = lab.start("worker.py")
+    with lab.app.app_context():
+        claimed = lab.wait_for(lambda: live_worker(lab.redis, lab.settings["SCAN_QUEUE"]), what="the claim")
+        lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))  # as a restarted Redis, for up to a second
+        assert server_status()["queue_owner"] == claimed == f"{socket.gethostname()}:{worker.pid}"
+        worker.kill()
+        worker.wait()
+        lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))
+        assert server_status()["queue_owner"] is None  # the kernel dropped its lock with it

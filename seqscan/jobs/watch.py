@@ -35,7 +35,7 @@ def down_since(connection: Redis, what: str, up: bool) -> float | None:
 
 
 def watch_worker(connection: Redis) -> None:
-    up = live_worker(connection, current_app.config["SCAN_QUEUE"]) is not None
+    up = live_worker(connection, current_app.config["SCAN_QUEUE"], current_app.config["DATA_DIR"]) is not None
     alerts.check_down("worker", up, down_since(connection, "worker", up))
 
 
