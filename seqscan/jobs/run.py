@@ -123,10 +123,10 @@ def run_scan(
         log.removeHandler(handler)
         handler.close()
         scans.keep_log(scan)
-        alerts.after_scan(scan)  # never raises
         if locked:
             lock.release(scan.id)
         prune_lists()
+        alerts.after_scan(scan)  # last: a slow channel must not hold the scan lock; never raises
     return scan
 
 
