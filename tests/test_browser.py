@@ -143,7 +143,7 @@ def test_the_health_strip_turns_red_when_the_worker_dies_and_an_open_home_page_l
     site.start("flask", "scheduler")
     sign_in(page, site.url)
     page.goto(f"{site.url}/")
-    page.wait_for_selector("#health.up", timeout=30_000)  # loaded after the page, refreshed every 10 s
+    page.wait_for_selector("#health.up", timeout=60_000)  # loaded after the page, refreshed every 10 s
     assert "No scan yet" in page.inner_text("#summary")
     page.evaluate("window.notReloaded = true")
     # A scan started elsewhere (the command line) shows up on the open page within its 30 s check.
