@@ -14,7 +14,6 @@ import fcntl
 import logging
 import logging.handlers
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from seqscan.extensions import db
 from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim, lock_path
-from seqscan.jobs.processes import died_here
+from seqscan.jobs.processes import died_here, worker_name
 from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
 from seqscan.jobs.watch import start_scheduler_watch
 
@@ -105,7 +104,7 @@ def take_claim(claim: QueueClaim, log: logging.Logger) -> str | None:
 def serve(queue, burst: bool, log: logging.Logger) -> None:
     """RQ's work loop, started again after Redis went away mid-job (RQ itself only waits out an
     outage while it is idle)."""
-    name = f"seqscan-{socket.gethostname()}-{os.getpid()}"
+    name = worker_name()
     backoff = Backoff(log)
     while True:
         try:

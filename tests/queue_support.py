@@ -120,6 +120,12 @@ class Lab:
             db.engine.dispose()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class PrivateRedis:
     """A redis-server of the test's own on a free port, to stop and restart (never the shared one).
 
@@ -127,9 +133,7 @@ class PrivateRedis:
     """
 
     def __init__(self, tmp_path: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.log = tmp_path / f"redis-{self.port}.log"
         self.process: subprocess.Popen | None = None
@@ -178,9 +182,7 @@ class PrivatePostgres:
         # Not under tmp_path: its parents are root's alone, and the server runs as postgres.
         self.bin, self.folder = bins[-1], Path(tempfile.mkdtemp(prefix="seqscan-test-pg-"))
         shutil.chown(self.folder, "postgres", "postgres")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         self._as_postgres("initdb", "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres")
         self.start()

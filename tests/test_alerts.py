@@ -4,7 +4,6 @@ tests start (issue 11, item 3)."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -20,12 +19,7 @@ from seqscan.extensions import db
 from seqscan.jobs.watch import down_since, start_scheduler_watch, watch_worker
 from seqscan.models import Alert, ScanRun, utcnow
 from tests.conftest import RUN, make_run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.queue_support import free_port
 
 
 class Inbox:

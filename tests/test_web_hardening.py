@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 
 from seqscan import create_app
 from tests.conftest import sign_in
+from tests.queue_support import free_port
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -110,12 +110,6 @@ def test_flask_debug_and_debug_settings_are_ignored_outside_flask_run(app, monke
     assert not create_app({**app.config, "DEBUG": True}).debug  # SEQSCAN_DEBUG=true
     monkeypatch.setenv("SEQSCAN_DEBUG", "true")
     assert not create_app({**app.config}).debug
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_headers(url: str, timeout: float = 30) -> dict:

@@ -31,3 +31,14 @@ def died_here(holder: str) -> bool:
     except PermissionError:  # alive, under another user
         pass
     return False
+
+
+def worker_name() -> str:
+    """The RQ name of this worker process: seqscan-<host>-<pid>."""
+    return f"seqscan-{socket.gethostname()}-{os.getpid()}"
+
+
+def holder_of_worker(name: str) -> str:
+    """host:pid from a worker_name() (what died_here and alive_here take)."""
+    prefix, _, pid = name.rpartition("-")
+    return f"{prefix.removeprefix('seqscan-')}:{pid}"

@@ -23,7 +23,7 @@ from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.claim import live_worker
-from seqscan.jobs.processes import died_here
+from seqscan.jobs.processes import died_here, holder_of_worker
 from seqscan.models import ScanRun
 
 log = logging.getLogger("seqscan.queue")
@@ -82,10 +82,10 @@ def _worker_stopped(job: Job, connection: Redis) -> bool:
     A worker on this machine is dead when its process is; one elsewhere when its claim on the
     queue has lapsed (a claim a Redis restart lost is back within a second or two).
     """
-    prefix, _, pid = (job.worker_name or "").rpartition("-")  # worker.py names it seqscan-<host>-<pid>
-    host = prefix.removeprefix("seqscan-")
+    holder = holder_of_worker(job.worker_name or "")
+    host, _, pid = holder.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
-        return died_here(f"{host}:{pid}")
+        return died_here(holder)
     return live_worker(connection, current_app.config["SCAN_QUEUE"]) is None
 
 
