@@ -32,7 +32,7 @@ test-postgres: install services
 		tests/test_scan.py tests/test_scan_robustness.py tests/test_fixture_tree.py tests/test_cli.py tests/test_layout.py \
 		tests/test_queue.py tests/test_web.py tests/test_scan_ends.py tests/test_migrations.py tests/test_lost_mount.py \
 		tests/test_verdict.py tests/test_file_checks.py tests/test_symlinks.py tests/test_roots.py tests/test_lanes.py tests/test_history.py tests/test_reparse.py tests/test_scripts.py \
-		tests/test_web_hardening.py tests/test_private_files.py tests/test_faults.py tests/test_limits.py tests/test_sign_in.py tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_missing.py
+		tests/test_web_hardening.py tests/test_private_files.py tests/test_faults.py tests/test_limits.py tests/test_sign_in.py tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_missing.py tests/test_outages.py
 
 # The whole suite on SQLite, then the database-facing tests again on PostgreSQL.
 test: lint test-sqlite test-postgres

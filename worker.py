@@ -10,6 +10,7 @@ crosses a fork, and killing the worker stops its scan. A Redis outage is waited 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import fcntl
 import logging
 import logging.handlers
@@ -32,6 +33,9 @@ from seqscan.jobs.watch import start_scheduler_watch
 
 def setup_logging(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A crash Python cannot catch (SIGBUS: SQLite's shared-memory file made unwritable under it, a
+    # full tmpfs) still leaves its reason and every thread's stack in the worker's log.
+    faulthandler.enable(open(path, "a"), all_threads=True)  # noqa: SIM115 (held until exit)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
     root.setLevel(logging.INFO)

@@ -3,11 +3,15 @@ and the security headers."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+
+from seqscan.dberrors import is_outage, reason
+from seqscan.extensions import db
 
 MAX_ID = 2**63 - 1  # the largest database integer: a larger id is no page (404), not a crash
 MAX_PAGE = 10**9
@@ -51,6 +55,22 @@ def _errors(error: Exception):
         return error
 
 
+DATABASE_AWAY = "database unreachable: pages, scans and the queue carry on by themselves once it answers again"
+
+
+def _database_error(error: DBAPIError):
+    """The database away (stopped, restarted, its disk full): say so, 503; the health strip shows it
+    as its problem. No detail: the visitor may not be signed in (the user is read from the database)."""
+    if not is_outage(error):
+        current_app.logger.exception("%s %s failed", request.method, request.path)
+        return _errors(error)
+    current_app.logger.warning("%s %s: the database is unreachable: %s", request.method, request.path, reason(error))
+    db.session.rollback()
+    if request.endpoint == "status.strip":  # rendered without the context processors: they read the user
+        return current_app.jinja_env.get_template("_health_strip.html").render(problems=[DATABASE_AWAY])
+    return _errors(ServiceUnavailable(DATABASE_AWAY))
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """The session cookie is Secure (sent over HTTPS only) whenever the request came over HTTPS,
     unless SEQSCAN_SESSION_COOKIE_SECURE says always (true) or never (false)."""
@@ -70,6 +90,7 @@ def init_app(app: Flask) -> None:
     """Before the routes are added: the int converter is looked up as each route is."""
     app.url_map.converters["int"] = DatabaseInt
     app.register_error_handler(HTTPException, _errors)
+    app.register_error_handler(DBAPIError, _database_error)
     app.after_request(_security_headers)
     app.session_interface = SessionCookies()
     if proxies := int(app.config["PROXY_COUNT"]):

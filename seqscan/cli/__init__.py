@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import functools
+
+import click
 from flask import Flask
+
+from seqscan.dberrors import is_disk_full, is_outage, reason
+
+
+def _database_errors_as_one_line(command: click.Command) -> None:
+    """A database that is away or full ends a command with one line saying so, not a traceback."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _database_errors_as_one_line(sub)
+        return
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except Exception as e:
+            if not is_outage(e):
+                raise
+            what = "the database's disk is full" if is_disk_full(e) else "the database is unreachable"
+            raise click.ClickException(f"{what}: {reason(e)}") from None
+
+    command.callback = guarded
 
 
 def init_app(app: Flask) -> None:
@@ -10,4 +36,5 @@ def init_app(app: Flask) -> None:
 
     for module in (database, scan, scans, runs, demo, schedule, config_check, users, alerts):
         for command in module.COMMANDS:
+            _database_errors_as_one_line(command)
             app.cli.add_command(command)

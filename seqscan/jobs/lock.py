@@ -103,8 +103,8 @@ class Heartbeat:
                     self.lost = True
                     log.error("scan %s lost the scan lock to another scan", self.scan_id)
                     return
-            except Exception:  # a missed beat is survivable; the next one may succeed
-                log.exception("scan %s: heartbeat failed", self.scan_id)
+            except Exception as e:  # a missed beat is survivable; the next one may succeed
+                log.warning("scan %s: heartbeat failed: %s", self.scan_id, str(e).strip().splitlines()[0])
 
     def check(self) -> None:
         """Raise LockLost if another scan took the lock: this one must stop."""

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from datetime import timedelta
+from functools import partial
 
 from flask import has_app_context
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, or_, select
 
 from seqscan import alerts, scans
+from seqscan.dberrors import is_disk_full, is_outage, reason
 from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.jobs import lock
+from seqscan.jobs.outage import rollback as _rollback
+from seqscan.jobs.outage import when_back
 from seqscan.jobs.scanqueue import enqueue_scan, refusal
 from seqscan.models import ScanRun, utcnow
 from seqscan.scanner.pipeline import TooManyVanished, prune_lists, scan_disk
@@ -30,6 +34,7 @@ log = logging.getLogger("seqscan.scan")
 shutdown = threading.Event()  # set by the worker's first SIGTERM (see worker.py)
 STOPPED = "stopped: "  # how the error of a scan stopped (and queued again) begins
 DB_LOST = "the database connection was lost"
+DB_AWAY = "the database was unreachable for"
 
 
 class Stopped(RuntimeError):
@@ -61,6 +66,34 @@ def record_failure(scan: ScanRun, e: Exception) -> None:
     scans.fail(scan, f"{traceback.format_exc().rstrip()}\n{type(e).__name__}: {_first_line(e)}")
 
 
+def _record_outage(scan: ScanRun, scan_id: int, e: Exception) -> None:
+    """The database went away under the scan: as soon as it can be written again, the scan is
+    stopped (to be queued again) with how long it was away, or, for a full disk, an Error saying so."""
+    away_since = time.monotonic()
+    _rollback()
+    log.warning("scan %s: the database went away: %s", scan_id, reason(e))
+
+    def record() -> None:
+        away, phase = time.monotonic() - away_since, _phase_of(scan)
+        if is_disk_full(e):
+            message = f"the database's disk is full: {reason(e)} (during {phase}; free space, then scan again)"
+        elif away < 2:  # a connection cut (a backend terminated, a restart): it answered again at once
+            message = f"{STOPPED}{DB_LOST} during {phase}: {reason(e)}"
+        else:
+            message = f"{STOPPED}{DB_AWAY} {away:.0f} s during {phase}: {reason(e)}"
+        scans.fail(scan, message)
+
+    when_back(record, give_up=shutdown.is_set)
+
+
+def _each_once_back(step, what: str, scan_id: int) -> None:
+    """Run one step of a scan's end, waiting for the database if it is away; log, never raise."""
+    try:
+        when_back(step, give_up=shutdown.is_set)
+    except Exception:
+        log.exception("could not %s %s", what, scan_id)
+
+
 def run_scan(
     scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None, accept_vanished: bool = False
 ) -> ScanRun:
@@ -69,7 +102,8 @@ def run_scan(
     full: re-parse every run, even unchanged ones. wait: if another scan holds the scan lock, wait
     for it (on_wait(holder) is told once) instead of refusing. accept_vanished: see scan_disk.
     """
-    folder = scans.folder(scan.id)
+    scan_id = scan.id  # for the log while the database is away (the row cannot be read then)
+    folder = scans.folder(scan_id)
     folder.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(folder / "scan.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -103,29 +137,24 @@ def run_scan(
                 db.session.rollback()
                 raise
             scans.finish(scan)  # commits, inside the block for the same reason
-    except OperationalError as e:
-        if not e.connection_invalidated:
-            record_failure(scan, e)
-        else:  # the database went away (restarted, a backend terminated): stopped, to be run again
-            db.session.rollback()
-            log.warning("scan %s: the database connection was lost: %s", scan.id, _first_line(e.orig or e))
-            scans.fail(
-                scan, f"{STOPPED}the database connection was lost during {_phase_of(scan)}: {_first_line(e.orig or e)}"
-            )
     except Exception as e:
-        record_failure(scan, e)
+        if is_outage(e):
+            _record_outage(scan, scan_id, e)
+        else:
+            when_back(partial(record_failure, scan, e), give_up=shutdown.is_set)
     except BaseException as e:  # SystemExit (a second SIGTERM), KeyboardInterrupt (Ctrl-C): at once
         phase = scan.state
         how = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "the process was stopped at once"
         scans.fail(scan, f"{STOPPED}{how} during {phase}")
         raise
     finally:
+        # Each step on its own: a failure to record the end must never keep the scan lock.
+        _each_once_back(lambda: scans.keep_log(scan), "keep the log of scan", scan_id)
         log.removeHandler(handler)
         handler.close()
-        scans.keep_log(scan)
         if locked:
-            lock.release(scan.id)
-        prune_lists()
+            _each_once_back(lambda: lock.release(scan_id), "release the scan lock of scan", scan_id)
+        _each_once_back(prune_lists, "prune the lists after scan", scan_id)
         alerts.after_scan(scan)  # last: a slow channel must not hold the scan lock; never raises
     return scan
 
@@ -133,13 +162,15 @@ def run_scan(
 def _lost_again(scan: ScanRun) -> bool:
     """A second scan within 10 minutes that lost its database connection is not queued again: the
     database is not coming back on its own (the next scheduled scan will try)."""
-    if DB_LOST not in scan.error:
+    if DB_LOST not in scan.error and DB_AWAY not in scan.error:
         return False
     recent = utcnow() - timedelta(minutes=10)
     return bool(
         db.session.scalar(
             select(func.count()).where(
-                ScanRun.id != scan.id, ScanRun.finished >= recent, ScanRun.error.contains(DB_LOST)
+                ScanRun.id != scan.id,
+                ScanRun.finished >= recent,
+                or_(ScanRun.error.contains(DB_LOST), ScanRun.error.contains(DB_AWAY)),
             )
         )
     )
@@ -153,7 +184,8 @@ def run_queued_scan(scan_id: int) -> str:
         with create_app().app_context():
             return run_queued_scan(scan_id)
     try:
-        scan = db.session.get(ScanRun, scan_id)
+        # A job picked up while the database is away waits for it rather than failing unrecorded.
+        scan = when_back(lambda: db.session.get(ScanRun, scan_id), give_up=shutdown.is_set)
         if scan is None:
             raise LookupError(f"scan {scan_id} is not in the database")
         if scan.state != ScanState.CREATED:
@@ -169,7 +201,8 @@ def run_queued_scan(scan_id: int) -> str:
         try:
             run_scan(scan, wait=True, on_wait=waiting)
         finally:
-            if scan.state == ScanState.ERROR and scan.error.startswith(STOPPED) and not _lost_again(scan):
+            stopped = scan.state == ScanState.ERROR and scan.error.startswith(STOPPED)
+            if stopped and not when_back(lambda: _lost_again(scan), give_up=shutdown.is_set):
                 try:
                     again, _ = enqueue_scan(scan.trigger, scan.requested_by)
                     log.warning("scan %s was stopped; queued again as scan %s", scan_id, again.id)

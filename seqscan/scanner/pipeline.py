@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from seqscan import scans
+from seqscan.dberrors import is_disk_full
 from seqscan.enums import DataState, ScanState
 from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
@@ -213,6 +214,8 @@ def _create_models(
             scan.runs_reparsed += 1
             db.session.commit()
         except Exception as e:  # one bad run must not fail the scan
+            if is_disk_full(e):  # but a full database disk fails every run after it: one clear Error
+                raise
             db.session.rollback()
             log.exception("run %s could not be recorded", found.name)
             why = f"{type(e).__name__}: {e}"

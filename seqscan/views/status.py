@@ -24,7 +24,7 @@ def problems(status: dict) -> list[str]:
     """What is down, each with what to do."""
     out = []
     if not status["database"]["ok"]:
-        out.append(f"the database cannot be reached: {status['database']['detail']}")
+        out.append(f"database unreachable: {status['database']['detail']}")
     if not status["redis"]["ok"]:
         out.append("Redis cannot be reached: start redis-server (scans cannot be queued)")
         return out

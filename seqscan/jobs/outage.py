@@ -1,0 +1,36 @@
+"""Doing a write once the database answers again (waiting 1, 2, 4 … 30 s between tries, and saying so in the log)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from seqscan.dberrors import is_outage, reason
+from seqscan.extensions import db
+from seqscan.jobs.backoff import Backoff
+
+log = logging.getLogger("seqscan.scan")
+T = TypeVar("T")
+
+
+def rollback() -> None:
+    """Roll the session back, whatever state its connection is in."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the session is clean enough for the next try
+        pass
+
+
+def when_back(action: Callable[[], T], give_up: Callable[[], bool] = lambda: False) -> T:
+    """action(), tried again while the database is away, until it succeeds or give_up() says to stop
+    waiting (the worker is shutting down); any other error is raised at once."""
+    backoff = Backoff(log, "the database")
+    while True:
+        try:
+            return action()
+        except Exception as e:
+            if not is_outage(e) or give_up():
+                raise
+            rollback()
+            backoff.wait(reason(e))

@@ -1,0 +1,202 @@
+"""The database going away under a running scan (issue 15 §1): a PostgreSQL cluster of the test's own
+stopped and started again, an SQLite file on a full tmpfs, SQLite files made unwritable. The scan
+ends as soon as the database is back, the scan lock is released and the queue moves on, with no
+restart of the worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from seqscan.auth import hash_password
+from seqscan.enums import Role, ScanState, Trigger
+from seqscan.extensions import db
+from seqscan.jobs.scanqueue import enqueue_scan
+from seqscan.models import ScanLock, User
+from tests.conftest import TEST_DATABASE_URL, make_run, sign_in
+from tests.queue_support import Lab, PrivatePostgres
+
+OUTAGE_SECONDS = 8
+
+
+def enqueue(lab) -> int:
+    with lab.app.app_context():
+        return enqueue_scan(Trigger.MANUAL, "alice")[0].id
+
+
+def lock_holder(lab) -> int | None:
+    with lab.app.app_context():
+        return db.session.get(ScanLock, "scan").scan_id
+
+
+@pytest.fixture
+def private_postgres(tmp_path):
+    if not TEST_DATABASE_URL:
+        pytest.skip("runs with the PostgreSQL tests")
+    try:
+        server = PrivatePostgres(tmp_path)
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("phase", [ScanState.SCANNING_FILES, ScanState.CREATE_MODELS])
+def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_runs(tmp_path, private_postgres, phase):
+    lab = Lab(tmp_path, database_url=private_postgres.url)
+    try:
+        lab.runs(8)  # 0.3 s a run in each phase: long enough to stop the database inside it
+        worker = lab.start("worker.py")
+        scan_id = enqueue(lab)
+        lab.wait_state(scan_id, phase, timeout=30)
+        time.sleep(0.5)
+        private_postgres.stop()
+        time.sleep(OUTAGE_SECONDS)
+        private_postgres.start()
+        back = time.monotonic()
+        lab.app = lab.make_app()  # fresh connections for the test's own reads
+
+        stopped = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED, timeout=60)
+        assert stopped.state == ScanState.ERROR
+        assert stopped.error.startswith("stopped: the database was unreachable for "), stopped.error
+        assert f"during {phase}" in stopped.error, stopped.error
+        seconds = int(stopped.error.split("unreachable for ")[1].split(" s")[0])
+        assert OUTAGE_SECONDS - 1 <= seconds <= OUTAGE_SECONDS + 35, stopped.error
+        # Queued again, and run by the same worker: no restart needed.
+        again = lab.wait_state(scan_id + 1, ScanState.FINISHED, ScanState.ERROR, timeout=90)
+        assert again.state == ScanState.FINISHED, again.error
+        print(f"database back -> next scan finished: {time.monotonic() - back:.1f} s")
+        assert worker.poll() is None
+        lab.wait_for(lambda: lock_holder(lab) is None, timeout=10, what="the scan lock to be free")
+        log = Path(lab.settings["WORKER_LOG"]).read_text()
+        assert "the database is unreachable" in log
+        assert "PendingRollbackError" not in log
+    finally:
+        lab.close()
+
+
+def test_while_the_database_is_away_the_health_strip_and_status_say_database_unreachable(tmp_path, private_postgres):
+    lab = Lab(tmp_path, database_url=private_postgres.url)
+    try:
+        with lab.app.app_context():
+            db.session.add(User(username="vic", password_hash=hash_password("vic-pw"), role=Role.VIEWER))
+            db.session.commit()
+        client = sign_in(lab.app.test_client(), "vic")
+        private_postgres.stop()
+        strip = client.get("/status/strip")
+        assert strip.status_code == 200
+        assert "database unreachable" in strip.text
+        page = client.get("/status")
+        assert page.status_code == 503
+        assert "database unreachable" in page.text
+        api = client.get("/api/status")
+        assert api.status_code == 503 and "database unreachable" in api.json["error"]
+    finally:
+        private_postgres.start()
+        lab.close()
+
+
+# --- SQLite: a full disk, unwritable files ---
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MiB tmpfs of the test's own (needs root to mount)."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path, leave_bytes: int) -> Path:
+    """Fill the file system of folder up to leave_bytes free; returns the filler file."""
+    filler = folder / "filler"
+    free = shutil.disk_usage(folder).free
+    with open(filler, "wb") as f:
+        f.write(b"\0" * max(free - leave_bytes, 0))
+    return filler
+
+
+def test_a_full_database_disk_is_one_clear_error_the_lock_released_and_the_next_scan_runs(tmp_path, small_disk):
+    if TEST_DATABASE_URL:
+        pytest.skip("an SQLite test")
+    lab = Lab(tmp_path, database_url=f"sqlite:///{small_disk / 'seqscan.sqlite'}")
+    try:
+        for i in range(12):  # 12 runs of 40 samples: Create Models needs more than the 256 KiB left
+            samples = [f"S{n}" for n in range(40)]
+            make_run(lab.root, name=f"Exome_24_{i:03d}_240108_NB501009_{i:04d}_AHFULL{i:03d}XY", samples=samples)
+        filler = fill(small_disk, 256 * 1024)
+        done = lab.run("flask", "scan", PAUSE_PER_RUN_SECONDS=0)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "error: the database's disk is full: database or disk is full" in done.stderr, done.stderr
+        listed = lab.run("flask", "scans", "list")
+        assert listed.returncode == 0 and "Error" in listed.stdout and "Traceback" not in listed.stderr
+        shown = lab.run("flask", "scans", "show", "1")
+        assert "the database's disk is full" in shown.stdout, shown.stdout
+        assert lock_holder(lab) is None
+
+        # Space again: the next scan needs nothing but a scan.
+        filler.unlink()
+        again = lab.run("flask", "scan", PAUSE_PER_RUN_SECONDS=0)
+        assert again.returncode == 0, again.stdout + again.stderr
+    finally:
+        lab.close()
+
+
+def chattr(flag: str, *paths: Path) -> None:
+    subprocess.run(["chattr", flag, *map(str, paths)], check=True, capture_output=True)
+
+
+def test_sqlite_files_made_unwritable_mid_scan_leave_the_reason_in_the_log_and_the_scan_is_recorded_after(tmp_path):
+    if TEST_DATABASE_URL:
+        pytest.skip("an SQLite test")
+    if os.geteuid() != 0 or shutil.which("chattr") is None:
+        pytest.skip("needs root and chattr to make files immutable")
+    lab = Lab(tmp_path)
+    database = Path(lab.settings["DATABASE_URL"].removeprefix("sqlite:///"))
+    files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    try:
+        lab.runs(8)
+        worker = lab.start("worker.py")
+        scan_id = enqueue(lab)
+        lab.wait_state(scan_id, ScanState.CREATE_MODELS, timeout=30)
+        try:
+            chattr("+i", *files)
+        except subprocess.CalledProcessError as e:
+            pytest.skip(f"chattr +i is refused here: {e.stderr.decode().strip()}")
+        try:
+            log = Path(lab.settings["WORKER_LOG"])
+            lab.wait_for(
+                lambda: worker.poll() is not None or "the database is unreachable" in log.read_text(),
+                timeout=30,
+                what="the worker to say why it cannot go on",
+            )
+            time.sleep(3)  # a few tries while it cannot write
+        finally:
+            chattr("-i", *files)
+        text = log.read_text()
+        if worker.poll() is not None:  # SQLite's shared memory could not be written: a bus error
+            assert "Fatal Python error" in text, text[-3000:]
+            worker = lab.start("worker.py")  # as systemd would; it records the scan
+        else:
+            assert "readonly database" in text or "disk I/O error" in text, text[-3000:]
+        ended = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED, timeout=90)
+        if len(lab.processes) == 1:  # recorded by the worker that waited for the files to be writable
+            assert ended.error.startswith("stopped: the database was unreachable for "), ended.error
+        else:
+            assert ended.error.startswith("interrupted during Create Models"), ended.error
+        print(f"worker {'died' if len(lab.processes) > 1 else 'lived'}; scan {scan_id}: {ended.error}")
+        lab.wait_for(lambda: lock_holder(lab) is None, timeout=30, what="the scan lock to be free")
+        nxt = enqueue(lab)
+        assert lab.wait_state(nxt, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
+    finally:
+        lab.close()
