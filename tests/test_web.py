@@ -172,6 +172,18 @@ def test_runs_are_searchable_and_paginated(operator, app, root, scan):
     assert "No run matches." in operator.get("/runs?q=nothing").text
 
 
+def test_a_search_for_a_like_wildcard_matches_only_runs_with_that_character(operator, root, scan):
+    names = ("A_1", "B%2", "C\\3", "plain")
+    for name in names:
+        make_run(root, name=name, kit="exome")
+    scan()
+    for q, only in (("%", ["B%2"]), ("_", ["A_1"]), ("\\", ["C\\3"]), ("%2", ["B%2"]), ("/", []), ("LAI", ["plain"])):
+        found = operator.get("/api/runs", query_string={"q": q}).json["runs"]
+        assert [r["name"] for r in found] == only, q
+        page = operator.get("/runs", query_string={"q": q}).text
+        assert [n for n in names if f">{n}</a>" in page] == only, q
+
+
 def test_run_grid_shows_each_data_state_with_a_legend(operator, app, root, scan):
     run_dir = make_run(root, samples=("S1", "S2"), skip={"0_fastq/S1_R2.fastq.gz"})
     make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY", samples=("S1",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import click
@@ -12,6 +13,7 @@ from seqscan.cli.output import table
 from seqscan.enums import MISSING_STATES, DataState
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
+from seqscan.spreadsheet import SheetWriter
 
 runs_group = AppGroup("runs", help="Sequencing runs.")
 files_group = AppGroup("files", help="File records.")
@@ -108,7 +110,7 @@ def _runs_named(name: str) -> list[SequencingRun]:
 @click.option("--missing", is_flag=True, help="Only files missing, deleted or in error (the Missing data page).")
 @click.option("--format", "fmt", type=click.Choice(["tsv", "json"]), default="tsv", show_default=True)
 def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, fmt: str) -> None:
-    """Every file record; paths are relative to the scan root."""
+    """Every file record; paths are relative to the scan root. In the TSV, formula cells get a leading '."""
     query = (
         select(SequencingFile, SequencingRun)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
@@ -139,8 +141,11 @@ def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, f
     if fmt == "json":
         click.echo(json.dumps([dict(zip(columns, r, strict=False)) for r in rows], indent=1))
     else:
+        out = io.StringIO()
+        writer = SheetWriter(out, "tsv")
         for row in [columns, *rows]:
-            click.echo("\t".join(str(v) for v in row))
+            writer.writerow(row)
+        click.echo(out.getvalue(), nl=False)
 
 
 COMMANDS = (runs_group, files_group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 
 import click
@@ -12,6 +13,7 @@ from seqscan.auth import hash_password, new_api_token
 from seqscan.enums import Role
 from seqscan.extensions import db
 from seqscan.models import User
+from seqscan.spreadsheet import SheetWriter
 
 users_group = AppGroup("users", help="Users of the web admin.")
 ROLE = click.Choice([r.value for r in Role])
@@ -48,9 +50,12 @@ def create(username: str, role: str, password: str | None, replace: bool) -> Non
 
 @users_group.command("list")
 def list_users() -> None:
-    """Every user and role."""
+    """Every user and role, tab-separated."""
+    out = io.StringIO()
+    writer = SheetWriter(out, "tsv")
     for user in db.session.scalars(select(User).order_by(User.username)):
-        click.echo(f"{user.username}\t{user.role}\t{'token' if user.api_token_sha256 else ''}")
+        writer.writerow([user.username, user.role, "token" if user.api_token_sha256 else ""])
+    click.echo(out.getvalue(), nl=False)
 
 
 @users_group.command("set-role")

@@ -3,7 +3,6 @@ with counts; the same selection as CSV or TSV, and as JSON at /api/missing."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -13,6 +12,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from seqscan.enums import MISSING_STATES
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
+from seqscan.spreadsheet import SheetWriter
 from seqscan.web import page_number
 
 bp = Blueprint("missing", __name__)
@@ -83,15 +83,16 @@ def index():
 
 @bp.get("/missing.<any(csv, tsv):fmt>")
 def download(fmt: str):
-    """Every file of the selection (not one page of it), streamed as it is read."""
+    """Every file of the selection (not one page of it), streamed as it is read; formula cells neutralised."""
     query, _ = selection(chosen_filters())
 
     def lines():
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, COLUMNS, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writeheader()
+        writer = SheetWriter(buffer, fmt)
+        writer.writerow(COLUMNS)
         for f in db.session.scalars(query.execution_options(yield_per=1000)):
-            writer.writerow(as_row(f))
+            row = as_row(f)
+            writer.writerow(row[c] for c in COLUMNS)
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -22,12 +22,12 @@ UNEXPECTED_LIMIT = 500  # unexpected files listed on a run page (the API lists t
 
 
 def search(query: str):
+    """Runs whose name, kit or instrument contains the query (any case), newest run date first."""
     runs = select(SequencingRun).order_by(SequencingRun.date.desc().nulls_last(), SequencingRun.name)
     if query:
-        like = f"%{query}%"
-        runs = runs.where(
-            or_(SequencingRun.name.ilike(like), SequencingRun.kit.ilike(like), SequencingRun.instrument.ilike(like))
-        )
+        # autoescape: a typed % or _ is that character, not a LIKE wildcard.
+        columns = (SequencingRun.name, SequencingRun.kit, SequencingRun.instrument)
+        runs = runs.where(or_(*(column.icontains(query, autoescape=True) for column in columns)))
     return runs
 
 
