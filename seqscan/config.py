@@ -40,6 +40,10 @@ CHECK_BGZF_EOF = True
 # A sample sheet listing more samples is not read (its run is Error, with the count): one huge
 # sheet must not take the machine's memory, nor its run page every viewer's browser.
 MAX_SAMPLES_PER_SHEET = 10_000
+# A SampleSheet.csv, RunInfo.xml or RunParameters.xml larger than this many bytes is not read (its
+# run is Error, with the size): real ones are kilobytes, and a parse holds a file in memory several
+# times over, so a 60 MB "sheet" must not reach the parser at all.
+MAX_SHEET_BYTES = 16 * 2**20
 # Layout profile: a built-in name ("tau", "bclconvert") or the path of a TOML file.
 LAYOUT = "tau"
 # Where each scan's own folder (found-file lists, log) lives. None: instance/scans.
@@ -67,8 +71,10 @@ WORKER_LOG = "logs/seqscan_single_worker.log"
 HEARTBEAT_SECONDS = 5
 STALE_AFTER_SECONDS = 30
 # Scripts and Jobs: when true, for each Non-existent file whose type has a command template
-# here, a script is written into the scan's folder and run. Templates are shell commands with
-# {path} (absolute file path), {run_path}, {run}, {sample}, {file_type}; values are shell-quoted.
+# here, a command is run (and recorded in the scan's folder). Templates are split into arguments
+# like a shell would, filled in with {path} (absolute file path), {run_path}, {run}, {sample},
+# {file_type} each inside its own argument, and run without a shell; none is run for a {path} or
+# {run_path} outside the scan root and SYMLINK_ROOTS (a symlinked folder can lead out).
 SCRIPTS_AND_JOBS = False
 SCRIPT_TEMPLATES: dict[str, str] = {}
 SCRIPT_TIMEOUT_SECONDS = 3600

@@ -89,3 +89,52 @@ def test_bclconvert_runs_are_judged_by_their_own_profile(app, root, scan, files)
     scan()
     assert files()["Fastq/B_S2_L002_R2_001.fastq.gz"] == "Non-existent"
     assert list(files().values()).count("Complete") == 4  # three FASTQs and the sheet
+
+
+@pytest.mark.parametrize(
+    "layout, hostile",
+    [
+        ("bclconvert", SampleRow("okid", "ok", "", "1/../../../../../outside/PWNED", "", "", 1)),  # issue 15's row
+        ("bclconvert", SampleRow("sub", "ok", "", "1/x", "", "", 1)),  # a folder the profile does not have
+        ("[sample_files]\nraw = 'raw/{sample}'\n", SampleRow("dots", "..", "", "1", "", "", 1)),
+        ("tau", SampleRow("up", "x/../../../../etc/passwd", "", "1", "", "", 1)),
+        ("tau", SampleRow("abs", "/etc/passwd", "", "1", "", "", 1)),
+    ],
+)
+def test_no_expected_path_leaves_the_run_folder_whatever_the_sample_says(layout, hostile):
+    """The parser refuses such rows; the layout must hold even for values that bypass it (older sheet versions)."""
+    import posixpath
+
+    warnings: list[str] = []
+    profile = parse_profile("lab", layout) if layout.startswith("[") else load_profile(layout)
+    expected = profile.expected("RUN", [SAMPLES[0], hostile, SAMPLES[1]], warnings=warnings)
+    for path in expected:
+        assert posixpath.normpath(path) == path and not path.startswith(("/", "../")), path
+    assert {e.sample_id for e in expected.values()} - {None} == {"ID1", "ID2"}  # the others are still expected
+    [warning] = warnings
+    assert f"sample {hostile.sample_id!r}" in warning and "run folder" in warning and "skipped" in warning
+
+
+def test_a_hostile_sample_recorded_by_an_older_sheet_is_skipped_with_a_warning_not_a_failed_scan(
+    app, root, scan, files, get_run
+):
+    from seqscan.extensions import db
+    from seqscan.models import Sample
+
+    make_run(root)
+    scan()
+    with app.app_context():  # as an older seqscan, before its parser checked lanes, would have recorded it
+        db.session.query(Sample).filter_by(sample_id="S2").update({"name": "../../../../escape", "lane": "1/../.."})
+        db.session.commit()
+    (root / "idt_exome" / RUN / "0_fastq" / "new.txt").write_text("x")  # the run changed: it is parsed again
+    done = scan("--full")
+    assert done.state == "Finished"
+    assert any(w.run_name == RUN and "sample 'S2'" in w.message and "skipped" in w.message for w in done.warnings)
+    assert not [p for p in files() if ".." in p or p.startswith("/")]
+    assert files()["0_fastq/S1_R1.fastq.gz"] == "Complete"
+
+
+@pytest.mark.parametrize("pattern", ["../elsewhere/{sample}.bam", "/data/{sample}.bam", "1_BAM/../../{sample}.bam"])
+def test_a_profile_path_outside_the_run_folder_is_refused(pattern):
+    with pytest.raises(ProfileError, match="not a path inside the run folder"):
+        parse_profile("lab", f"[sample_files]\nbam = '{pattern}'\n")

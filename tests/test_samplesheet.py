@@ -100,3 +100,40 @@ def test_true_binary_and_broken_utf16_keep_a_clear_reason():
         parse_samplesheet(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     with pytest.raises(SampleSheetError, match="starts as UTF-16 but does not decode"):
         parse_samplesheet(b"\xff\xfe[\x00D\x00\x00\xd8")  # a lone surrogate
+
+
+FIELDS_HEADER = "[Header]\nFileFormatVersion,2\n[BCLConvert_Data]\nSample_ID,Sample_Name,Sample_Project,Lane,index\n"
+
+
+@pytest.mark.parametrize(
+    "row, field, why",
+    [
+        ("okid,ok,p,1/../../../../../outside/PWNED,A", "Lane", "not a lane number"),
+        ("okid,ok,p,0,A", "Lane", "not a lane number"),
+        ("okid,ok,p,two,A", "Lane", "not a lane number"),
+        ("okid,ok,p,-1,A", "Lane", "not a lane number"),
+        ("okid,ok,p,9,A", "Lane", "the flowcell has 4 lanes"),
+        ("../okid,ok,p,1,A", "Sample_ID", "path separator"),
+        ("ok..id,ok,p,1,A", "Sample_ID", "'..'"),
+        ("okid,o\\k,p,1,A", "Sample_Name", "path separator"),
+        ("okid,..,p,1,A", "Sample_Name", "'..'"),
+        ("okid,-rf,p,1,A", "Sample_Name", "starts with '-'"),
+        ("okid,o\x1bk,p,1,A", "Sample_Name", "control character"),
+        ("okid,ok,../p,1,A", "Sample_Project", "path separator"),
+        ("okid,ok,p\x7f,1,A", "Sample_Project", "control character"),
+        ("-okid,,p,1,A", "Sample_ID", "starts with '-'"),
+    ],
+)
+def test_a_value_that_would_fill_a_path_badly_is_a_warning_naming_row_and_field_and_the_row_is_ignored(row, field, why):
+    data = FIELDS_HEADER + "good1,good1,p,1,ACGT\n" + row + "\ngood2,good2,p,2,TTGG\n"
+    sheet = parse_samplesheet(data.encode(), lane_count=4)
+    assert [(s.sample_id, s.lane, s.number) for s in sheet.samples] == [("good1", "1", 1), ("good2", "2", 2)]
+    [warning] = sheet.warnings
+    assert warning.startswith("data row 3 ") and f": {field} " in warning and why in warning, warning
+    assert warning.endswith("; row ignored")
+
+
+def test_lanes_are_checked_against_runinfo_only_when_its_lane_count_is_known():
+    data = (FIELDS_HEADER + "a,a,p,8,ACGT\n").encode()
+    assert [s.lane for s in parse_samplesheet(data).samples] == ["8"]
+    assert parse_samplesheet(data, lane_count=8).samples and not parse_samplesheet(data, lane_count=2).samples

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import posixpath
 import re
 import string
 import tomllib
@@ -57,6 +58,8 @@ class Profile:
             directory, _, base = pattern.rpartition("/")
             if "{" in directory:
                 raise ProfileError(f"layout {self.name}: {file_type}: placeholders are only allowed in file names")
+            if not _plain(pattern, directory):
+                raise ProfileError(f"layout {self.name}: {file_type}: {pattern!r} is not a path inside the run folder")
             self._by_dir.setdefault(directory, []).append((file_type, self._regex(base)))
             if LANE_PART.search(base):  # the same file written without its lane part
                 self._by_dir[directory].append((file_type, self._regex(LANE_PART.sub("", base))))
@@ -103,12 +106,15 @@ class Profile:
         lanes: Iterable[int] = (),
         no_lane_splitting: bool = False,
         on_disk: Iterable[str] = (),
+        warnings: list[str] | None = None,
     ) -> dict[str, Expected]:
         """Every expected file of a run keyed by relative path (first sample wins).
 
         A {lane} is the sample's Lane from the sheet; without one, each of `lanes` (RunInfo.xml's
         LaneCount); without those, each lane found on disk for that file (lane 1 if none). Never
-        lane 0. no_lane_splitting: the names carry no lane part at all.
+        lane 0. no_lane_splitting: the names carry no lane part at all. A sample whose values would
+        make a path leave its folder (the sheet parser refuses those; older sheet versions were not
+        checked) is skipped, with a warning added to `warnings`.
         """
         found: dict[str, Expected] = {}
         on_disk = list(on_disk)
@@ -120,6 +126,7 @@ class Profile:
                 "sample_id": sample.sample_id,
                 "sample_number": sample.number,
             }
+            paths: list[tuple[str, str, str]] = []  # (path, file type, the folder the profile puts it in)
             for file_type, pattern in self.sample_files.items():
                 if "{lane}" not in pattern:
                     sample_lanes = [""]
@@ -135,15 +142,35 @@ class Profile:
                         for lane in _lanes_on_disk(other, values, on_disk)
                     }
                     sample_lanes = [str(n) for n in lanes] or sorted(on_disk_lanes, key=int) or ["1"]
-                for lane in sample_lanes:
-                    path = pattern.format(**values, lane=lane)
-                    found.setdefault(path, Expected(path, file_type, sample.sample_id))
+                directory = pattern.rpartition("/")[0]
+                paths += [(pattern.format(**values, lane=lane), file_type, directory) for lane in sample_lanes]
+            if bad := next(((p, d) for p, _, d in paths if not _plain(p, d)), None):
+                if warnings is not None:
+                    where = f"{bad[1]}/ in the run folder" if bad[1] else "the run folder"
+                    warnings.append(f"sample {sample.sample_id!r}: {bad[0]!r} is not a file of {where}; sample skipped")
+                continue
+            for path, file_type, _ in paths:
+                found.setdefault(path, Expected(path, file_type, sample.sample_id))
         for file_type, pattern in self.run_files.items():
             callers = self.callers if "{caller}" in pattern else [""]
             for caller in callers:
                 path = pattern.format(run=run, build=self.build, caller=caller)
-                found.setdefault(path, Expected(path, file_type, None))
+                if _plain(path, pattern.rpartition("/")[0]):  # a run name is a folder's: it holds no "/"
+                    found.setdefault(path, Expected(path, file_type, None))
         return found
+
+
+def _plain(path: str, directory: str) -> bool:
+    """True if path is a file directly in directory, and both stay inside the run folder once
+    normalised: no "..", no absolute path, no "." or empty part, no folder a value added."""
+    name = path[len(directory) + 1 :] if directory else path
+    return (
+        path.startswith(f"{directory}/" if directory else "")
+        and "/" not in name
+        and name not in ("", ".", "..")
+        and posixpath.normpath(path) == path
+        and not path.startswith(("/", "../"))
+    )
 
 
 def _lanes_on_disk(pattern: str, values: dict, paths: list[str]) -> list[str]:

@@ -198,6 +198,7 @@ def _create_models(
     pause = float(current_app.config["PAUSE_PER_RUN_SECONDS"])
     check_bgzf, bgzf_checked = bool(current_app.config["CHECK_BGZF_EOF"]), 0
     max_samples = int(current_app.config["MAX_SAMPLES_PER_SHEET"])
+    max_bytes = int(current_app.config["MAX_SHEET_BYTES"])
     for found, fingerprint in changed:
         check()
         scan.current_run = found.name  # for the live page: committed before the run's own work
@@ -205,7 +206,7 @@ def _create_models(
         time.sleep(pause)
         scan.runs_done += 1
         try:
-            synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf, max_samples)
+            synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf, max_samples, max_bytes)
             bgzf_checked += synced.bgzf_checked
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)

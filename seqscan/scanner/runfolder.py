@@ -19,7 +19,7 @@ from seqscan.scanner.samplesheet import MAX_SAMPLES, SampleSheet, SampleSheetErr
 
 SHEET_NAME = "SampleSheet.csv"
 XML_DIRS = ("", "4_QC/sequencing_stats")
-MAX_READ = 64 * 1024 * 1024  # a bigger "sample sheet" or XML is not one
+MAX_BYTES = 16 * 2**20  # per sheet or XML file, unless the caller says otherwise (SEQSCAN_MAX_SHEET_BYTES)
 
 
 @dataclass
@@ -30,13 +30,27 @@ class RunFolder:
     sheet: SampleSheet | None
     sheet_error: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Files refused unread (too large): each makes the run Error, like an unreadable sheet.
+    errors: list[str] = field(default_factory=list)
 
 
-def _read(path: str) -> bytes:
+class TooLarge(Exception):
+    """A sheet or XML file larger than seqscan reads; the message gives its size and the limit."""
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _read(path: str, limit: int) -> bytes:
+    """The file's bytes; TooLarge, before any is read, if it is larger than limit."""
     with open(path, "rb") as f:
-        data = f.read(MAX_READ + 1)
-    if len(data) > MAX_READ:
-        raise OSError(f"larger than {MAX_READ // 2**20} MiB")
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:  # the second: a file that grew while it was read
+        raise TooLarge(
+            f"it is {_size(max(size, len(data)))}, more than the {_size(limit)} allowed (SEQSCAN_MAX_SHEET_BYTES)"
+        )
     return data
 
 
@@ -54,7 +68,9 @@ def _find(run_dir: str, wanted: str) -> str | None:
     return None
 
 
-def _identity_from_xml(run_dir: str, named: RunIdentity | None, warnings: list[str]) -> RunIdentity:
+def _identity_from_xml(
+    run_dir: str, named: RunIdentity | None, warnings: list[str], errors: list[str], max_bytes: int
+) -> RunIdentity:
     identity = RunIdentity()
     for filename, parse in (("RunInfo.xml", parse_runinfo), ("RunParameters.xml", parse_runparameters)):
         path = _find(run_dir, filename)
@@ -62,7 +78,10 @@ def _identity_from_xml(run_dir: str, named: RunIdentity | None, warnings: list[s
             continue
         rel = os.path.relpath(path, run_dir)
         try:
-            found = parse(_read(path))
+            found = parse(_read(path, max_bytes))
+        except TooLarge as e:
+            errors.append(f"{rel} cannot be read: {e}")
+            continue
         except (OSError, ET.ParseError) as e:
             warnings.append(f"{rel} unreadable, ignored: {e}")
             continue
@@ -74,11 +93,15 @@ def _identity_from_xml(run_dir: str, named: RunIdentity | None, warnings: list[s
     return identity
 
 
-def read_sheet(run_dir: str, max_samples: int = MAX_SAMPLES) -> tuple[SampleSheet | None, str]:
+def read_sheet(
+    run_dir: str, max_samples: int = MAX_SAMPLES, lane_count: int | None = None, max_bytes: int = MAX_BYTES
+) -> tuple[SampleSheet | None, str]:
     """(sheet, "") or (None, the reason it could not be read)."""
     path = os.path.join(run_dir, SHEET_NAME)
     try:
-        return parse_samplesheet(_read(path), max_samples), ""
+        return parse_samplesheet(_read(path, max_bytes), max_samples, lane_count), ""
+    except TooLarge as e:
+        return None, f"{SHEET_NAME} cannot be read: {e}"
     except FileNotFoundError:
         return None, f"no {SHEET_NAME}: expected files cannot be worked out"
     except OSError as e:
@@ -87,25 +110,26 @@ def read_sheet(run_dir: str, max_samples: int = MAX_SAMPLES) -> tuple[SampleShee
         return None, f"{SHEET_NAME} cannot be parsed: {e}"
 
 
-def read_run_folder(run_dir: str, max_samples: int = MAX_SAMPLES) -> RunFolder:
-    """Everything seqscan needs from one run folder; problems become warnings, never exceptions."""
+def read_run_folder(run_dir: str, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES) -> RunFolder:
+    """Everything seqscan needs from one run folder; problems become warnings or errors, never exceptions."""
     name = os.path.basename(run_dir.rstrip("/"))
     warnings: list[str] = []
+    errors: list[str] = []
     from_name = parse_run_name(name)
     named = from_name[1] if from_name else None
     if named is None:
         warnings.append("folder name holds no Illumina run id (YYMMDD_INSTRUMENT_NNNN_FLOWCELL)")
-    identity = _identity_from_xml(run_dir, named, warnings)
+    identity = _identity_from_xml(run_dir, named, warnings, errors, max_bytes)
     if named:
         identity.fill_from(named)
     model = sequencer_model(identity.instrument) if identity.instrument else None
     if identity.instrument and model is None:
         warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
-    sheet, error = read_sheet(run_dir, max_samples)
+    sheet, error = read_sheet(run_dir, max_samples, identity.lane_count, max_bytes)
     if sheet:
         warnings.extend(f"{SHEET_NAME}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment
-    return RunFolder(name, identity, model, sheet, error, warnings)
+    return RunFolder(name, identity, model, sheet, error, warnings, errors)
 
 
 class FileStat(NamedTuple):

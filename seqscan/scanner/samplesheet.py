@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
+import itertools
 import re
 from dataclasses import dataclass, field
+
+from seqscan.scanner.sheettext import SampleSheetError, TooManyLines, sheet_rows
+
+__all__ = ["MAX_SAMPLES", "SampleRow", "SampleSheet", "SampleSheetError", "parse_samplesheet"]
 
 SECTION = re.compile(r"^\[(.+)\]$")
 MAX_SAMPLES = 10_000  # per sheet, unless the caller says otherwise (SEQSCAN_MAX_SAMPLES_PER_SHEET)
 # Lines a sheet may have besides its sample rows ([Header], [Reads], [Settings], comments …).
 OTHER_LINES = 1_000
-DATA_SECTIONS = ("data", "bclconvert_data")
+DATA_SECTIONS = ("data", "bclconvert_data")  # the first one present is the sheet's samples
+KEY_VALUE_SECTIONS = ("header", "bclconvert_settings")
+# A Lane value: a whole number (0 and past RunInfo's lane count are refused on their own).
+LANE = re.compile(r"[0-9]{1,3}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
 # Column names as they appear in the three formats, lower-cased.
 COLUMNS = {
     "sample_id": ("sample_id", "sampleid"),
@@ -23,10 +29,6 @@ COLUMNS = {
     "index": ("index",),
     "index2": ("index2",),
 }
-
-
-class SampleSheetError(ValueError):
-    """A sample sheet that cannot be read, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -51,45 +53,27 @@ class SampleSheet:
     no_lane_splitting: bool = False
 
 
-def _decode(data: bytes) -> str:
-    # Excel's "Unicode text" export: UTF-16 with a byte-order mark (its NUL bytes are not binary).
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise SampleSheetError(f"starts as UTF-16 but does not decode: {e.reason}") from None
-    if b"\x00" in data:
-        raise SampleSheetError("binary data (NUL bytes): not a CSV sample sheet")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # older Windows-made sheets; every byte decodes
+class _Table:
+    """A data section as it is read: its header row, then of each row only the cells seqscan uses."""
 
+    def __init__(self) -> None:
+        self.header: list[str] | None = None
+        self.col: dict[str, int | None] = {}
+        self.rows: list[tuple[str, ...]] = []
 
-def _rows(text: str) -> list[list[str]]:
-    try:
-        raw = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        raise SampleSheetError(f"not valid CSV: {e}") from None
-    rows = []
-    for row in raw:
-        cells = [c.strip() for c in row]
-        while cells and not cells[-1]:
-            cells.pop()
-        if cells and not cells[0].startswith("#"):
-            rows.append(cells)
-    return rows
+    def add(self, row: list[str]) -> None:
+        if self.header is None:
+            self.header = row
+            lower = [h.lower() for h in row]
+            self.col = {
+                key: next((lower.index(n) for n in names if n in lower), None) for key, names in COLUMNS.items()
+            }
+            return
+        self.rows.append(tuple(row[i] if i is not None and i < len(row) else "" for i in self.col.values()))
 
-
-def _sections(rows: list[list[str]]) -> dict[str, list[list[str]]]:
-    sections: dict[str, list[list[str]]] = {}
-    current = None
-    for row in rows:
-        if len(row) == 1 and (m := SECTION.match(row[0])):
-            current = sections.setdefault(m.group(1).strip().lower(), [])
-        elif current is not None:
-            current.append(row)
-    return sections
+    def field(self, key: str) -> str:
+        """The column's name as the sheet writes it (Lane, Sample_ID, SampleProject ...)."""
+        return self.header[self.col[key]]
 
 
 def _too_many(count: int, what: str, limit: int) -> SampleSheetError:
@@ -98,67 +82,109 @@ def _too_many(count: int, what: str, limit: int) -> SampleSheetError:
     )
 
 
-def _samples(header: list[str], rows: list[list[str]], warnings: list[str], limit: int) -> list[SampleRow]:
-    if len(rows) > limit:
-        raise _too_many(len(rows), "sample rows", limit)
-    lower = [h.lower() for h in header]
-    col = {key: next((lower.index(n) for n in names if n in lower), None) for key, names in COLUMNS.items()}
-    if col["sample_id"] is None:
-        raise SampleSheetError(f"data header has no Sample_ID column: {','.join(header)}")
+def _unsafe(value: str) -> str:
+    """Why a value cannot fill a path placeholder, or "" if it can."""
+    if "/" in value or "\\" in value:
+        return "contains a path separator"
+    if ".." in value:
+        return "contains '..'"
+    if CONTROL.search(value):
+        return "contains a control character"
+    if value.startswith("-"):
+        return "starts with '-' (a command would read it as an option)"
+    return ""
+
+
+def _bad_field(table: _Table, value: dict[str, str], lane_count: int | None) -> str:
+    """What is wrong with the first of a row's path-filling values that is wrong, or ""."""
+    for key in ("sample_id", "name", "project"):
+        if value[key] and (why := _unsafe(value[key])):
+            return f"{table.field(key)} {value[key]!r} {why}"
+    lane = value["lane"]
+    if lane and not (LANE.fullmatch(lane) and int(lane) >= 1):
+        return f"{table.field('lane')} {lane!r} is not a lane number (a whole number from 1)"
+    if lane and lane_count and int(lane) > lane_count:
+        return (
+            f"{table.field('lane')} {lane!r} is not on this flowcell: the flowcell has {lane_count} lanes (RunInfo.xml)"
+        )
+    return ""
+
+
+def _samples(table: _Table, warnings: list[str], limit: int, lane_count: int | None) -> list[SampleRow]:
+    if len(table.rows) > limit:
+        raise _too_many(len(table.rows), "sample rows", limit)
+    if table.col["sample_id"] is None:
+        raise SampleSheetError(f"data header has no Sample_ID column: {','.join(table.header)}")
     numbers: dict[str, int] = {}
     samples = []
-    for line, row in enumerate(rows, start=2):
-        padded = row + [""] * (len(header) - len(row))
-
-        def cell(key: str, padded: list[str] = padded) -> str:
-            i = col[key]
-            return padded[i] if i is not None and i < len(padded) else ""
-
-        sample_id = cell("sample_id")
-        name = cell("name") or sample_id
+    for line, cells in enumerate(table.rows, start=2):
+        value = dict(zip(COLUMNS, cells, strict=True))
+        sample_id = value["sample_id"]
         if not sample_id:
             warnings.append(f"data row {line} has no sample id; row ignored")
             continue
-        if "/" in name or "\\" in name or name in (".", "..") or "/" in sample_id:
-            warnings.append(f"data row {line}: sample {name!r} contains a path separator; row ignored")
+        # Every value that fills a path placeholder: a bad one would name a file outside the run folder.
+        if problem := _bad_field(table, value, lane_count):
+            warnings.append(f"data row {line} (sample {sample_id!r}): {problem}; row ignored")
             continue
-        index, index2 = cell("index"), cell("index2")
+        index, index2 = value["index"], value["index2"]
         if not index2 and "-" in index:  # legacy sheets write dual indexes as ACGT-TGCA
             index, _, index2 = index.partition("-")
         number = numbers.setdefault(sample_id, len(numbers) + 1)
-        samples.append(SampleRow(sample_id, name, cell("project"), cell("lane"), index, index2, number))
+        samples.append(
+            SampleRow(sample_id, value["name"] or sample_id, value["project"], value["lane"], index, index2, number)
+        )
     if not samples:
         warnings.append("sample sheet lists no samples")
     return samples
 
 
-def parse_samplesheet(data: bytes, max_samples: int = MAX_SAMPLES) -> SampleSheet:
+def parse_samplesheet(data: bytes, max_samples: int = MAX_SAMPLES, lane_count: int | None = None) -> SampleSheet:
     """Parse the bytes of a sample sheet, or raise SampleSheetError saying why not.
 
-    A sheet listing more than max_samples samples is refused, before its rows are built when its
-    line count already says so: one huge sheet must not take the memory of the machine.
+    A sheet of more than max_samples samples (or more lines than those and OTHER_LINES) is refused
+    as its rows are read: one huge sheet must not take the memory of the machine. lane_count
+    (RunInfo.xml's, when known): a row naming a lane past it is ignored with a warning.
     """
+    try:
+        return _parse(data, max_samples, lane_count)
+    except TooManyLines as e:
+        raise _too_many(e.count, "lines", max_samples) from None
+
+
+def _parse(data: bytes, max_samples: int, lane_count: int | None) -> SampleSheet:
     digest = hashlib.sha256(data).hexdigest()
-    text = _decode(data)
-    if (lines := text.count("\n")) > max_samples + OTHER_LINES:
-        raise _too_many(lines, "lines", max_samples)
-    rows = _rows(text)
-    if not rows:
+    rows = sheet_rows(data, max_samples + OTHER_LINES)
+    first = next(rows, None)
+    if first is None:
         raise SampleSheetError("sample sheet is empty")
     warnings: list[str] = []
-    if rows[0][0].lower() == "fcid":
-        return SampleSheet("legacy", digest, _samples(rows[0], rows[1:], warnings, max_samples), warnings=warnings)
-    sections = _sections(rows)
-    name = next((s for s in DATA_SECTIONS if s in sections), None)
+    if first[0].lower() == "fcid":
+        table = _Table()
+        for row in itertools.chain([first], rows):
+            table.add(row)
+        return SampleSheet("legacy", digest, _samples(table, warnings, max_samples, lane_count), warnings=warnings)
+    tables: dict[str, _Table] = {}
+    values: dict[str, dict[str, str]] = {}  # key,value sections: [Header], [BCLConvert_Settings]
+    current = None
+    for row in itertools.chain([first], rows):
+        if len(row) == 1 and (m := SECTION.match(row[0])):
+            current = m.group(1).strip().lower()
+            if current in DATA_SECTIONS:
+                tables.setdefault(current, _Table())
+        elif current in DATA_SECTIONS:
+            tables[current].add(row)
+        elif current in KEY_VALUE_SECTIONS:
+            values.setdefault(current, {})[row[0].lower()] = row[1] if len(row) > 1 else ""
+    name = next((s for s in DATA_SECTIONS if s in tables), None)
     if name is None:
         raise SampleSheetError("no [Data] or [BCLConvert_Data] section and no legacy FCID header")
-    data_rows = sections[name]
-    if not data_rows:
+    if tables[name].header is None:
         raise SampleSheetError(f"[{name}] section has no header row")
-    header = {r[0].lower(): (r[1] if len(r) > 1 else "") for r in sections.get("header", [])}
+    header = values.get("header", {})
     version = "v2" if name == "bclconvert_data" or header.get("fileformatversion") == "2" else "v1"
     experiment = header.get("experiment name") or header.get("runname") or ""
-    samples = _samples(data_rows[0], data_rows[1:], warnings, max_samples)
-    settings = {r[0].lower(): (r[1] if len(r) > 1 else "") for r in sections.get("bclconvert_settings", [])}
+    samples = _samples(tables[name], warnings, max_samples, lane_count)
+    settings = values.get("bclconvert_settings", {})
     no_lane_splitting = settings.get("nolanesplitting", "").strip().lower() in ("true", "1", "yes")
     return SampleSheet(version, digest, samples, experiment, warnings, no_lane_splitting)

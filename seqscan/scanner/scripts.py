@@ -4,7 +4,8 @@ and keep what was run in the scan's folder. Off unless SCRIPTS_AND_JOBS is true.
 A template is an argument list, split like a shell would (shlex) but run without one: each
 placeholder is filled inside its own argument, so no value (a sample named `a$(touch x)b`) is ever
 read as code. The values are also in the environment (SEQSCAN_PATH, SEQSCAN_SAMPLE, ...) for a
-command that wants them there."""
+command that wants them there. {path} and {run_path} are absolute (so never read as an option) and
+no command is run for one outside the scan root and SEQSCAN_SYMLINK_ROOTS."""
 
 from __future__ import annotations
 
@@ -21,8 +22,13 @@ from sqlalchemy import select
 from seqscan.enums import DataState
 from seqscan.extensions import db
 from seqscan.models import Sample, ScanRun, ScanWarning, SequencingFile, SequencingRun
+from seqscan.scanner.confine import inside
 
 log = logging.getLogger("seqscan.scan")
+
+
+class Outside(Exception):
+    """A command's path is not below the configured roots: it is not run."""
 
 
 def render_command(template: str, values: dict[str, str]) -> list[str]:
@@ -37,6 +43,7 @@ def command_env(values: dict[str, str]) -> dict[str, str]:
 def run_scripts(scan: ScanRun, folder: Path) -> None:
     templates: dict[str, str] = current_app.config["SCRIPT_TEMPLATES"] or {}
     timeout = float(current_app.config["SCRIPT_TIMEOUT_SECONDS"])
+    roots = [scan.root, *current_app.config["SYMLINK_ROOTS"]]
     rows = db.session.execute(
         select(SequencingFile.id, SequencingFile.path, SequencingFile.file_type, SequencingRun, Sample.name)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
@@ -51,18 +58,24 @@ def run_scripts(scan: ScanRun, folder: Path) -> None:
     scripts_dir = folder / "scripts"
     scripts_dir.mkdir(exist_ok=True)
     ok = failed = 0
+    status: int | None
     for file_id, path, file_type, run, sample in rows:
-        run_path = f"{scan.root}/{run.path}"
+        run_path = os.path.abspath(f"{scan.root}/{run.path}")
         values = {"path": f"{run_path}/{path}", "run_path": run_path, "run": run.name}
         values |= {"sample": sample or "", "file_type": file_type}
         record = scripts_dir / f"{file_id}_{file_type}.json"  # what was run, for the lab to read
         try:
+            # The layout keeps paths in their run folder; a symlinked folder can still lead out.
+            if not (inside(values["path"], roots) and inside(run_path, roots)):
+                raise Outside(f"{values['path']} is outside the scan root and SEQSCAN_SYMLINK_ROOTS")
             args = render_command(templates[file_type], values)
             record.write_text(json.dumps({"args": args, "cwd": run_path}, indent=1), encoding="utf-8")
             done = subprocess.run(
                 args, cwd=run_path, env=command_env(values), capture_output=True, text=True, timeout=timeout
             )
             status, detail = done.returncode, (done.stderr or done.stdout).strip()[-500:]
+        except Outside as e:
+            status, detail = None, str(e)
         except (KeyError, IndexError, ValueError) as e:  # an unknown placeholder, unbalanced quotes
             status, detail = -1, f"bad template for {file_type}: {e!r}"
         except subprocess.TimeoutExpired:
@@ -74,7 +87,8 @@ def run_scripts(scan: ScanRun, folder: Path) -> None:
             log.info("command %s succeeded", record.stem)
         else:
             failed += 1
-            message = f"command {record.stem} for {path} failed (exit {status}): {detail}"
+            outcome = "not run" if status is None else f"failed (exit {status})"
+            message = f"command {record.stem} for {path} {outcome}: {detail}"
             db.session.add(ScanWarning(scan_id=scan.id, run_name=run.name, path=path, message=message))
             log.warning("%s", message)
         db.session.commit()

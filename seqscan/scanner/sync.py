@@ -17,6 +17,7 @@ from seqscan.scanner.found import FoundRun
 from seqscan.scanner.judge import DROP, KEEP, Disk, Expect, judge
 from seqscan.scanner.runfolder import (
     BGZF_SUFFIXES,
+    MAX_BYTES,
     SHEET_NAME,
     TRUNCATED,
     FileStat,
@@ -260,11 +261,13 @@ def sync_run(
     fingerprint: str,
     check_bgzf: bool = True,
     max_samples: int = MAX_SAMPLES,
+    max_bytes: int = MAX_BYTES,
 ) -> SyncResult:
     """Parse one changed run folder and reconcile its records; the caller commits or rolls back.
 
     check_bgzf: read the end of new or changed .gz and .bam files for the BGZF end-of-file block.
     max_samples: a sheet listing more is an unreadable sheet (the run is Error with the count).
+    max_bytes: a sheet or run XML larger than this is not read (the run is Error with its size).
     """
     now = datetime.now(UTC)
     run = get_or_create_run(found, root, scan, now)
@@ -283,7 +286,7 @@ def sync_run(
         run.skip_reason = f"marker {found.skip_marker} in the run folder"
         return result
     run_dir = f"{root}/{found.path}"
-    folder = read_run_folder(run_dir, max_samples)
+    folder = read_run_folder(run_dir, max_samples, max_bytes)
     stats, vanished = stat_files(run_dir, [f.path for f in found.files])
     db.session.flush()  # the run needs its id
     _apply_metadata(run, folder)
@@ -298,18 +301,21 @@ def sync_run(
         else []
     )
     lane_count = folder.identity.lane_count
+    layout_warnings: list[str] = []
     expected = profile.expected(
         run.name,
         samples,
         lanes=range(1, lane_count + 1) if lane_count else (),
         no_lane_splitting=bool(sheet and sheet.no_lane_splitting),
         on_disk=[f.path for f in found.files],
+        warnings=layout_warnings,
     )
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
     existing = _existing_rows(run)
     if check_bgzf:
         result.bgzf_checked = _check_bgzf(run_dir, stats, existing)
-    result.warnings = twin_warnings + folder.warnings + ([folder.sheet_error] if folder.sheet_error else [])
+    result.warnings = twin_warnings + folder.warnings + layout_warnings + folder.errors
+    result.warnings += [folder.sheet_error] if folder.sheet_error else []
     result.warnings += [f"{p}: vanished while scanning" for p in vanished]
     result.warnings += [f"{p}: {st.error}" for p, st in stats.items() if st.error]
     if folder.sheet_error and SHEET_NAME in stats:  # the sheet is there but unusable: an Error file
@@ -319,12 +325,12 @@ def sync_run(
     )
     _update_counts(run, states)
     run.skipped, run.skip_reason = False, ""
-    run.data_state = DataState.ERROR if folder.sheet_error else DataState.COMPLETE
+    run.data_state = DataState.ERROR if folder.sheet_error or folder.errors else DataState.COMPLETE
     run.warnings = "\n".join(result.warnings)
     # Judged under an error (files vanished mid-scan, a folder or the sheet unreadable): no
     # fingerprint, so the next scan parses the run again even if no mtime moves (a folder moved
     # away and back, a sheet rewritten with the same size and mtime).
-    under_error = vanished or found.unlisted or folder.sheet_error
+    under_error = vanished or found.unlisted or folder.sheet_error or folder.errors
     run.fingerprint = "" if under_error else fingerprint
     return result
 

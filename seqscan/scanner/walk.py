@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from seqscan.layout import UNKNOWN_TYPE, Profile
+from seqscan.scanner.confine import below
 from seqscan.scanner.found import DirListing, FoundFile, FoundRun, Snapshot, WalkResult, WalkWarning
 
 # The mtime a kept listing gets when it must be listed again next time (no folder has it).
@@ -84,7 +85,7 @@ class _Walker:
         if not entry.is_symlink():
             return True
         target = os.path.realpath(entry.path)
-        if any(target == a or target.startswith(a.rstrip("/") + "/") for a in self.allowed):
+        if target in self.allowed or below(target, self.allowed):
             return True
         self.warn(entry.path, "symlink to a folder outside the scan root: not followed")
         return False
