@@ -1,5 +1,5 @@
 """Entry point for `flask --app app` and WSGI servers."""
 
-from seqscan import create_app
+from seqscan import create_app_or_exit
 
-app = create_app()
+app = create_app_or_exit()

@@ -21,7 +21,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
-from seqscan import create_app
+from seqscan import create_app_or_exit
 from seqscan.extensions import db
 from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the one worker of the seqscan scan queue.")
     parser.add_argument("--burst", action="store_true", help="run the queued scans, then exit")
     args = parser.parse_args(argv)
-    app = create_app()
+    app = create_app_or_exit()
     setup_logging(Path(app.root_path) / app.config["WORKER_LOG"])
     log = logging.getLogger("seqscan.worker")
     with app.app_context():

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
 from flask.helpers import get_debug_flag
+
+from seqscan import config
+from seqscan.settings_check import SettingError, check_instance_folder, check_settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -22,13 +25,6 @@ def _database_url(app: Flask) -> str:
     if url.startswith("sqlite:///") and ":memory:" not in url:  # a new SQLite file's folder, too
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return url
-
-
-def _as_list(value: Any) -> list[str]:
-    """Config lists may come from the environment as JSON or as a comma-separated string."""
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return list(value)
 
 
 def _run_host(argv: list[str]) -> str:
@@ -59,25 +55,63 @@ def _debug(app: Flask) -> bool:
     return True
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the seqscan application: defaults, then SEQSCAN_* variables, then test_config."""
+def _writes_in_instance_folder(app: Flask) -> bool:
+    """Whether this process will write in the instance folder: the SQLite file, the scan folders, a
+    secret key not made yet. (A folder left read-only on purpose, with all three elsewhere, is fine.)"""
+    settings = app.config
+    no_key_yet = not settings["SECRET_KEY"] and not (Path(app.instance_path) / "secret_key").exists()
+    return not settings["DATABASE_URL"] or not settings["DATA_DIR"] or no_key_yet
+
+
+def configured(test_config: dict[str, Any] | None = None) -> Flask:
+    """A bare Flask app holding seqscan's settings, each checked and typed: the defaults, seqscan.cfg,
+    SEQSCAN_* variables, then test_config. SettingError for a setting (or instance folder) it cannot use."""
     app = Flask(__name__, instance_relative_config=True, root_path=str(Path(__file__).parent.parent))
     app.config.from_object("seqscan.config")
     app.config.from_pyfile("seqscan.cfg", silent=True)
     app.config.from_prefixed_env("SEQSCAN")
     if test_config:
         app.config.update(test_config)
+    check_settings(app.config, config)
+    if _writes_in_instance_folder(app):
+        check_instance_folder(app.instance_path)
+    return app
+
+
+def _refusal(e: SettingError) -> str:
+    return f"seqscan: refusing to start: {e}"
+
+
+def _refuse_to_start(e: SettingError) -> NoReturn:
+    raise SystemExit(_refusal(e)) from None  # Python prints the message alone on stderr, exit status 1
+
+
+def check_settings_or_exit() -> None:
+    """Load and check the settings only (gunicorn.conf.py, in gunicorn's master before any worker boots)."""
+    try:
+        configured()
+    except SettingError as e:
+        _refuse_to_start(e)
+
+
+def create_app_or_exit() -> Flask:
+    """create_app() for an entry point (app.py, worker.py): a setting seqscan cannot use ends the
+    process with one line on stderr and a non-zero status, not a traceback."""
+    try:
+        return create_app()
+    except SettingError as e:
+        if "gunicorn" in sys.modules:  # a worker (gunicorn started without our gunicorn.conf.py)
+            # gunicorn boots a worker again after each one that exits; its own error stops it instead.
+            from gunicorn.errors import AppImportError
+
+            raise AppImportError(_refusal(e)) from None
+        _refuse_to_start(e)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the seqscan application from its checked settings (see configured)."""
+    app = configured(test_config)
     app.debug = _debug(app)
-    for key in (
-        "SKIP_MARKERS",
-        "COMPLETION_MARKERS",
-        "NEVER_DESCEND",
-        "SYMLINK_ROOTS",
-        "METRICS_ALLOW",
-        "ALERT_EMAILS",
-    ):
-        app.config[key] = _as_list(app.config[key])
-    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # secret key, SQLite file: the owner's only
     app.config["DATA_DIR"] = app.config["DATA_DIR"] or app.instance_path
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
@@ -93,7 +127,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     display.init_app(app)
     cli.init_app(app)
     views.init_app(app)
-    if app.config.get("AUTO_CREATE_SCHEMA", True):
+    # `flask config-check` reports on the database, reachable or not, and changes nothing in it.
+    if app.config["AUTO_CREATE_SCHEMA"] and "config-check" not in sys.argv[1:]:
         from seqscan.schema import upgrade_database
 
         with app.app_context():

@@ -1,4 +1,7 @@
-"""Configuration defaults; each key can be overridden by a SEQSCAN_<KEY> environment variable."""
+"""Configuration defaults; each key can be overridden by a SEQSCAN_<KEY> environment variable.
+
+Each default's type is its setting's type: every value is checked and converted to it at start
+(seqscan.settings_check), so a duration that may be fractional has a float default."""
 
 # Where sequencing runs land. None: `make run` generates a demo tree instead.
 SCAN_ROOT = None
@@ -24,7 +27,7 @@ SYMLINK_ROOTS: list[str] = []
 MAX_DEPTH = 3
 # A folder whose mtime is unchanged is not listed again, if it was older than this when the
 # previous scan listed it (guards against coarse NFS mtimes and clock skew).
-MTIME_MARGIN_SECONDS = 60
+MTIME_MARGIN_SECONDS = 60.0
 # A lost mount is not a deletion: a scan that would mark more than MAX_VANISHED_RUNS runs, or more
 # than MAX_VANISHED_FRACTION of the runs it knew under its root, Deleted at once marks none and
 # ends in Error (`flask scan --accept-vanished` applies them).
@@ -62,14 +65,14 @@ JOB_FAILURE_TTL_SECONDS = 30 * 24 * 3600
 # Cron strings, evaluated in TIMEZONE (the lab's wall clock, daylight saving included).
 SCHEDULE = ["0 6 * * *", "0 19 * * *"]
 # A scheduled slot with no scan this long after it is shown as overdue on the home page.
-SCHEDULE_GRACE_MINUTES = 30
+SCHEDULE_GRACE_MINUTES = 30.0
 TIMEZONE = "UTC"
 # The worker's log file (rotated); relative paths are relative to the project folder.
 WORKER_LOG = "logs/seqscan_single_worker.log"
 # A running scan proves it is alive every HEARTBEAT_SECONDS; one silent for STALE_AFTER_SECONDS
 # is taken as dead ("interrupted") and no longer blocks the next scan.
-HEARTBEAT_SECONDS = 5
-STALE_AFTER_SECONDS = 30
+HEARTBEAT_SECONDS = 5.0
+STALE_AFTER_SECONDS = 30.0
 # Scripts and Jobs: when true, for each Non-existent file whose type has a command template
 # here, a command is run (and recorded in the scan's folder). Templates are split into arguments
 # like a shell would, filled in with {path} (absolute file path), {run_path}, {run}, {sample},
@@ -77,7 +80,7 @@ STALE_AFTER_SECONDS = 30
 # {run_path} outside the scan root and SYMLINK_ROOTS (a symlinked folder can lead out).
 SCRIPTS_AND_JOBS = False
 SCRIPT_TEMPLATES: dict[str, str] = {}
-SCRIPT_TIMEOUT_SECONDS = 3600
+SCRIPT_TIMEOUT_SECONDS = 3600.0
 # Pause after each run folder in Scanning Files and Create Models. 0 in production; the demo
 # and the tests slow scans down with it so that they can be watched (or interrupted).
 PAUSE_PER_RUN_SECONDS = 0.0
@@ -101,14 +104,14 @@ ALERT_EMAILS = []
 ALERT_FROM = None  # default seqscan@<this host>
 ALERT_WEBHOOK_URL = None  # a JSON POST with a Slack/Teams-style "text" and structured fields
 # No successful scheduled scan for this long is an alert (the scheduler checks).
-STALE_AFTER_HOURS = 14
+STALE_AFTER_HOURS = 14.0
 # The worker or the scheduler down for this long is an alert.
-DOWN_ALERT_MINUTES = 10
+DOWN_ALERT_MINUTES = 10.0
 # Addresses or networks that may read /metrics without signing in (Prometheus scrapes it).
 METRICS_ALLOW = ["127.0.0.1", "::1"]
 # A signed-in session ends this many hours after sign-in (sign-out, a new password or role end it
 # at once, on every browser).
-SESSION_HOURS = 12
+SESSION_HOURS = 12.0
 # Failed sign-ins allowed before the form refuses (429) for a while: per client address, and per
 # user name whatever the address. Flask-Limiter's notation; counted in Redis, in memory while it is down.
 SIGN_IN_LIMIT_PER_ADDRESS = "20 per 10 minutes"

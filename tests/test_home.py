@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from seqscan.display import localtime
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import ScanRun, utcnow
+from seqscan.views.home import last_slot, overdue_since
 from tests.conftest import RUN, csrf, make_run
 
 OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
+ADELAIDE = ZoneInfo("Australia/Adelaide")
+TWICE_A_DAY = ["0 6 * * *", "0 19 * * *"]
+# 2024 in Adelaide: clocks go forward an hour at 02:00 on Sunday 6 October, back at 03:00 on Sunday 7 April.
+SPRING_FORWARD_MORNING = datetime(2024, 10, 6, 5, 0, tzinfo=ADELAIDE)
+FALL_BACK_MORNING = datetime(2024, 4, 7, 5, 0, tzinfo=ADELAIDE)
 
 
 def test_home_says_how_the_last_scan_went_what_changed_and_which_runs_need_attention(root, scan, viewer):
@@ -70,3 +80,34 @@ def test_pressing_the_button_with_no_worker_says_so(app, operator, lab_redis):
     page = operator.get("/scans")
     done = operator.post("/scans", data={"csrf_token": csrf(page.text)}, follow_redirects=True)
     assert "queued, but no worker is running: start worker.py" in done.text
+
+
+def scheduled_scan_at(app, when: datetime) -> None:
+    with app.app_context():
+        db.session.add(ScanRun(root="/r", trigger=Trigger.SCHEDULED, state=ScanState.FINISHED,
+                               created=when.astimezone(UTC)))  # fmt: skip
+        db.session.commit()
+
+
+@pytest.mark.parametrize("morning", [SPRING_FORWARD_MORNING, FALL_BACK_MORNING], ids=["spring-forward", "fall-back"])
+def test_the_last_slot_seen_on_a_daylight_saving_morning_is_the_19_00_before_the_change(morning):
+    slot = last_slot(TWICE_A_DAY, ADELAIDE, morning.astimezone(UTC), timedelta(minutes=30))
+    evening_before = datetime(morning.year, morning.month, morning.day - 1, 19, 0, tzinfo=ADELAIDE)
+    assert slot == evening_before, slot.astimezone(ADELAIDE)
+
+
+def test_on_adelaides_spring_forward_day_the_19_00_scan_that_ran_is_not_overdue(app):
+    app.config.update(SCHEDULE=TWICE_A_DAY, TIMEZONE="Australia/Adelaide", SCHEDULE_GRACE_MINUTES=30)
+    scheduled_scan_at(app, datetime(2024, 10, 5, 6, 0, 3, tzinfo=ADELAIDE))
+    scheduled_scan_at(app, datetime(2024, 10, 5, 19, 0, 3, tzinfo=ADELAIDE))  # the last slot before the change: ran
+    with app.app_context():
+        assert overdue_since(now=SPRING_FORWARD_MORNING.astimezone(UTC)) is None
+
+
+def test_on_adelaides_fall_back_day_a_missed_19_00_scan_is_named_19_00(app):
+    app.config.update(SCHEDULE=TWICE_A_DAY, TIMEZONE="Australia/Adelaide", SCHEDULE_GRACE_MINUTES=30)
+    scheduled_scan_at(app, datetime(2024, 4, 6, 6, 0, 3, tzinfo=ADELAIDE))  # 06:00 ran, 19:00 did not
+    scheduled_scan_at(app, datetime(2024, 4, 6, 18, 30, tzinfo=ADELAIDE))  # a scan before 19:00 is not the 19:00 one
+    with app.app_context():
+        since = overdue_since(now=FALL_BACK_MORNING.astimezone(UTC))
+        assert since is not None and localtime(since, "%Y-%m-%d %H:%M") == "2024-04-06 19:00"

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from redis.exceptions import RedisError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import get_redis
@@ -49,7 +50,11 @@ def config_check_command() -> None:
         return f"{len(os.listdir(root))} entries in {root}"
 
     def database() -> str:
-        db.session.execute(text("SELECT 1"))
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError as e:
+            reason = " ".join(str(getattr(e, "orig", None) or e).split())  # the driver's words, on one line
+            raise ConnectionError(f"{db.engine.url.render_as_string(hide_password=True)}: {reason}") from None
         return db.engine.dialect.name
 
     def redis() -> str:

@@ -4,7 +4,7 @@ check every 30 s (only while visible) that swaps in a new summary when there is 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crontab import CronTab
@@ -27,19 +27,26 @@ def latest_key() -> str:
     return f"{row.id}:{row.state}" if row else "none"
 
 
-def overdue_since() -> datetime | None:
+def last_slot(schedule: list[str], zone: ZoneInfo, now: datetime, grace: timedelta) -> datetime:
+    """The latest slot of schedule (cron strings on zone's wall clock) at least grace before now, in UTC.
+
+    Only the cron step is on the wall clock; every sum is in UTC. (A datetime in zone plus a timedelta
+    moves its wall clock, which is an hour off across a daylight-saving change: a slot seen on the
+    morning of that day came out an hour late in spring and an hour early in autumn.)"""
+    probe = (now - grace).astimezone(UTC)
+    return max(
+        CronTab(c).previous(now=probe.astimezone(zone), default_utc=False, return_datetime=True).astimezone(UTC)
+        for c in schedule
+    )
+
+
+def overdue_since(now: datetime | None = None) -> datetime | None:
     """The last scheduled slot (plus SEQSCAN_SCHEDULE_GRACE_MINUTES) that queued no scan, if any."""
     config = current_app.config
     if refusal() is not None or not config["SCHEDULE"]:
         return None
-    zone = ZoneInfo(config["TIMEZONE"])
-    now = utcnow().astimezone(zone)
-    grace = timedelta(minutes=float(config["SCHEDULE_GRACE_MINUTES"]))
-    slots = [
-        now + timedelta(seconds=CronTab(c).previous(now=now - grace, default_utc=False)) - grace
-        for c in config["SCHEDULE"]
-    ]
-    slot = max(slots)
+    grace = timedelta(minutes=config["SCHEDULE_GRACE_MINUTES"])
+    slot = last_slot(config["SCHEDULE"], ZoneInfo(config["TIMEZONE"]), now or utcnow(), grace)
     queued = db.session.scalar(
         select(func.count()).where(ScanRun.trigger == Trigger.SCHEDULED, ScanRun.created >= slot)
     )
