@@ -27,7 +27,8 @@ from seqscan.jobs.outage import rollback as _rollback
 from seqscan.jobs.outage import when_back
 from seqscan.jobs.scanqueue import enqueue_scan, refusal
 from seqscan.models import ScanRun, utcnow
-from seqscan.scanner.pipeline import TooManyVanished, prune_lists, scan_disk
+from seqscan.scanner.guards import TooManyVanished
+from seqscan.scanner.pipeline import prune_lists, scan_disk
 from seqscan.scanner.walk import RootUnreadable
 
 log = logging.getLogger("seqscan.scan")

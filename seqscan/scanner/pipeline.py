@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,18 +23,15 @@ from seqscan.enums import DataState, ScanState
 from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
+from seqscan.scanner import guards
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.scripts import run_scripts
 from seqscan.scanner.sync import mark_deleted, mark_skipped, sync_run, vanished_runs
-from seqscan.scanner.walk import RootUnreadable, WalkOptions, walk
+from seqscan.scanner.walk import WalkOptions, walk
 
 log = logging.getLogger("seqscan.scan")
 Check = Callable[[], None]
-
-
-class TooManyVanished(RuntimeError):
-    """So many known runs are gone at once that the disk is more likely missing than the runs."""
 
 
 def walk_options(profile: Profile) -> WalkOptions:
@@ -96,6 +92,8 @@ def _scanning_files(scan: ScanRun, profile: Profile, check: Check) -> WalkResult
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
         result = walk(scan.root, walk_options(profile), _Progress(scan, check), _previous_snapshot(scan))
+    if not scan.reused_scan_id:
+        guards.check_root(scan.root, ScanState.SCANNING_FILES)  # did the disk stay while it was walked?
     write_lists(scans.folder(scan.id), result)
     scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
     log.info(
@@ -123,32 +121,6 @@ def _previous_snapshot(scan: ScanRun) -> Snapshot | None:
 def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     db.session.add(ScanWarning(scan_id=scan.id, run_name=run_name, path=path, message=message))
     log.warning("%s: %s", path or run_name or scan.root, message)
-
-
-def _refuse_mass_deletion(scan: ScanRun, vanished, accept: bool) -> None:
-    """A lost mount is not a deletion: too many known runs gone at once fails the scan, marking
-    nothing Deleted, unless the operator accepts it (`flask scan --accept-vanished`)."""
-    config = current_app.config
-    gone, known = len(vanished.gone), vanished.known
-    too_many = gone > int(config["MAX_VANISHED_RUNS"]) or gone > float(config["MAX_VANISHED_FRACTION"]) * known
-    if not too_many:
-        return
-    if accept:
-        who = f" by {scan.requested_by}" if scan.requested_by else ""
-        _warn(scan, None, "", f"{gone} of {known} known runs gone from {scan.root}: accepted as Deleted{who}")
-        action = f"accepted {gone} of {known} known runs gone from {scan.root} as Deleted"
-        scans.record_action(scan.requested_by, action, scan.id)
-        return
-    raise TooManyVanished(
-        f"{gone} of {known} known runs are gone from {scan.root} — is the disk mounted? Nothing was marked "
-        "Deleted. Re-run with `flask scan --accept-vanished` if they really were removed."
-    )
-
-
-def _check_sentinel(root: str) -> None:
-    sentinel = current_app.config["ROOT_SENTINEL"]
-    if sentinel and not os.path.exists(os.path.join(root, sentinel)):
-        raise RootUnreadable(f"sentinel {sentinel} missing in {root}: root not mounted?")
 
 
 def _create_models(
@@ -190,7 +162,7 @@ def _create_models(
         _warn(scan, None, "", f"0 runs found in {scan.root}")
     found_paths = {r.path for r in result.runs}
     vanished = vanished_runs(scan.root, found_paths, result.blind_spots, result.skipped_folders)
-    _refuse_mass_deletion(scan, vanished, accept_vanished)
+    guards.refuse_mass_deletion(scan, vanished, accept_vanished)
     _touch_unchanged(scan, unchanged)
     scan.runs_done = len(unchanged)
     db.session.commit()
@@ -199,6 +171,7 @@ def _create_models(
     check_bgzf, bgzf_checked = bool(current_app.config["CHECK_BGZF_EOF"]), 0
     max_samples = int(current_app.config["MAX_SAMPLES_PER_SHEET"])
     max_bytes = int(current_app.config["MAX_SHEET_BYTES"])
+    refused: list[str] = []  # runs whose deletions were held back
     for found, fingerprint in changed:
         check()
         scan.current_run = found.name  # for the live page: committed before the run's own work
@@ -207,6 +180,13 @@ def _create_models(
         scan.runs_done += 1
         try:
             synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf, max_samples, max_bytes)
+            held = guards.held_deletions(scan, found.name, synced, accept_vanished)
+            if held:  # most of the run's files gone at once: nothing of it is written
+                db.session.rollback()
+                _warn(scan, found.name, found.path, held)
+                db.session.commit()
+                refused.append(held)
+                continue
             bgzf_checked += synced.bgzf_checked
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)
@@ -215,7 +195,9 @@ def _create_models(
             scan.runs_reparsed += 1
             db.session.commit()
         except Exception as e:  # one bad run must not fail the scan
-            if is_disk_full(e):  # but a full database disk fails every run after it: one clear Error
+            if isinstance(e, guards.RootGone) or is_disk_full(
+                e
+            ):  # but a full database disk fails every run after it: one clear Error
                 raise
             db.session.rollback()
             log.exception("run %s could not be recorded", found.name)
@@ -224,6 +206,9 @@ def _create_models(
             db.session.commit()
     if check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
+    guards.refuse_held(refused)
+    if vanished.gone:
+        guards.check_root(scan.root, ScanState.CREATE_MODELS)
     scan.files_deleted += mark_deleted(vanished.gone, scan)
     mark_skipped(vanished.skipped)
     for run in vanished.gone:
@@ -271,7 +256,7 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     """
     profile = load_profile(current_app.config["LAYOUT"])
     scan.layout = profile.name
-    _check_sentinel(scan.root)
+    guards.check_sentinel(scan.root)
     result = _scanning_files(scan, profile, check)
     check()
     _create_models(scan, result, profile, full, check, accept_vanished)

@@ -57,6 +57,8 @@ class SyncResult:
     run: SequencingRun
     new_files: int = 0
     deleted_files: int = 0
+    vanished_files: int = 0  # listed by the walk, gone when looked at
+    present_before: int = 0  # of the run's file records, those that were on disk before this scan
     bgzf_checked: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -312,6 +314,8 @@ def sync_run(
     )
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
     existing = _existing_rows(run)
+    result.present_before = sum(1 for row in existing.values() if row.data_state in PRESENT_STATES)
+    result.vanished_files = len(vanished)
     if check_bgzf:
         result.bgzf_checked = _check_bgzf(run_dir, stats, existing)
     result.warnings = twin_warnings + folder.warnings + layout_warnings + folder.errors
