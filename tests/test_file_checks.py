@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import zlib
 
 from seqscan.scanner.runfolder import BGZF_EOF
-from tests.conftest import make_run
+from tests.conftest import RUN, make_run
 
 BAM = "1_BAM/S1.hg38.bam"
 VCF = "2_variants/gatk_per_sample/S1.hg38.vcf.gz"
@@ -94,3 +95,45 @@ def test_the_bgzf_check_can_be_switched_off(app, root, scan, files):
     app.config["CHECK_BGZF_EOF"] = False
     assert "BGZF" not in scan().log
     assert files()[BAM] == "Complete"
+
+
+# --- Written in place (issue 15 §3): cp and rsync --inplace finish a file without touching its folder ---
+
+
+def write_in_place(path, data: bytes) -> None:
+    """Rewrite a file's bytes in place, as `rsync --inplace` does: its folder's mtime stays."""
+    folder_times = path.parent.stat()
+    with open(path, "r+b") as f:
+        f.write(data)
+    os.utime(path.parent, ns=(folder_times.st_atime_ns, folder_times.st_mtime_ns))
+
+
+def test_a_bam_finished_in_place_after_a_truncated_scan_is_complete_on_the_next_scan(app, root, scan, files):
+    make_run(root, samples=("S1",))
+    bam = root / "idt_exome" / RUN / BAM
+    whole = bgzf_block(b"reads") + BGZF_EOF
+    bam.write_bytes(whole[: len(whole) - 28])  # the copy stopped before the end-of-file block
+    scan()
+    assert files()[BAM] == "Error"
+    write_in_place(bam, whole)
+    done = scan()
+    assert done.runs_reparsed == 1
+    assert files()[BAM] == "Complete"
+
+
+def test_an_empty_file_filled_in_place_is_complete_on_the_next_scan(app, root, scan, files):
+    make_run(root, samples=("S1",))
+    goi = root / "idt_exome" / RUN / "0_goi" / f"{RUN}_S1.txt"
+    goi.write_bytes(b"")
+    scan()
+    assert files()[f"0_goi/{RUN}_S1.txt"] == "Error"
+    write_in_place(goi, b"BRCA1\n")
+    scan()
+    assert files()[f"0_goi/{RUN}_S1.txt"] == "Complete"
+
+
+def test_an_unchanged_run_with_an_error_file_is_not_parsed_again(app, root, scan, files):
+    make_run(root, samples=("S1",))
+    (root / "idt_exome" / RUN / "0_goi" / f"{RUN}_S1.txt").write_bytes(b"")
+    scan()
+    assert scan().runs_reparsed == 0  # looked at (one stat), not parsed: nothing moved

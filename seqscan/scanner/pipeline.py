@@ -25,6 +25,7 @@ from seqscan.layout import Profile, load_profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
 from seqscan.scanner import guards
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
+from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
 from seqscan.scanner.scripts import run_scripts
 from seqscan.scanner.sync import mark_deleted, mark_skipped, sync_run, vanished_runs
@@ -144,7 +145,7 @@ def _create_models(
     )
     salt = f"{profile.fingerprint}|{scan.root}"
     seen: set[str] = set()  # run names: the same name twice in one root is one run and a warning
-    unchanged: list[str] = []
+    unchanged: dict[str, tuple[FoundRun, str]] = {}
     changed: list[tuple[FoundRun, str]] = []
     for found in result.runs:
         if found.name in seen:
@@ -155,7 +156,7 @@ def _create_models(
             _warn(scan, found.name, w.path, w.message)
         fingerprint = hashlib.blake2b(f"{found.fingerprint}|{salt}".encode(), digest_size=16).hexdigest()
         if known.get(found.path) == fingerprint and not full:
-            unchanged.append(found.path)
+            unchanged[found.path] = (found, fingerprint)
         else:
             changed.append((found, fingerprint))
     if not result.runs:
@@ -163,7 +164,9 @@ def _create_models(
     found_paths = {r.path for r in result.runs}
     vanished = vanished_runs(scan.root, found_paths, result.blind_spots, result.skipped_folders)
     guards.refuse_mass_deletion(scan, vanished, accept_vanished)
-    _touch_unchanged(scan, unchanged)
+    for path in rewritten_in_place(scan.root, list(unchanged)):  # a file finished in place
+        changed.append(unchanged.pop(path))
+    _touch_unchanged(scan, list(unchanged))
     scan.runs_done = len(unchanged)
     db.session.commit()
 
