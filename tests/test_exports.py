@@ -15,7 +15,8 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Formula payloads as a folder or sample name can carry them (no "/": that is a path separator).
 KITS = ('=HYPERLINK("http:x","y")', "-2+3", "@SUM(1,1)")
 RUNS = ("=cmd|' C calc'!A0", "+1+1", "-2+3")
-SAMPLES = ('=HYPERLINK("x","y")', "=cmd|' C calc'!A0", "+1+1", "-2+3", "@SUM(1,1)", "plain")
+# A sample name may not start with "-" (the sheet refuses it: it fills paths), so "-2+3" is a folder name only.
+SAMPLES = ('=HYPERLINK("x","y")', "=cmd|' C calc'!A0", "+1+1", "@SUM(1,1)", "plain")
 
 
 def payload_sheet(samples: tuple[str, ...]) -> str:
