@@ -168,6 +168,21 @@ def lab(tmp_path):
 
 
 @pytest.fixture
+def private_postgres(tmp_path):
+    """A PostgreSQL cluster of the test's own, to stop and restart (with the PostgreSQL tests only)."""
+    from tests.queue_support import PrivatePostgres
+
+    if not TEST_DATABASE_URL:
+        pytest.skip("runs with the PostgreSQL tests")
+    try:
+        server = PrivatePostgres(tmp_path)
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def lab_redis(app):
     """The test Redis database, emptied before and after the test."""
     from redis import Redis

@@ -25,7 +25,7 @@ from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scanner import sync
 from tests.conftest import TEST_DATABASE_URL, make_run
-from tests.queue_support import Lab, PrivatePostgres, PrivateRedis
+from tests.queue_support import Lab, PrivateRedis
 
 WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
 
@@ -382,31 +382,22 @@ def test_a_large_run_is_written_in_chunks_and_a_stop_half_way_is_mended_by_the_n
     assert len(commits) > 4  # the chunks were committed one by one
 
 
-def test_a_postgresql_restart_while_the_worker_is_idle_needs_no_manual_step(tmp_path):
-    if not TEST_DATABASE_URL:
-        pytest.skip("runs with the PostgreSQL tests")
+def test_a_postgresql_restart_while_the_worker_is_idle_needs_no_manual_step(tmp_path, private_postgres):
+    lab = Lab(tmp_path, database_url=private_postgres.url)
     try:
-        server = PrivatePostgres(tmp_path)
-    except RuntimeError as e:
-        pytest.skip(str(e))
-    try:
-        lab = Lab(tmp_path, database_url=server.url)
-        try:
-            lab.runs(2)
-            worker = lab.start("worker.py")
-            scheduler = lab.start("flask", "scheduler", "--interval", "1")
-            first = enqueue(lab)
-            assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
-            server.restart()
-            time.sleep(2)  # the scheduler looks at the database again meanwhile
-            second = enqueue(lab)
-            done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR)
-            assert done.state == ScanState.FINISHED, done.error
-            assert worker.poll() is None and scheduler.poll() is None
-        finally:
-            lab.close()
+        lab.runs(2)
+        worker = lab.start("worker.py")
+        scheduler = lab.start("flask", "scheduler", "--interval", "1")
+        first = enqueue(lab)
+        assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+        private_postgres.restart()
+        time.sleep(2)  # the scheduler looks at the database again meanwhile
+        second = enqueue(lab)
+        done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR)
+        assert done.state == ScanState.FINISHED, done.error
+        assert worker.poll() is None and scheduler.poll() is None
     finally:
-        server.close()
+        lab.close()
 
 
 def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(tmp_path, own_postgres):

@@ -19,7 +19,7 @@ from seqscan.extensions import db
 from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.models import ScanLock, User
 from tests.conftest import TEST_DATABASE_URL, make_run, sign_in
-from tests.queue_support import Lab, PrivatePostgres
+from tests.queue_support import Lab
 
 OUTAGE_SECONDS = 8
 
@@ -32,18 +32,6 @@ def enqueue(lab) -> int:
 def lock_holder(lab) -> int | None:
     with lab.app.app_context():
         return db.session.get(ScanLock, "scan").scan_id
-
-
-@pytest.fixture
-def private_postgres(tmp_path):
-    if not TEST_DATABASE_URL:
-        pytest.skip("runs with the PostgreSQL tests")
-    try:
-        server = PrivatePostgres(tmp_path)
-    except RuntimeError as e:
-        pytest.skip(str(e))
-    yield server
-    server.close()
 
 
 @pytest.mark.parametrize("phase", [ScanState.SCANNING_FILES, ScanState.CREATE_MODELS])
