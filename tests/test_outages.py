@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from seqscan.auth import hash_password
 from seqscan.enums import Role, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import enqueue_scan
-from seqscan.models import ScanLock, User
+from seqscan.jobs.schedule import get_scheduler
+from seqscan.models import ScanLock, ScanRun, User
 from tests.conftest import TEST_DATABASE_URL, make_run, sign_in
 from tests.queue_support import Lab
 
@@ -186,5 +188,20 @@ def test_sqlite_files_made_unwritable_mid_scan_leave_the_reason_in_the_log_and_t
         lab.wait_for(lambda: lock_holder(lab) is None, timeout=30, what="the scan lock to be free")
         nxt = enqueue(lab)
         assert lab.wait_state(nxt, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
+    finally:
+        lab.close()
+
+
+def test_a_scheduled_firing_while_the_database_is_away_is_queued_when_it_is_back(tmp_path, private_postgres):
+    lab = Lab(tmp_path, database_url=private_postgres.url)
+    try:
+        with lab.app.app_context():
+            scheduler = get_scheduler(interval=1)
+            private_postgres.stop()
+            scheduler.queue_scheduled_scan()  # the firing: the database cannot record a scan now
+            private_postgres.start()
+            scheduler.enqueue_jobs()  # the next look
+            scan = db.session.scalars(select(ScanRun)).one()
+            assert scan.trigger == Trigger.SCHEDULED and scan.state == ScanState.CREATED
     finally:
         lab.close()

@@ -24,6 +24,7 @@ from rq_scheduler import Scheduler
 from rq_scheduler.utils import get_next_scheduled_time, to_unix
 
 from seqscan import alerts
+from seqscan.dberrors import is_outage, reason
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs.backoff import Backoff
@@ -61,6 +62,7 @@ class ScanScheduler(Scheduler):
     gone. A Redis outage is waited out: the process never ends because of one."""
 
     last_look: float | None = None  # when the schedule was last seen registered (unix time)
+    owed = False  # a firing fell due while the database was away: queue its scan when it is back
 
     def run(self, burst=False):
         backoff = Backoff(log)
@@ -95,6 +97,8 @@ class ScanScheduler(Scheduler):
         # jobs are registered again from the settings, a firing missed meanwhile is made up for,
         # and waiting scans' jobs are queued again (resolve_dead_scans).
         now = time.time()
+        if self.owed:
+            self.queue_scheduled_scan()
         added = register_schedule(self)
         if added and self.last_look is not None:
             self.make_up_missed(added, since=self.last_look, until=now)
@@ -129,6 +133,7 @@ class ScanScheduler(Scheduler):
             self.queue_scheduled_scan()
 
     def queue_scheduled_scan(self) -> None:
+        self.owed = False
         try:
             scan, created = enqueue_scan(Trigger.SCHEDULED, "scheduler")
             log.info("scheduled scan: %s %s", "queued scan" if created else "scan already waiting:", scan.id)
@@ -136,8 +141,15 @@ class ScanScheduler(Scheduler):
             log.warning("scheduled scan not queued: %s", e)
         except RedisError:
             raise
-        except Exception:  # the next firing must still be scheduled
-            log.exception("scheduled scan could not be queued")
+        except Exception as e:  # the next firing must still be scheduled
+            if is_outage(e):  # owed: queued on the first look that finds the database back
+                self.owed = True
+                db.session.rollback()
+                log.error(
+                    "scheduled scan not queued yet: the database is unreachable (%s); trying on every look", reason(e)
+                )
+            else:
+                log.exception("scheduled scan could not be queued")
 
     def register_death(self):
         super().register_death()
