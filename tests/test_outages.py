@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -205,3 +206,16 @@ def test_a_scheduled_firing_while_the_database_is_away_is_queued_when_it_is_back
             assert scan.trigger == Trigger.SCHEDULED and scan.state == ScanState.CREATED
     finally:
         lab.close()
+
+
+def test_a_worker_killed_by_a_bus_error_leaves_the_reason_and_its_stacks_in_its_log(lab):
+    """What a shared-memory file made unwritable under SQLite does to the worker (SIGBUS): it cannot be
+    caught, but it must not die silently."""
+    log = Path(lab.settings["WORKER_LOG"])
+    worker = lab.start("worker.py")
+    lab.wait_for(lambda: log.exists() and "serving queue" in log.read_text(), timeout=30, what="the worker")
+    os.kill(worker.pid, signal.SIGBUS)
+    assert worker.wait(30) != 0
+    text = log.read_text()
+    assert "Fatal Python error: Bus error" in text, text[-2000:]
+    assert "Current thread" in text or "Thread 0x" in text  # every thread's stack
