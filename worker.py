@@ -21,14 +21,16 @@ from pathlib import Path
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
-from seqscan import create_app_or_exit
+from seqscan import SCHEMA_PENDING, create_app_or_exit
 from seqscan.extensions import db
 from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim, lock_path
+from seqscan.jobs.outage import when_back
 from seqscan.jobs.processes import died_here, worker_name
 from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
 from seqscan.jobs.watch import start_scheduler_watch
+from seqscan.schema import upgrade_database
 
 
 def setup_logging(path: Path) -> None:
@@ -134,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(Path(app.root_path) / app.config["WORKER_LOG"])
     log = logging.getLogger("seqscan.worker")
     with app.app_context():
+        if app.extensions.get(SCHEMA_PENDING):  # started while the database is away: wait for it
+            when_back(upgrade_database)
         connection = get_redis()
         queue = get_queue(connection)
         claim = QueueClaim(connection, queue.name)

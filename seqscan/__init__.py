@@ -108,6 +108,9 @@ def create_app_or_exit() -> Flask:
         _refuse_to_start(e)
 
 
+SCHEMA_PENDING = "seqscan.schema_pending"  # in app.extensions: the start-up upgrade found no database
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the seqscan application from its checked settings (see configured)."""
     app = configured(test_config)
@@ -129,8 +132,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     # `flask config-check` reports on the database, reachable or not, and changes nothing in it.
     if app.config["AUTO_CREATE_SCHEMA"] and "config-check" not in sys.argv[1:]:
+        from seqscan.dberrors import is_outage, reason
         from seqscan.schema import upgrade_database
 
         with app.app_context():
-            upgrade_database()  # a no-op at the newest schema; `flask init-db` does the same explicitly
+            try:
+                upgrade_database()  # a no-op at the newest schema; `flask init-db` does the same explicitly
+            except Exception as e:
+                if not is_outage(e):
+                    raise
+                # Away at start: pages answer 503 and commands say so until it is back; the worker
+                # waits for it and upgrades then (worker.py).
+                app.logger.error("the database is unreachable at start (%s): its schema is not checked yet", reason(e))
+                app.extensions[SCHEMA_PENDING] = True
     return app

@@ -21,6 +21,7 @@ from seqscan.extensions import db
 from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.jobs.schedule import get_scheduler
 from seqscan.models import ScanLock, ScanRun, User
+from seqscan.schema import upgrade_database
 from tests.conftest import TEST_DATABASE_URL, make_run, sign_in
 from tests.queue_support import Lab
 
@@ -219,3 +220,24 @@ def test_a_worker_killed_by_a_bus_error_leaves_the_reason_and_its_stacks_in_its_
     text = log.read_text()
     assert "Fatal Python error: Bus error" in text, text[-2000:]
     assert "Current thread" in text or "Thread 0x" in text  # every thread's stack
+
+
+def test_a_worker_started_while_the_database_is_away_waits_for_it_then_serves(tmp_path, private_postgres):
+    lab = Lab(tmp_path, database_url=private_postgres.url)
+    try:
+        with lab.app.app_context():  # a database made by migrations, as `flask init-db` makes it
+            db.drop_all()
+            upgrade_database()
+        lab.runs(1)
+        private_postgres.stop()
+        worker = lab.start("worker.py", AUTO_CREATE_SCHEMA=True)  # as systemd restarts it during an outage
+        log = Path(lab.settings["WORKER_LOG"])
+        lab.wait_for(lambda: log.exists() and "the database is unreachable" in log.read_text(), timeout=30)
+        time.sleep(2)
+        assert worker.poll() is None, log.read_text()[-2000:]
+        private_postgres.start()
+        lab.app = lab.make_app()
+        scan_id = enqueue(lab)
+        assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR, timeout=60).state == ScanState.FINISHED
+    finally:
+        lab.close()
