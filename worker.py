@@ -119,7 +119,9 @@ def serve(queue, burst: bool, log: logging.Logger) -> None:
             )
             worker.connection.delete(worker.key)  # our own registration, left behind by the outage
             forget_dead_workers(queue)
-            resolve_dead_scans()  # scans left behind by a dead worker: each is logged as it is set to Error
+            # Scans left behind by a dead worker, each logged as it is set to Error; the database may be
+            # away too (an outage can overlap a Redis restart, which brings the loop back here).
+            when_back(resolve_dead_scans)
             db.session.remove()  # hold no connection while idle (see run_queued_scan)
             log.info("worker %s serving queue %s", name, queue.name)
             worker.work(burst=burst, with_scheduler=False)
