@@ -120,7 +120,7 @@ def test_config_check_prints_each_setting_in_toml_notation_with_where_it_came_fr
     assert re.search(r"^# ROOT_SENTINEL is unset +# default$", done.stdout, re.M), done.stdout
     assert "scanning is switched off (SCAN_DISKS = false)" in done.stdout
     # Every setting is shown, and the lines of those set are TOML that reads back.
-    unset = set(re.findall(r"^# ([A-Z_]+) is unset", done.stdout, re.M))
+    unset = set(re.findall(r"^# ([A-Z_]+) is (?:unset|set \(not shown\))", done.stdout, re.M))
     assert set(tomllib.loads("\n".join(settings))) | unset == set(KEYS)
     for check in ("scan root readable", "database reachable", "Redis reachable", "schedule valid"):
         assert f"ok    {check}" in done.stdout, done.stdout
@@ -132,6 +132,7 @@ def test_config_check_hides_secrets(tmp_path):
     done = run([*FLASK, "config-check"], lab_env(tmp_path), cwd=project)
     assert "s3cret-key" not in done.stdout and "hunter2" not in done.stdout, done.stdout
     assert 'SMTP_URL = "smtp://u:***@mail.example:25"' in done.stdout
+    assert re.search(r"^# SECRET_KEY is set \(not shown\) +# file$", done.stdout, re.M), done.stdout
 
 
 @pytest.fixture

@@ -32,8 +32,6 @@ def shown(key: str, value: Any) -> str | None:
     """The value in seqscan.toml's notation, with secrets hidden; None for an unset setting."""
     if value is None:
         return None
-    if key == "SECRET_KEY":
-        return '"(set, not shown)"'
     if key == "ALERT_WEBHOOK_URL":  # a chat webhook's path is its secret
         parts = urlsplit(value)
         value = f"{parts.scheme}://{parts.netloc}/***" if parts.path.strip("/") else value
@@ -48,7 +46,10 @@ def setting_lines(config: Mapping[str, Any]) -> list[str]:
     lines = []
     for key in known_keys():
         value = shown(key, config[key])
-        line = f"# {key} is unset" if value is None else f"{key} = {value}"
+        if key == "SECRET_KEY" and value is not None:
+            line = f"# {key} is set (not shown)"  # a comment: pasted into the file, it must not become the key
+        else:
+            line = f"# {key} is unset" if value is None else f"{key} = {value}"
         lines.append(f"{line:<47} # {sources[key]}")
     return lines
 
