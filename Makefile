@@ -37,34 +37,37 @@ test-postgres: install services
 # The whole suite on SQLite, then the database-facing tests again on PostgreSQL.
 test: lint test-sqlite test-postgres
 
-# Redis (started if none answers), then the worker, the scheduler and the web app, stopped
-# together on Ctrl-C. Without SEQSCAN_SCAN_ROOT a demo tree is scanned, slowed to watch it live.
+# Redis (started if none answers), then the worker, the scheduler and the web app on PORT, stopped
+# together on Ctrl-C. Without a SCAN_ROOT (in instance/seqscan.toml or SEQSCAN_SCAN_ROOT) a demo tree
+# is scanned, slowed to watch it live. What it decides is written into instance/seqscan.toml, so
+# that a worker, scheduler or `flask scan` started by hand afterwards uses the same settings.
+PORT ?= 5000
 run: install
 	@bash .ci/services.sh
 	@$(BIN)/python -c 'import redis, os; redis.Redis.from_url(os.environ.get("SEQSCAN_REDIS_URL", "redis://127.0.0.1:6379/0")).ping()' 2>/dev/null \
 		|| { echo "Redis is not reachable: install it (apt-get install redis-server) or set SEQSCAN_REDIS_URL" >&2; exit 1; }
 	$(FLASK) init-db
-	@if [ -z "$$SEQSCAN_SCAN_ROOT" ]; then \
+	@$(FLASK) settings set --if-unset SCAN_ROOT "$(CURDIR)/$(DEMO_ROOT)"
+	@if [ "$$($(FLASK) settings get SCAN_ROOT)" = "$(CURDIR)/$(DEMO_ROOT)" ]; then \
 		[ -d $(DEMO_ROOT) ] || $(FLASK) demo-tree $(DEMO_ROOT) --runs 12 --samples 8; \
-		echo "No SEQSCAN_SCAN_ROOT set: using the demo tree in $(DEMO_ROOT)"; \
+		echo "Scanning the demo tree in $(DEMO_ROOT) (SCAN_ROOT in instance/seqscan.toml)"; \
+		$(FLASK) settings set --if-unset PAUSE_PER_RUN_SECONDS 0.3; \
 	fi
-	@export SEQSCAN_SCAN_ROOT=$${SEQSCAN_SCAN_ROOT:-$(CURDIR)/$(DEMO_ROOT)}; \
-	if [ "$$SEQSCAN_SCAN_ROOT" = "$(CURDIR)/$(DEMO_ROOT)" ]; then export SEQSCAN_PAUSE_PER_RUN_SECONDS=$${SEQSCAN_PAUSE_PER_RUN_SECONDS:-0.3}; fi; \
-	trap 'kill 0' EXIT; \
+	@trap 'kill 0' EXIT; \
 	echo "Starting the worker, the scheduler and the web app..."; \
 	$(BIN)/python worker.py & \
 	$(FLASK) scheduler & \
 	sleep 2; $(FLASK) scans enqueue; \
 	demo=$$($(FLASK) users create demo --role operator --replace); \
-	( until $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5000), 1)' 2>/dev/null; do sleep 0.5; done; \
+	( until $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", $(PORT)), 1)' 2>/dev/null; do sleep 0.5; done; \
 	  echo; echo "+------------------------------------------------------------------------------"; \
-	  echo "| seqscan on http://127.0.0.1:5000"; \
+	  echo "| seqscan on http://127.0.0.1:$(PORT)"; \
 	  echo "| sign in with the demo operator: $$demo"; \
 	  echo "|   (a new password each time; more users: .venv/bin/flask --app app users create NAME --role viewer)"; \
 	  $(FLASK) schedule show | sed 's/^/| scheduled scan: /'; \
 	  echo "| Ctrl-C stops the web app, the worker and the scheduler."; \
 	  echo "+------------------------------------------------------------------------------"; echo ) & \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 bench: install
 	$(BIN)/python bench/scan_bench.py

@@ -10,8 +10,8 @@ from typing import Any, NoReturn
 from flask import Flask
 from flask.helpers import get_debug_flag
 
-from seqscan import config
-from seqscan.settings_check import SettingError, check_instance_folder, check_settings
+from seqscan.settings_check import SettingError, check_instance_folder
+from seqscan.settings_load import load_settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -48,8 +48,8 @@ def _debug(app: Flask) -> bool:
         return False
     host = _run_host(sys.argv)
     if host not in LOOPBACK:
-        raise SystemExit(
-            f"refusing to start: FLASK_DEBUG is set and `flask run` would serve {host}, where its debugger "
+        raise SettingError(
+            f"FLASK_DEBUG is set and `flask run` would serve {host}, where its debugger "
             "would let anyone who reaches it run code. Unset FLASK_DEBUG, or serve 127.0.0.1."
         )
     return True
@@ -63,16 +63,13 @@ def _writes_in_instance_folder(app: Flask) -> bool:
     return not settings["DATABASE_URL"] or not settings["DATA_DIR"] or no_key_yet
 
 
-def configured(test_config: dict[str, Any] | None = None) -> Flask:
-    """A bare Flask app holding seqscan's settings, each checked and typed: the defaults, seqscan.cfg,
-    SEQSCAN_* variables, then test_config. SettingError for a setting (or instance folder) it cannot use."""
-    app = Flask(__name__, instance_relative_config=True, root_path=str(Path(__file__).parent.parent))
-    app.config.from_object("seqscan.config")
-    app.config.from_pyfile("seqscan.cfg", silent=True)
-    app.config.from_prefixed_env("SEQSCAN")
-    if test_config:
-        app.config.update(test_config)
-    check_settings(app.config, config)
+def configured(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """A bare Flask app holding seqscan's settings, each checked and typed (seqscan.settings_load: the
+    defaults, instance/seqscan.toml, SEQSCAN_* variables, then test_config). instance_path: another
+    instance folder than the project's instance/ (the tests'). SettingError for a setting (or instance
+    folder) it cannot use."""
+    app = Flask(__name__, instance_path=instance_path, root_path=str(Path(__file__).parent.parent))
+    load_settings(app.config, app.instance_path, test_config)
     if _writes_in_instance_folder(app):
         check_instance_folder(app.instance_path)
     return app
@@ -83,7 +80,8 @@ def _refusal(e: SettingError) -> str:
 
 
 def _refuse_to_start(e: SettingError) -> NoReturn:
-    raise SystemExit(_refusal(e)) from None  # Python prints the message alone on stderr, exit status 1
+    print(_refusal(e), file=sys.stderr)
+    raise SystemExit(2) from None  # 2, as a command refusing its input: the settings are the process's input
 
 
 def check_settings_or_exit() -> None:
@@ -111,9 +109,9 @@ def create_app_or_exit() -> Flask:
 SCHEMA_PENDING = "seqscan.schema_pending"  # in app.extensions: the start-up upgrade found no database
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build the seqscan application from its checked settings (see configured)."""
-    app = configured(test_config)
+    app = configured(test_config, instance_path)
     app.debug = _debug(app)
     app.config["DATA_DIR"] = app.config["DATA_DIR"] or app.instance_path
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)

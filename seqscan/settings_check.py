@@ -4,9 +4,9 @@ of its own where its type says too little (a time zone, a rate limit, cron strin
 A value seqscan cannot use stops the process with one line naming SEQSCAN_<KEY>, the value and what
 is expected, instead of quietly doing something else (a limit Flask-Limiter cannot parse switches
 brute-force protection off; the string "flase" is true) or failing later on a page or in every scan.
-Flask's from_prefixed_env reads a SEQSCAN_* variable as JSON when it parses, so a value arrives
-typed (false, 3, ["a"]) or as the text written ("False", "abc"); seqscan.cfg and test_config give
-Python values. All are handled, and each setting is stored converted to its type.
+seqscan.settings_load reads a SEQSCAN_* variable as JSON when it parses, so a value arrives
+typed (false, 3, ["a"]) or as the text written ("False", "abc"); seqscan.toml gives TOML's types,
+seqscan.cfg and test_config Python values. All are handled, and each setting is stored converted to its type.
 """
 
 from __future__ import annotations
@@ -232,8 +232,16 @@ def _shown(key: str, value: Any) -> str:
     return repr(value)
 
 
-def check_settings(config: MutableMapping[str, Any], defaults: ModuleType) -> None:
-    """Convert each setting of defaults (seqscan.config) in config to its type; SettingError if one cannot be used."""
+def convert(key: str, value: Any, defaults: ModuleType) -> Any:
+    """value converted to the type of setting key; _Expected (a ValueError) saying what is expected if it cannot be."""
+    return _converter(key, getattr(defaults, key))(value)
+
+
+def check_settings(
+    config: MutableMapping[str, Any], defaults: ModuleType, named: Callable[[str, Any, str], str] | None = None
+) -> None:
+    """Convert each setting of defaults (seqscan.config) in config to its type; SettingError if one cannot be used.
+    named(key, value, shown) names the setting in the message (default: SEQSCAN_<KEY>=shown)."""
     for key, default in vars(defaults).items():
         if not key.isupper():
             continue
@@ -241,7 +249,8 @@ def check_settings(config: MutableMapping[str, Any], defaults: ModuleType) -> No
         try:
             config[key] = _converter(key, default)(value)
         except _Expected as e:
-            raise SettingError(f"SEQSCAN_{key}={_shown(key, value)}: expected {e}") from None
+            name = named(key, value, _shown(key, value)) if named else f"SEQSCAN_{key}={_shown(key, value)}"
+            raise SettingError(f"{name}: expected {e}") from None
 
 
 def check_instance_folder(path: str) -> None:

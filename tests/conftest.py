@@ -90,7 +90,9 @@ def app(tmp_path):
             # Never the Redis database or queue of a seqscan running on this machine.
             "REDIS_URL": TEST_REDIS_URL,
             "SCAN_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
-        }
+        },
+        # An instance folder of the test's own: never the settings (seqscan.toml) `make run` wrote.
+        instance_path=str(tmp_path / "instance"),
     )
     (tmp_path / "root").mkdir()
     with app.app_context():

@@ -29,7 +29,8 @@ def app_with(monkeypatch, tmp_path, **env: str):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
             "DATA_DIR": str(tmp_path),
             "AUTO_CREATE_SCHEMA": False,
-        }
+        },
+        instance_path=str(tmp_path / "instance"),
     )
 
 
@@ -134,7 +135,7 @@ def test_every_rule_of_its_own_belongs_to_a_setting_that_exists():
 )
 def test_a_flask_command_with_a_bad_setting_exits_with_one_line_and_no_traceback(tmp_path, command, key, value):
     done = run([str(BIN / "flask"), "--app", "app", *command], lab_env(tmp_path, **{key: value}))
-    assert done.returncode != 0, done.stdout
+    assert done.returncode == 2, done.stdout
     assert f"refusing to start: SEQSCAN_{key}='{value}': expected" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -142,7 +143,7 @@ def test_a_flask_command_with_a_bad_setting_exits_with_one_line_and_no_traceback
 
 def test_worker_py_with_a_bad_setting_exits_with_one_line_and_no_traceback(tmp_path):
     done = run([sys.executable, "worker.py", "--burst"], lab_env(tmp_path, MAX_DEPTH="abc"))
-    assert done.returncode != 0, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "refusing to start: SEQSCAN_MAX_DEPTH='abc': expected a whole number, at least 1" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
@@ -150,7 +151,7 @@ def test_worker_py_with_a_bad_setting_exits_with_one_line_and_no_traceback(tmp_p
 def test_gunicorn_with_a_bad_setting_stops_at_once_with_the_reason_and_no_traceback(tmp_path):
     command = [str(BIN / "gunicorn"), "-w", "2", "--no-control-socket", "-b", f"127.0.0.1:{free_port()}", "app:app"]
     done = run(command, lab_env(tmp_path, METRICS_ALLOW="not-an-ip"), timeout=30)
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert done.stderr.count("refusing to start: SEQSCAN_METRICS_ALLOW='not-an-ip': expected") >= 1, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
 
@@ -187,7 +188,7 @@ def test_an_instance_folder_this_user_cannot_write_is_refused_naming_the_folder(
         done = run(argv, env, cwd=copy)
     finally:
         restore()
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert f"refusing to start: the instance folder {copy / 'instance'} cannot be written" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert list((copy / "instance").iterdir()) == []

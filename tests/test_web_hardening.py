@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from seqscan import create_app
+from seqscan.settings_check import SettingError
 from tests.conftest import sign_in
 from tests.queue_support import free_port
 
@@ -107,9 +108,10 @@ def test_flask_debug_and_debug_settings_are_ignored_outside_flask_run(app, monke
     monkeypatch.setenv("FLASK_DEBUG", "1")
     assert not create_app({**app.config}).debug
     monkeypatch.delenv("FLASK_DEBUG")
-    assert not create_app({**app.config, "DEBUG": True}).debug  # SEQSCAN_DEBUG=true
-    monkeypatch.setenv("SEQSCAN_DEBUG", "true")
-    assert not create_app({**app.config}).debug
+    assert not create_app({**app.config, "DEBUG": True}).debug  # DEBUG = true in a settings source
+    monkeypatch.setenv("SEQSCAN_DEBUG", "true")  # not a setting of seqscan's: refused as unknown
+    with pytest.raises(SettingError, match="unknown setting SEQSCAN_DEBUG"):
+        create_app({**app.config})
 
 
 def wait_for_headers(url: str, timeout: float = 30) -> dict:

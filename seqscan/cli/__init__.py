@@ -32,9 +32,9 @@ def _database_errors_as_one_line(command: click.Command) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from seqscan.cli import alerts, config_check, database, demo, runs, scan, scans, schedule, users
+    from seqscan.cli import alerts, config_check, database, demo, runs, scan, scans, schedule, settings, users
 
-    for module in (database, scan, scans, runs, demo, schedule, config_check, users, alerts):
+    for module in (database, scan, scans, runs, demo, schedule, config_check, settings, users, alerts):
         for command in module.COMMANDS:
             _database_errors_as_one_line(command)
             app.cli.add_command(command)

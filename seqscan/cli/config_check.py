@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import click
@@ -17,21 +22,47 @@ from seqscan.extensions import db
 from seqscan.jobs.scanqueue import get_redis
 from seqscan.jobs.schedule import validate
 from seqscan.layout import load_profile
+from seqscan.settings_file import toml_value
+from seqscan.settings_load import SETTINGS_FILE, SOURCES, known_keys
+
+PASSWORD = re.compile(r"(://[^/:@]*:)[^@/]*@")
+
+
+def shown(key: str, value: Any) -> str | None:
+    """The value in seqscan.toml's notation, with secrets hidden; None for an unset setting."""
+    if value is None:
+        return None
+    if key == "ALERT_WEBHOOK_URL":  # a chat webhook's path is its secret
+        parts = urlsplit(value)
+        value = f"{parts.scheme}://{parts.netloc}/***" if parts.path.strip("/") else value
+    if isinstance(value, str):
+        value = PASSWORD.sub(r"\1***@", value)
+    return toml_value(value)
+
+
+def setting_lines(config: Mapping[str, Any]) -> list[str]:
+    """One line per setting: `KEY = value  # where it came from` (default, file, environment, test)."""
+    sources = config[SOURCES]
+    lines = []
+    for key in known_keys():
+        value = shown(key, config[key])
+        if key == "SECRET_KEY" and value is not None:
+            line = f"# {key} is set (not shown)"  # a comment: pasted into the file, it must not become the key
+        else:
+            line = f"# {key} is unset" if value is None else f"{key} = {value}"
+        lines.append(f"{line:<47} # {sources[key]}")
+    return lines
 
 
 @click.command("config-check")
 @with_appcontext
 def config_check_command() -> None:
-    """Print the effective settings and check them; exit 1 if a check fails."""
+    """Print the effective settings, each with its source, and check them; exit 1 if a check fails."""
     config = current_app.config
-    keys = [
-        "SCAN_ROOT", "DATABASE_URL", "REDIS_URL", "ENABLED", "SCAN_DISKS", "SKIP_MARKERS", "LAYOUT",
-        "SCAN_QUEUE", "SCHEDULE", "TIMEZONE", "SCAN_JOB_TIMEOUT_SECONDS", "SCRIPTS_AND_JOBS", "WORKER_LOG",
-        "DATA_DIR", "KEEP_SCAN_LISTS",
-    ]  # fmt: skip
-    for key in keys:
-        value = db.engine.url.render_as_string(hide_password=True) if key == "DATABASE_URL" else config[key]
-        click.echo(f"{'SEQSCAN_' + key:<34} {value}")
+    file = Path(config[SETTINGS_FILE])
+    click.echo(f"# settings file {file}{'' if file.exists() else ' (none)'}; each setting's source after its #")
+    for line in setting_lines(config):
+        click.echo(line)
     failures = 0
 
     def check(name: str, test) -> None:
@@ -55,7 +86,7 @@ def config_check_command() -> None:
         except SQLAlchemyError as e:
             reason = " ".join(str(getattr(e, "orig", None) or e).split())  # the driver's words, on one line
             raise ConnectionError(f"{db.engine.url.render_as_string(hide_password=True)}: {reason}") from None
-        return db.engine.dialect.name
+        return db.engine.url.render_as_string(hide_password=True)
 
     def redis() -> str:
         try:
@@ -78,8 +109,9 @@ def config_check_command() -> None:
     check("schedule valid", schedule)
     check("time zone known", lambda: str(ZoneInfo(config["TIMEZONE"])))
     check("layout profile loads", layout)
-    if not (config["ENABLED"] and config["SCAN_DISKS"]):
-        click.echo("note  scanning is switched off: no scheduled or button scans (ENABLED / SCAN_DISKS)")
+    off = [f"{key} = false" for key in ("ENABLED", "SCAN_DISKS") if not config[key]]
+    if off:
+        click.echo(f"note  scanning is switched off ({', '.join(off)}): no scheduled or button scans")
     if failures:
         click.echo(f"{failures} check(s) failed", err=True)
         sys.exit(1)
