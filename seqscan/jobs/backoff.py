@@ -10,14 +10,14 @@ MOST_SECONDS = 30.0
 
 
 class Backoff:
-    def __init__(self, log: logging.Logger, what: str = "Redis") -> None:
-        self.log, self.what, self.delay = log, what, 1.0
+    def __init__(self, log: logging.Logger, what: str = "Redis", most: float = MOST_SECONDS) -> None:
+        self.log, self.what, self.delay, self.most = log, what, 1.0, most
 
     def wait(self, error: Exception) -> None:
         """Log the error and sleep before the next try."""
         self.log.error("%s is unreachable (%s); trying again in %.0f s", self.what, error, self.delay)
         time.sleep(self.delay)
-        self.delay = min(self.delay * 2, MOST_SECONDS)
+        self.delay = min(self.delay * 2, self.most)
 
     def reset(self) -> None:
         """It worked: the next outage starts again from 1 s."""

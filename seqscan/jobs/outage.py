@@ -1,4 +1,4 @@
-"""Doing a write once the database answers again (waiting 1, 2, 4 … 30 s between tries, and saying so in the log)."""
+"""Doing a write once the database answers again (waiting 1, 2, 4, 5, 5 … s between tries, and saying so in the log)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from seqscan.jobs.backoff import Backoff
 
 log = logging.getLogger("seqscan.scan")
 T = TypeVar("T")
+DATABASE_MOST_SECONDS = 5.0
 
 
 def rollback() -> None:
@@ -25,7 +26,8 @@ def rollback() -> None:
 def when_back(action: Callable[[], T], give_up: Callable[[], bool] = lambda: False) -> T:
     """action(), tried again while the database is away, until it succeeds or give_up() says to stop
     waiting (the worker is shutting down); any other error is raised at once."""
-    backoff = Backoff(log, "the database")
+    # At most 5 s apart: a try costs one connection attempt, and the scan should end soon after it is back.
+    backoff = Backoff(log, "the database", most=DATABASE_MOST_SECONDS)
     while True:
         try:
             return action()
