@@ -147,6 +147,23 @@ class OwnPostgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def wait_for_a_working_scan(db_url: str, timeout: float = 90) -> None:
+    """Until a scan is in Scanning Files or Create Models (so that the outage falls inside it), or timeout."""
+    engine = create_engine(db_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                working = conn.execute(
+                    text("SELECT count(*) FROM scan_run WHERE state IN ('Scanning Files', 'Create Models')")
+                ).scalar()
+            if working:
+                return
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=32)
@@ -160,6 +177,12 @@ def main() -> int:
         default=0,
         help="seconds PostgreSQL stays stopped at each fault, on a cluster of the soak's own (needs root); "
         "0 (the default): terminate the backends of a database of its own instead",
+    )
+    parser.add_argument(
+        "--pg-mid-scan",
+        action="store_true",
+        help="with --pg-down: once an outage is due, wait (up to 90 s) for a scan in Scanning Files or Create "
+        "Models and stop PostgreSQL under it",
     )
     parser.add_argument(
         "--stuck-after",
@@ -247,7 +270,13 @@ def main() -> int:
                 next_redis += args.redis_every
             if time.monotonic() >= next_pg and own_pg:
                 if outage is None or not outage.is_alive():  # in its own thread: the polls go on meanwhile
-                    outage = threading.Thread(target=own_pg.outage, args=(args.pg_down, outages, say, processes))
+
+                    def stop_postgres() -> None:
+                        if args.pg_mid_scan:
+                            wait_for_a_working_scan(db_url)
+                        own_pg.outage(args.pg_down, outages, say, processes)
+
+                    outage = threading.Thread(target=stop_postgres)
                     outage.start()
                 next_pg += args.pg_every
             elif time.monotonic() >= next_pg:
