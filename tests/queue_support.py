@@ -83,6 +83,14 @@ class Lab:
             _command(args), cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
         )
 
+    def enqueue(self) -> int:
+        """Queue a scan as an operator's button press would; the id of the scan that will run."""
+        from seqscan.enums import Trigger
+        from seqscan.jobs.scanqueue import enqueue_scan
+
+        with self.app.app_context():
+            return enqueue_scan(Trigger.MANUAL, "alice")[0].id
+
     def scan(self, scan_id: int) -> ScanRun | None:
         with self.app.app_context():
             scan = db.session.get(ScanRun, scan_id)

@@ -20,7 +20,7 @@ from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.claim import claim_key, live_worker
 from seqscan.jobs.run import run_queued_scan
-from seqscan.jobs.scanqueue import enqueue_scan, get_queue, resolve_dead_scans
+from seqscan.jobs.scanqueue import get_queue, resolve_dead_scans
 from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scanner import sync
@@ -43,11 +43,6 @@ def flaky_lab(tmp_path, private_redis):
     lab = Lab(tmp_path, private_redis.url)
     yield lab
     lab.close()
-
-
-def enqueue(lab) -> int:
-    with lab.app.app_context():
-        return enqueue_scan(Trigger.MANUAL, "alice")[0].id
 
 
 def registered(lab) -> list[str]:
@@ -128,9 +123,9 @@ def test_a_waiting_scan_whose_job_redis_lost_is_queued_again_and_runs(flaky_lab,
     lab.runs(6)
     lab.start("worker.py")
     lab.start("flask", "scheduler", "--interval", "1")
-    first = enqueue(lab)
+    first = lab.enqueue()
     lab.wait_state(first, *WORKING)
-    second = enqueue(lab)
+    second = lab.enqueue()
     private_redis.restart(down_seconds=6)  # the second scan's job is gone with it
     assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
     done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR, timeout=90)
@@ -140,7 +135,7 @@ def test_a_waiting_scan_whose_job_redis_lost_is_queued_again_and_runs(flaky_lab,
 
 def test_a_job_lost_twice_ends_the_scan_in_error_rather_than_looping(flaky_lab):
     lab = flaky_lab
-    scan_id = enqueue(lab)
+    scan_id = lab.enqueue()
     Job.fetch(lab.scan(scan_id).task_id, connection=lab.redis).delete()
     with lab.app.app_context():
         assert resolve_dead_scans() == []  # queued again
@@ -151,7 +146,7 @@ def test_a_job_lost_twice_ends_the_scan_in_error_rather_than_looping(flaky_lab):
         assert resolve_dead_scans() == [scan_id]
     scan = lab.scan(scan_id)
     assert scan.state == ScanState.ERROR and scan.error == "never started: its queue job is gone from Redis again"
-    assert enqueue(lab) != scan_id  # and a new press queues a new scan
+    assert lab.enqueue() != scan_id  # and a new press queues a new scan
 
 
 # --- 3. The worker's claim on the queue survives a Redis restart; a twin is refused throughout ---
@@ -181,7 +176,7 @@ def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_m
             return [w.name for w in Worker.all(queue=get_queue(lab.redis))]
 
     lab.wait_for(registered_with_rq, timeout=30, what="the worker to be registered with RQ again")
-    scan_id = enqueue(lab)
+    scan_id = lab.enqueue()
     assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
     assert "Exception in thread" not in (lab.tmp / "proc-0.log").read_text()
 
@@ -231,12 +226,12 @@ def test_a_terminated_database_connection_does_not_stop_the_worker_or_the_schedu
         lab.runs(2)
         worker = lab.start("worker.py")
         scheduler = lab.start("flask", "scheduler", "--interval", "1")
-        first = enqueue(lab)
+        first = lab.enqueue()
         assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
         time.sleep(1.5)  # the worker is idle now, the scheduler between looks
         assert "idle in transaction" not in {state for _, state in backends(admin, name)}, backends(admin, name)
         assert terminate(admin, name) >= 1
-        second = enqueue(lab)
+        second = lab.enqueue()
         done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR)
         assert done.state == ScanState.FINISHED, done.error
         assert worker.poll() is None and scheduler.poll() is None
@@ -252,7 +247,7 @@ def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(tm
     try:
         lab.runs(8)
         lab.start("worker.py")
-        scan_id = enqueue(lab)
+        scan_id = lab.enqueue()
         lab.wait_state(scan_id, ScanState.CREATE_MODELS)
         time.sleep(0.8)  # a few runs in (0.3 s each)
         assert terminate(admin, name) >= 1
@@ -261,7 +256,7 @@ def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(tm
         with lab.app.app_context():
             lost = [w.message for w in scans.warnings(db.session.get(ScanRun, scan_id)) if "not recorded" in w.message]
         assert len(lost) <= 1, lost
-        again = enqueue(lab)
+        again = lab.enqueue()
         assert lab.wait_state(again, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
         with lab.app.app_context():
             assert db.session.query(SequencingRun).count() == 8
@@ -276,7 +271,7 @@ def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(tm
 def test_sigterm_stops_the_scan_at_the_next_run_and_queues_it_again_for_the_next_worker(lab):
     lab.runs(10)  # 0.3 s a run in Create Models
     worker = lab.start("worker.py")
-    first = enqueue(lab)
+    first = lab.enqueue()
     lab.wait_for(lambda: lab.scan(first).runs_done >= 2, what="two runs written")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=10) == 0
@@ -293,7 +288,7 @@ def test_a_second_sigterm_stops_the_scan_at_once(lab):
     lab.runs(3)
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 30  # the next run boundary is far away
     worker = lab.start("worker.py")
-    first = enqueue(lab)
+    first = lab.enqueue()
     phase = lab.wait_state(first, *WORKING).state
     worker.send_signal(signal.SIGTERM)
     time.sleep(1.5)  # RQ ignores a second signal within a second of the first
@@ -313,7 +308,7 @@ def test_a_started_job_is_not_taken_for_dead_while_its_worker_lives_but_redis_lo
     lab.start("flask", "scan")
     lab.wait_state(1, *WORKING)
     lab.start("worker.py")
-    waiting = enqueue(lab)
+    waiting = lab.enqueue()
     job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
     lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")
     lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))  # as a restart would, before it is put back
@@ -388,11 +383,11 @@ def test_a_postgresql_restart_while_the_worker_is_idle_needs_no_manual_step(tmp_
         lab.runs(2)
         worker = lab.start("worker.py")
         scheduler = lab.start("flask", "scheduler", "--interval", "1")
-        first = enqueue(lab)
+        first = lab.enqueue()
         assert lab.wait_state(first, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
         private_postgres.restart()
         time.sleep(2)  # the scheduler looks at the database again meanwhile
-        second = enqueue(lab)
+        second = lab.enqueue()
         done = lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR)
         assert done.state == ScanState.FINISHED, done.error
         assert worker.poll() is None and scheduler.poll() is None
@@ -408,7 +403,7 @@ def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(tmp_p
         lab.runs(2)
         assert lab.run("flask", "scan").returncode == 0  # both runs known and unchanged from now on
         with lab.app.app_context():
-            scan_id = enqueue(lab)
+            scan_id = lab.enqueue()
             cut = []
 
             def terminate_this_connection(conn, cursor, statement, *args):

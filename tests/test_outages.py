@@ -18,7 +18,6 @@ from sqlalchemy import select
 from seqscan.auth import hash_password
 from seqscan.enums import Role, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.jobs.schedule import get_scheduler
 from seqscan.models import ScanLock, ScanRun, User
 from seqscan.schema import upgrade_database
@@ -26,11 +25,6 @@ from tests.conftest import TEST_DATABASE_URL, make_run, sign_in
 from tests.queue_support import Lab
 
 OUTAGE_SECONDS = 8
-
-
-def enqueue(lab) -> int:
-    with lab.app.app_context():
-        return enqueue_scan(Trigger.MANUAL, "alice")[0].id
 
 
 def lock_holder(lab) -> int | None:
@@ -44,7 +38,7 @@ def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_
     try:
         lab.runs(8)  # 0.3 s a run in each phase: long enough to stop the database inside it
         worker = lab.start("worker.py")
-        scan_id = enqueue(lab)
+        scan_id = lab.enqueue()
         lab.wait_state(scan_id, phase, timeout=30)
         time.sleep(0.5)
         private_postgres.stop()
@@ -161,7 +155,7 @@ def test_sqlite_files_made_unwritable_mid_scan_leave_the_reason_in_the_log_and_t
     try:
         lab.runs(8)
         worker = lab.start("worker.py")
-        scan_id = enqueue(lab)
+        scan_id = lab.enqueue()
         lab.wait_state(scan_id, ScanState.CREATE_MODELS, timeout=30)
         try:
             chattr("+i", *files)
@@ -191,7 +185,7 @@ def test_sqlite_files_made_unwritable_mid_scan_leave_the_reason_in_the_log_and_t
         print(f"worker {'died' if len(lab.processes) > 1 else 'lived'}; scan {scan_id}: {ended.error}")
         if len(lab.processes) == 1:  # released by the worker that lived (a dead one's lock is takeable)
             lab.wait_for(lambda: lock_holder(lab) is None, timeout=30, what="the scan lock to be free")
-        nxt = enqueue(lab)
+        nxt = lab.enqueue()
         assert lab.wait_state(nxt, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
     finally:
         lab.close()
@@ -243,7 +237,7 @@ def test_a_worker_started_while_the_database_is_away_waits_for_it_then_serves(tm
         assert worker.poll() is None, log.read_text()[-2000:]
         private_postgres.start()
         lab.app = lab.make_app()
-        scan_id = enqueue(lab)
+        scan_id = lab.enqueue()
         assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR, timeout=60).state == ScanState.FINISHED
     finally:
         lab.close()
