@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from seqscan import create_app, scans  # noqa: E402
+from seqscan import create_app, roots, scans  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
 from seqscan.enums import Trigger  # noqa: E402
 from seqscan.extensions import db  # noqa: E402
@@ -42,7 +42,7 @@ def time_find(root: Path) -> tuple[float, int]:
 
 def timed_scan(app, root: Path) -> ScanRun:
     with app.app_context():
-        scan = run_scan(scans.create(str(root), Trigger.COMMAND_LINE, "bench"))
+        scan = run_scan(scans.create(roots.find(str(root), "tau"), Trigger.COMMAND_LINE, "bench"))
         assert scan.state == "Finished", scan.error
         db.session.expunge(scan)
         return scan

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seqscan import create_app, scans  # noqa: E402
+from seqscan import create_app, roots, scans  # noqa: E402
 from seqscan.auth import hash_password  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
 from seqscan.enums import (  # noqa: E402
@@ -122,7 +122,7 @@ def main() -> None:
         )
         with app.app_context():
             add_history(args.scans, str(root))
-            scan = run_scan(scans.create(str(root), Trigger.COMMAND_LINE, "bench"))
+            scan = run_scan(scans.create(roots.default(), Trigger.COMMAND_LINE, "bench"))
             assert scan.state == ScanState.FINISHED, scan.error
             scan_id = scan.id
             add_runs(args.runs, str(root), scan_id)

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 from sqlalchemy import text
 
-from seqscan import alerts, scans
+from seqscan import alerts, roots, scans
 from seqscan.extensions import db
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import get_queue, get_redis, resolve_dead_scans
@@ -80,9 +80,7 @@ def server_status(resolve_dead: bool = False) -> dict:
         status["running"] = [running] if running else []
         status["last_success"] = scans.last_success()
         status["alert_failures"] = alerts.recent_failures()
-    status["settings"] = {
-        key: config[key]
-        for key in ("ENABLED", "SCAN_DISKS", "SCAN_ROOT", "SCHEDULE", "TIMEZONE", "LAYOUT", "SCAN_QUEUE")
-    }
+    status["settings"] = {key: config[key] for key in ("ENABLED", "SCAN_DISKS", "SCHEDULE", "TIMEZONE", "SCAN_QUEUE")}
+    status["settings"]["roots"] = ", ".join(f"{r.path} (layout {r.layout})" for r in roots.configured()) or "none"
     status["took_ms"] = round((time.perf_counter() - start) * 1000, 1)
     return status

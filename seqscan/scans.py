@@ -8,7 +8,6 @@ the dead-scan check in seqscan.jobs) calls in here.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy import func, select, update
 from seqscan.enums import PHASES, WORKING, DataState, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import FileEvent, OperatorAction, ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
+from seqscan.roots import Root
 
 log = logging.getLogger("seqscan.scan")
 log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
@@ -37,9 +37,9 @@ def folder(scan_id: int) -> Path:
 # --- Its life ---
 
 
-def create(root: str, trigger: Trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
-    """Record a new scan (Created) of root, as an absolute path, and who asked for it."""
-    scan = ScanRun(root=os.path.abspath(root), trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
+def create(root: Root, trigger: Trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
+    """Record a new scan (Created) of root, read with the root's layout, and who asked for it."""
+    scan = ScanRun(root=root.path, layout=root.layout, trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
     db.session.add(scan)
     db.session.flush()
     reused = f", re-using the lists of scan {reuse}" if reuse else ""

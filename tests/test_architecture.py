@@ -70,3 +70,19 @@ def test_the_scanner_knows_nothing_of_locks_or_queues():
     for path in sorted((PROJECT / "seqscan" / "scanner").glob("*.py")):
         leaks = {i for i in _imports(_tree(path)) if i.startswith(("seqscan.jobs", "rq", "redis"))}
         assert not leaks, f"scanner/{path.name} imports {leaks}"
+
+
+ROOT_SETTINGS = {"SCAN_ROOT", "LAYOUT", "ROOT_SENTINEL"}
+
+
+def test_only_the_roots_owner_reads_the_root_settings():
+    """A root (its path, layout and sentinel) is made in seqscan/roots.py; the rest asks it, so a
+    second root is a change to the settings and to Root alone."""
+    readers = {}
+    for path in SOURCES:
+        if path.relative_to(PROJECT).as_posix() in ("seqscan/roots.py", "seqscan/config.py"):
+            continue
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Constant) and node.value in ROOT_SETTINGS:
+                readers.setdefault(path.relative_to(PROJECT).as_posix(), []).append(node.lineno)
+    assert readers == {}

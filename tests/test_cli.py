@@ -89,7 +89,7 @@ def test_files_export_json_filters_by_run(root, runner, scan):
 def test_demo_tree_scans_with_missing_files_one_skipped_run_and_bcl_never_walked(runner, tmp_path, scan):
     demo = tmp_path / "demo"
     assert runner.invoke(args=["demo-tree", str(demo), "--runs", "6", "--samples", "4"]).exit_code == 0
-    result = scan("--root", str(demo))
+    result = scan("--root", str(demo), "--layout", "tau")
     assert result.state == "Finished" and result.runs_count == 6 and result.warnings_count == 0
     assert result.files_missing > 0
     out = runner.invoke(args=["runs", "list"]).output

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared/fixtures n
 
 @pytest.fixture
 def fixture_scan(scan):
-    return scan("--root", str(FIXTURES))
+    return scan("--root", str(FIXTURES), "--layout", "tau")
 
 
 def test_fixture_tree_scan_finds_both_runs_and_finishes(fixture_scan, get_run):

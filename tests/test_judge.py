@@ -16,7 +16,7 @@ C, N, D, S, E, U = (
     DataState.UNEXPECTED,
 )
 REQ, KNOWN, NONE = Expect.REQUIRED, Expect.KNOWN, Expect.NONE
-HERE, GONE, BLIND = Disk.PRESENT, Disk.ABSENT, Disk.UNREADABLE
+HERE, GONE, BLIND, UNLISTED = Disk.PRESENT, Disk.ABSENT, Disk.UNREADABLE, Disk.UNLISTED
 
 TABLE = [
     # expect, disk, previous, problem, verdict
@@ -58,12 +58,17 @@ TABLE = [
     (NONE, BLIND, C, "cannot read folder 1_BAM", KEEP),
     (NONE, BLIND, U, "cannot read folder 1_BAM", KEEP),
     (KNOWN, BLIND, C, "cannot read folder 2_variants", KEEP),
+    # On disk where the root's (changed) layout lists no files: never Deleted for the change.
+    (REQ, UNLISTED, C, "", Verdict(C, "")),  # the new layout asks for it where it is
+    (REQ, UNLISTED, C, "", Verdict(E, "empty file"), 0),
+    (NONE, UNLISTED, C, "", DROP),  # no longer the layout's business: the record goes, not Deleted
+    (NONE, UNLISTED, U, "", DROP),
 ]
 
 
 @pytest.mark.parametrize(("expect", "disk", "previous", "problem", "verdict", "size"), [(*r, 100)[:6] for r in TABLE])
 def test_judge(expect, disk, previous, problem, verdict, size):
-    assert judge(expect, disk, previous, problem, size if disk is HERE else None) == verdict
+    assert judge(expect, disk, previous, problem, size if disk in (HERE, UNLISTED) else None) == verdict
 
 
 def test_the_table_covers_every_expectation_disk_and_previous_state():

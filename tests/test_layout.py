@@ -51,7 +51,7 @@ def test_a_lab_profile_file_changes_expectations_without_code(app, root, scan, f
     app.config["LAYOUT"] = str(profile)
     make_run(root)
     result = scan()
-    assert result.layout == "lab"
+    assert result.layout == str(profile)  # the file it was read with
     assert files() == {
         "0_fastq/S1_R1.fastq.gz": "Complete",
         "0_fastq/S2_R1.fastq.gz": "Complete",
@@ -60,16 +60,17 @@ def test_a_lab_profile_file_changes_expectations_without_code(app, root, scan, f
     }
 
 
-def test_changing_the_layout_reparses_unchanged_runs(app, root, scan, tmp_path):
+def test_changing_the_layout_reparses_unchanged_runs_and_deletes_nothing(app, root, scan, files, tmp_path):
     make_run(root)
     scan()
     profile = tmp_path / "lab.toml"
     profile.write_text('[sample_files]\nbam = "1_BAM/{sample}.hg38.bam"\n')
     app.config["LAYOUT"] = str(profile)
-    # The new layout lists no folder: the old one's files are out of its sight, which reads as most of
-    # the run's files gone at once (refused unless accepted; see test_lost_mount).
-    assert scan(ok=False).error.startswith("20 of 20 files of run")
-    assert scan("--accept-vanished").runs_reparsed == 1
+    # The new layout lists no folder: the old one's files are out of its sight, but on disk. The BAMs it
+    # asks for are Complete where they are; the other records are no longer its business and go.
+    changed = scan()
+    assert changed.state == "Finished" and changed.runs_reparsed == 1 and changed.files_deleted == 0
+    assert set(files().values()) == {"Complete"} and all(p.startswith("1_BAM/") for p in files())
 
 
 def test_an_unknown_layout_fails_the_scan_with_a_clear_error(app, root, scan):

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import update
 
-from seqscan import scans
+from seqscan import roots, scans
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock
@@ -62,16 +62,16 @@ def test_a_scan_that_raises_keeps_its_traceback(app, root, scan, caplog):
 
 def test_a_refused_scan_says_why_in_one_line(app, caplog):
     with app.app_context():
-        running = scans.create(app.config["SCAN_ROOT"], Trigger.COMMAND_LINE)
+        running = scans.create(roots.default(), Trigger.COMMAND_LINE)
         assert lock.try_acquire(running.id)  # this process scans already
-        refused = run_scan(scans.create(app.config["SCAN_ROOT"], Trigger.COMMAND_LINE))
+        refused = run_scan(scans.create(roots.default(), Trigger.COMMAND_LINE))
         refused_id, running_id = refused.id, running.id
     assert_ended(app, caplog, refused_id, ScanState.ERROR, f"scan {running_id} is running (")
 
 
 def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
     with app.app_context():
-        scan_id = scans.create(app.config["SCAN_ROOT"], Trigger.MANUAL, "alice").id
+        scan_id = scans.create(roots.default(), Trigger.MANUAL, "alice").id
         app.config["ENABLED"] = False
         assert run_queued_scan(scan_id).startswith("refused")
     assert_ended(app, caplog, scan_id, ScanState.ERROR, "refused: scanning is disabled (SEQSCAN_ENABLED=false)")
@@ -79,7 +79,7 @@ def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
 
 def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redis):
     with app.app_context():
-        scan = scans.create(app.config["SCAN_ROOT"], Trigger.MANUAL)
+        scan = scans.create(roots.default(), Trigger.MANUAL)
         scans.advance(scan, ScanState.SCANNING_FILES)
         scans.advance(scan, ScanState.CREATE_MODELS)
         assert resolve_dead_scans() == [scan.id]
@@ -89,7 +89,7 @@ def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redi
 
 def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
     with app.app_context():
-        scan = scans.create(app.config["SCAN_ROOT"], Trigger.SCHEDULED)
+        scan = scans.create(roots.default(), Trigger.SCHEDULED)
         scan.task_id = "seqscan-scan-gone"
         db.session.commit()
         assert scans.fail_dead(lambda: None, lambda task_id: "missing") == [scan.id]
@@ -106,7 +106,7 @@ def test_an_ended_scan_is_never_failed_again(app, root, scan, caplog):
 
 def test_phases_only_move_forward(app):
     with app.app_context():
-        scan = scans.create(app.config["SCAN_ROOT"], Trigger.MANUAL)
+        scan = scans.create(roots.default(), Trigger.MANUAL)
         scans.advance(scan, ScanState.CREATE_MODELS)  # a re-used scan skips Scanning Files
         for wrong in (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.FINISHED):
             try:

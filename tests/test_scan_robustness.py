@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from seqscan import scans
+from seqscan import roots, scans
 from seqscan.enums import Trigger
 from seqscan.jobs.run import run_scan
 from tests.conftest import RUN, make_run
@@ -85,7 +85,7 @@ def test_unreadable_scan_root_is_an_error_that_deletes_nothing(app, root, scan, 
     moved = tmp_path / "unmounted"
     root.rename(moved)
     with app.app_context():  # as the worker runs a queued scan (`flask scan` refuses before recording one)
-        failed = run_scan(scans.create(str(root), Trigger.SCHEDULED))
+        failed = run_scan(scans.create(roots.find(str(root), "tau"), Trigger.SCHEDULED))
         assert failed.state == "Error" and "cannot be read" in failed.error
         assert "Traceback" not in failed.error
     assert get_run().data_state == "Complete"

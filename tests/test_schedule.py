@@ -95,10 +95,10 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
 
 
 def test_the_schedulers_heartbeat_sets_a_dead_scan_to_error_without_any_page_read(lab):
-    from seqscan import scans
+    from seqscan import roots, scans
 
     with lab.app.app_context():
-        dead = scans.create(str(lab.root), Trigger.MANUAL, "alice")
+        dead = scans.create(roots.default(), Trigger.MANUAL, "alice")
         scans.advance(dead, ScanState.SCANNING_FILES)  # no process holds the scan lock for it
         dead_id = dead.id
     assert lab.run("flask", "scheduler", "--burst").returncode == 0

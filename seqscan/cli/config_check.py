@@ -18,10 +18,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from seqscan import roots
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import get_redis
 from seqscan.jobs.schedule import validate
-from seqscan.layout import load_profile
 from seqscan.settings_file import toml_value
 from seqscan.settings_load import SETTINGS_FILE, SOURCES, known_keys
 
@@ -75,10 +75,10 @@ def config_check_command() -> None:
             click.echo(f"FAIL  {name}: {e}")
 
     def root_readable() -> str:
-        root = config["SCAN_ROOT"]
-        if not root:
+        root = roots.default()
+        if root is None:
             raise ValueError("SEQSCAN_SCAN_ROOT is not set")
-        return f"{len(os.listdir(root))} entries in {root}"
+        return f"{len(os.listdir(root.path))} entries in {root.path}"
 
     def database() -> str:
         try:
@@ -101,7 +101,7 @@ def config_check_command() -> None:
         return ", ".join(config["SCHEDULE"])
 
     def layout() -> str:
-        return load_profile(config["LAYOUT"]).name
+        return ", ".join(f"{root.profile.name} ({root.path})" for root in roots.configured()) or "no root"
 
     check("scan root readable", root_readable)
     check("database reachable", database)

@@ -7,15 +7,15 @@ import os
 import sys
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from seqscan import scans
+from seqscan import roots, scans
 from seqscan.cli.output import scan_summary
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.run import run_scan
+from seqscan.layout import ProfileError
 from seqscan.models import ScanRun
 from seqscan.scanner.pipeline import reusable_lists
 from seqscan.scans import ScanRefused
@@ -23,7 +23,8 @@ from seqscan.scans import ScanRefused
 
 @click.command("scan")
 @with_appcontext
-@click.option("--root", type=click.Path(file_okay=False), help="Scan this folder instead of SEQSCAN_SCAN_ROOT.")
+@click.option("--root", type=click.Path(file_okay=False), help="Scan this folder instead of the configured root.")
+@click.option("--layout", help="The layout of a --root that is not configured (a profile's name or a TOML file).")
 @click.option("--reuse-prev-scan-id", type=int, help="Skip Scanning Files; re-use that scan's found-file lists.")
 @click.option("--full", is_flag=True, help="Re-parse every run, even unchanged ones (files rewritten in place).")
 @click.option("--wait", is_flag=True, help="If a scan is running, wait for it to end instead of refusing.")
@@ -33,22 +34,31 @@ from seqscan.scans import ScanRefused
     help="Mark runs gone from disk Deleted even when so many are gone that the disk may not be mounted.",
 )
 def scan_command(
-    root: str | None, reuse_prev_scan_id: int | None, full: bool, wait: bool, accept_vanished: bool
+    root: str | None,
+    layout: str | None,
+    reuse_prev_scan_id: int | None,
+    full: bool,
+    wait: bool,
+    accept_vanished: bool,
 ) -> None:
     """Run a scan now, in the foreground, outside the queue."""
-    if reuse_prev_scan_id and not root:  # the lists are relative to the root they were made in
-        previous = db.session.get(ScanRun, reuse_prev_scan_id)
-        root = previous.root if previous else None
-    root = root or current_app.config["SCAN_ROOT"]
-    if not root:
-        raise click.UsageError("no scan root: set SEQSCAN_SCAN_ROOT or pass --root PATH")
-    root = os.path.abspath(root)
+    previous = db.session.get(ScanRun, reuse_prev_scan_id) if reuse_prev_scan_id else None
+    if previous is not None:  # the lists are relative to the root they were made in, read with its layout
+        root = root or previous.root
     # Refused before a scan is recorded: a mistyped command leaves no failed scan behind.
-    if not os.path.isdir(root):
-        _refuse(f"scan root {root} does not exist or is not a folder")
+    if root and not os.path.isdir(root):
+        _refuse(f"scan root {os.path.abspath(root)} does not exist or is not a folder")
+    try:
+        target = roots.find(root, layout, previous.layout if previous else None) if root else roots.default()
+    except (roots.UnknownRoot, ProfileError) as e:
+        _refuse(str(e))
+    if target is None:
+        raise click.UsageError("no scan root: set SEQSCAN_SCAN_ROOT or pass --root PATH --layout NAME")
+    if not os.path.isdir(target.path):
+        _refuse(f"scan root {target.path} does not exist or is not a folder")
     if reuse_prev_scan_id:
         try:
-            reusable_lists(reuse_prev_scan_id, root)
+            reusable_lists(reuse_prev_scan_id, target.path)
         except ScanRefused as e:
             _refuse(str(e))
     holder = lock.live_holder()
@@ -69,7 +79,7 @@ def scan_command(
         click.echo(f"waiting for {running} to finish...", err=True)
 
     try:
-        scan = scans.create(root, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
+        scan = scans.create(target, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
         click.echo(f"scan {scan.id} started")
         run_scan(scan, full=full, wait=wait, on_wait=waiting, accept_vanished=accept_vanished)
     finally:

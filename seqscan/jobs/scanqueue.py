@@ -18,7 +18,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from seqscan import scans
+from seqscan import roots, scans
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock
@@ -52,7 +52,7 @@ def refusal() -> str | None:
         return "scanning is disabled (SEQSCAN_ENABLED=false)"
     if not config["SCAN_DISKS"]:
         return "disk scanning is switched off (SEQSCAN_SCAN_DISKS=false)"
-    if not config["SCAN_ROOT"]:
+    if roots.default() is None:
         return "no scan root is configured (SEQSCAN_SCAN_ROOT)"
     return None
 
@@ -147,7 +147,7 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
         waiting = scans.waiting()
         if waiting is not None:
             return waiting, False
-        scan = scans.create(current_app.config["SCAN_ROOT"], trigger, requested_by)
+        scan = scans.create(roots.default(), trigger, requested_by)
         # Unique even if the database is reset while Redis keeps old jobs (unlike rq-scheduler's cron ids).
         scan.task_id = f"seqscan-scan-{scan.id}-{uuid.uuid4().hex[:8]}"
         db.session.commit()

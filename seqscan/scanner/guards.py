@@ -24,24 +24,23 @@ class RootGone(RootUnreadable):
     """The scan root stopped being there during the scan."""
 
 
-def _sentinel_missing(root: str) -> str | None:
-    sentinel = current_app.config["ROOT_SENTINEL"]
+def _sentinel_missing(root: str, sentinel: str | None) -> str | None:
     if sentinel and not os.path.exists(os.path.join(root, sentinel)):
         return f"sentinel {sentinel} missing in {root}"
     return None
 
 
-def check_sentinel(root: str) -> None:
+def check_sentinel(root: str, sentinel: str | None) -> None:
     """Before the walk: a mount point without its disk looks like an empty folder."""
-    if why := _sentinel_missing(root):
+    if why := _sentinel_missing(root, sentinel):
         raise RootUnreadable(f"{why}: root not mounted?")
 
 
-def check_root(root: str, phase: str) -> None:
+def check_root(root: str, sentinel: str | None, phase: str) -> None:
     """The root is still the folder the scan started on: readable, with its sentinel."""
     try:
         os.listdir(root)
-        why = _sentinel_missing(root)
+        why = _sentinel_missing(root, sentinel)
     except OSError as e:
         why = f"cannot read {root}: {e.strerror or e}"
     if why:
@@ -70,13 +69,13 @@ def refuse_mass_deletion(scan: ScanRun, vanished, accept: bool) -> None:
     )
 
 
-def held_deletions(scan: ScanRun, run_name: str, synced, accept: bool) -> str | None:
+def held_deletions(scan: ScanRun, sentinel: str | None, run_name: str, synced, accept: bool) -> str | None:
     """Before a run's changes are written: if files were found gone, the root must still be there
     (else RootGone), and more than MAX_VANISHED_FRACTION of the run's files gone at once is held back
     (the reason is returned) unless accepted."""
     if not (synced.deleted_files or synced.vanished_files):
         return None
-    check_root(scan.root, scan.state)
+    check_root(scan.root, sentinel, scan.state)
     gone, known = synced.deleted_files, synced.present_before
     if not _too_many(gone, known):
         return None

@@ -19,6 +19,7 @@ class Disk(Enum):
     PRESENT = "present"
     ABSENT = "absent"
     UNREADABLE = "unreadable"  # its folder could not be listed: whether it is there is unknown
+    UNLISTED = "unlisted"  # on disk, but where the layout lists no files (the root's layout changed)
 
 
 class Verdict(NamedTuple):
@@ -27,7 +28,7 @@ class Verdict(NamedTuple):
 
 
 KEEP = "keep"  # the record stays as it is
-DROP = "drop"  # the record goes: nothing asks for it and it never existed
+DROP = "drop"  # the record goes: nothing asks for it, and it never existed or the layout no longer lists it
 
 
 EMPTY = "empty file"
@@ -41,6 +42,12 @@ def judge(
     problem: why a present file is unusable (unreadable, not a regular file, an unparseable sheet,
     truncated); for an UNREADABLE folder, which folder. size: of a present file, in bytes.
     """
+    if disk is Disk.UNLISTED:
+        # Never Deleted for a change of layout: a file the new layout requires is judged as present;
+        # any other record is no longer the layout's business and goes.
+        if expect is not Expect.REQUIRED:
+            return DROP
+        disk = Disk.PRESENT
     if disk is Disk.PRESENT:
         if problem:
             return Verdict(DataState.ERROR, problem)

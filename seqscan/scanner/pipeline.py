@@ -17,12 +17,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from seqscan import scans
+from seqscan import roots, scans
 from seqscan.dberrors import is_disk_full
 from seqscan.enums import DataState, ScanState
 from seqscan.extensions import db
-from seqscan.layout import Profile, load_profile
+from seqscan.layout import Profile
 from seqscan.models import ScanRun, ScanWarning, SequencingRun
+from seqscan.roots import Root
 from seqscan.scanner import guards
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
@@ -86,15 +87,15 @@ def reusable_lists(scan_id: int, root: str) -> WalkResult:
         ) from None
 
 
-def _scanning_files(scan: ScanRun, profile: Profile, check: Check) -> WalkResult:
+def _scanning_files(scan: ScanRun, root: Root, check: Check) -> WalkResult:
     if scan.reused_scan_id:
         result = reusable_lists(scan.reused_scan_id, scan.root)
         log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, walk_options(profile), _Progress(scan, check), _previous_snapshot(scan))
+        result = walk(scan.root, walk_options(root.profile), _Progress(scan, check), _previous_snapshot(scan))
     if not scan.reused_scan_id:
-        guards.check_root(scan.root, ScanState.SCANNING_FILES)  # did the disk stay while it was walked?
+        guards.check_root(scan.root, root.sentinel, ScanState.SCANNING_FILES)  # did the disk stay while it was walked?
     write_lists(scans.folder(scan.id), result)
     scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
     log.info(
@@ -125,8 +126,9 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
 
 
 def _create_models(
-    scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check, accept_vanished: bool
+    scan: ScanRun, result: WalkResult, root: Root, full: bool, check: Check, accept_vanished: bool
 ) -> None:
+    profile = root.profile
     scans.advance(scan, ScanState.CREATE_MODELS)
     walk_warnings: dict[str, list] = {}
     run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
@@ -183,7 +185,7 @@ def _create_models(
         scan.runs_done += 1
         try:
             synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf, max_samples, max_bytes)
-            held = guards.held_deletions(scan, found.name, synced, accept_vanished)
+            held = guards.held_deletions(scan, root.sentinel, found.name, synced, accept_vanished)
             if held:  # most of the run's files gone at once: nothing of it is written
                 db.session.rollback()
                 _warn(scan, found.name, found.path, held)
@@ -211,11 +213,19 @@ def _create_models(
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     guards.refuse_held(refused)
     if vanished.gone:
-        guards.check_root(scan.root, ScanState.CREATE_MODELS)
+        guards.check_root(scan.root, root.sentinel, ScanState.CREATE_MODELS)
     scan.files_deleted += mark_deleted(vanished.gone, scan)
     mark_skipped(vanished.skipped)
     for run in vanished.gone:
         _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
+    for run in vanished.still_there:
+        _warn(
+            scan,
+            run.name,
+            "",
+            "run folder still on disk but no longer found as a run (no completion marker, or "
+            "below MAX_DEPTH or a NEVER_DESCEND folder): its records are kept as they were, not judged",
+        )
     for name in vanished.unjudged:
         log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
     scan.runs_count, scan.current_run = len(seen), ""
@@ -257,12 +267,11 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     accept_vanished: mark runs gone from disk Deleted even when so many are gone that it looks like
     a lost mount (the operator's decision).
     """
-    profile = load_profile(current_app.config["LAYOUT"])
-    scan.layout = profile.name
-    guards.check_sentinel(scan.root)
-    result = _scanning_files(scan, profile, check)
+    root = roots.of_scan(scan.root, scan.layout)
+    guards.check_sentinel(root.path, root.sentinel)
+    result = _scanning_files(scan, root, check)
     check()
-    _create_models(scan, result, profile, full, check, accept_vanished)
+    _create_models(scan, result, root, full, check, accept_vanished)
     _finish_counts(scan)
     check()
     if current_app.config["SCRIPTS_AND_JOBS"]:

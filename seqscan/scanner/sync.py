@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -131,6 +132,23 @@ def _existing_rows(run: SequencingRun) -> dict:
     return {row.path: row for row in db.session.execute(select(*columns).where(FILES.c.run_pk == run.id))}
 
 
+def _still_on_disk(
+    run_dir: str, found: FoundRun, stats: dict[str, FileStat], vanished: list[str], existing: dict
+) -> dict[str, FileStat]:
+    """Files recorded as present that the walk did not list, but that are still there: the root is
+    read with another layout than last time. A file is only ever Deleted when it is not on disk."""
+    unlisted = tuple(f"{d}/" for d in found.unlisted)
+    candidates = [
+        path
+        for path, row in existing.items()
+        if row.data_state in PRESENT_STATES
+        and path not in stats
+        and path not in vanished
+        and not path.startswith(unlisted)
+    ]
+    return stat_files(run_dir, candidates)[0] if candidates else {}
+
+
 def _check_bgzf(run_dir: str, stats: dict[str, FileStat], existing: dict) -> int:
     """Mark truncated BGZF files of stats (in place). Only new or changed files are read; an unchanged
     one keeps what the last check found. Returns how many files were read."""
@@ -158,9 +176,11 @@ def _reconcile_files(
     profile: Profile,
     sample_pks: dict[str, int],
     scan: ScanRun,
+    elsewhere: dict[str, FileStat],
 ) -> tuple[int, int, list[tuple[str, bool]]]:
     """Judge every file record of the run and write the changes; returns (new files, newly deleted
-    files, final (state, expected) pairs)."""
+    files, final (state, expected) pairs). elsewhere: files recorded as present that the walk did
+    not list but are still on disk (the root's layout changed)."""
     types = {f.path: f.file_type for f in found.files}
     # Plain locals: an ORM attribute read costs ~2 µs, and this loop runs once per file.
     scan_id, run_pk, run_name = scan.id, run.id, run.name
@@ -169,15 +189,17 @@ def _reconcile_files(
     new = deleted = 0
     now = datetime.now(UTC)
     for path in expected.keys() | stats.keys() | existing.keys():
-        exp, st, old = expected.get(path), stats.get(path), existing.get(path)
-        file_type = exp.file_type if exp else types[path] if st else old.file_type
+        exp, st, old = expected.get(path), stats.get(path) or elsewhere.get(path), existing.get(path)
+        file_type = exp.file_type if exp else types.get(path) or old.file_type
         if exp:
             expect = Expect.REQUIRED
         elif st and profile.run_file_type(run_name, path) is not None:
             expect = Expect.KNOWN
         else:
             expect = Expect.NONE
-        if st:
+        if path in elsewhere:
+            disk, problem = Disk.UNLISTED, st.error
+        elif st:
             disk, problem = Disk.PRESENT, st.error
         elif path.startswith(unlisted):
             disk, problem = Disk.UNREADABLE, f"cannot read folder {path.rpartition('/')[0]}"
@@ -315,6 +337,7 @@ def sync_run(
     sample_pks = {s.sample_id: s.id for s in reversed(samples)}  # first row of a sample wins
     existing = _existing_rows(run)
     result.present_before = sum(1 for row in existing.values() if row.data_state in PRESENT_STATES)
+    elsewhere = _still_on_disk(run_dir, found, stats, vanished, existing)
     result.vanished_files = len(vanished)
     if check_bgzf:
         result.bgzf_checked = _check_bgzf(run_dir, stats, existing)
@@ -325,7 +348,7 @@ def sync_run(
     if folder.sheet_error and SHEET_NAME in stats:  # the sheet is there but unusable: an Error file
         stats[SHEET_NAME] = stats[SHEET_NAME]._replace(error=folder.sheet_error)
     result.new_files, result.deleted_files, states = _reconcile_files(
-        run, found, stats, expected, existing, profile, sample_pks, scan
+        run, found, stats, expected, existing, profile, sample_pks, scan, elsewhere
     )
     _update_counts(run, states)
     run.skipped, run.skip_reason = False, ""
@@ -344,6 +367,7 @@ class Vanished(NamedTuple):
     gone: list[SequencingRun]  # of those, the ones whose folder was not found
     skipped: list[tuple[SequencingRun, str]]  # not looked for: below a kit folder with a skip marker (why)
     unjudged: list[str]  # not found, but below an unreadable folder: not judged
+    still_there: list[SequencingRun]  # not found as a run, but its folder is on disk: not judged
 
 
 def _below(path: str, folder: str) -> bool:
@@ -355,7 +379,7 @@ def vanished_runs(root: str, found: set[str], blind_spots: list[str], skipped_fo
     candidates = db.session.scalars(
         select(SequencingRun).where(SequencingRun.root == root, SequencingRun.data_state != DataState.DELETED)
     ).all()
-    gone, skipped, unjudged = [], [], []
+    gone, skipped, unjudged, still_there = [], [], [], []
     for run in candidates:
         if run.path in found:
             continue
@@ -364,9 +388,11 @@ def vanished_runs(root: str, found: set[str], blind_spots: list[str], skipped_fo
             skipped.append((run, f"marker {skipped_folders[kit]} in {kit}/"))
         elif any(_below(run.path, b) for b in blind_spots):
             unjudged.append(run.name)
+        elif os.path.isdir(f"{root}/{run.path}"):  # no longer found as a run, yet there: never Deleted
+            still_there.append(run)
         else:
             gone.append(run)
-    return Vanished(len(candidates), gone, skipped, unjudged)
+    return Vanished(len(candidates), gone, skipped, unjudged, still_there)
 
 
 def mark_skipped(runs: list[tuple[SequencingRun, str]]) -> None:

@@ -1,0 +1,85 @@
+"""The scan roots: each a folder where runs land, the layout profile its runs are read with, an
+optional sentinel file and a short name for pages. Made from the settings here and only here:
+nothing else reads SCAN_ROOT, LAYOUT or ROOT_SENTINEL.
+
+The layout is a property of the root, not of the process: a configured root is always read with
+its own layout, however its path is spelt, and a folder that is not configured needs its layout
+named (`flask scan --root PATH --layout NAME`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from flask import current_app
+
+from seqscan.layout import Profile, load_profile
+
+
+class UnknownRoot(ValueError):
+    """A folder that is not a configured root, scanned without a layout; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Root:
+    path: str  # absolute, as recorded on its scans and runs
+    layout: str  # a built-in profile's name or a TOML file's path
+    sentinel: str | None = None  # a file that must exist in the root, or it is not mounted
+    name: str = ""  # short, for pages
+
+    @cached_property
+    def profile(self) -> Profile:
+        return load_profile(self.layout)
+
+    def holds(self, path: str) -> bool:
+        """Whether path names this root, spelt as it may be (a symlink, a trailing slash, "..")."""
+        return os.path.realpath(path) == os.path.realpath(self.path)
+
+
+def configured(config: Mapping | None = None) -> list[Root]:
+    """The roots the settings configure (today at most one: SCAN_ROOT read with LAYOUT)."""
+    config = current_app.config if config is None else config
+    if not config["SCAN_ROOT"]:
+        return []
+    path = os.path.abspath(os.path.expanduser(config["SCAN_ROOT"]))
+    return [Root(path, config["LAYOUT"], config["ROOT_SENTINEL"] or None, os.path.basename(path) or path)]
+
+
+def default(config: Mapping | None = None) -> Root | None:
+    """The root the queue and the schedule scan, or None when none is configured."""
+    roots = configured(config)
+    return roots[0] if roots else None
+
+
+def find(path: str, layout: str | None = None, fallback: str | None = None, config: Mapping | None = None) -> Root:
+    """The root for a folder given on the command line: a configured root (with its own layout), or
+    the folder read with the layout named (else with fallback: the layout of the scan re-used).
+    UnknownRoot when neither applies."""
+    for root in configured(config):
+        if root.holds(path):
+            if layout and load_profile(layout).name != root.profile.name:
+                raise UnknownRoot(
+                    f"{root.path} is a configured root read with layout {root.layout}; "
+                    f"--layout {layout} would judge its runs by another layout"
+                )
+            return root
+    path, layout = os.path.abspath(path), layout or fallback
+    if not layout:
+        known = ", ".join(r.path for r in configured(config)) or "none"
+        raise UnknownRoot(
+            f"{path} is not a configured root (configured: {known}): pass --layout NAME to say how its runs are laid out"
+        )
+    load_profile(layout)  # a ProfileError names the layouts there are
+    return Root(path, layout, None, os.path.basename(path) or path)
+
+
+def of_scan(root_path: str, layout: str, config: Mapping | None = None) -> Root:
+    """The root a recorded scan reads: the configured one at its path, else the layout it was started
+    with (a `flask scan --root PATH --layout NAME` scan)."""
+    for root in configured(config):
+        if root.path == root_path:
+            return root
+    return Root(root_path, layout, None, os.path.basename(root_path) or root_path)
