@@ -1,4 +1,5 @@
-"""Write a realistic demo run tree (tau layout) for `make run`, the tests' smoke checks and the benchmark."""
+"""Write a realistic demo run tree for `make run`, the tests' smoke checks and the benchmark: its run
+folders hold what the layout profile (tau by default) asks for, a few files left out."""
 
 from __future__ import annotations
 
@@ -7,20 +8,11 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from seqscan.layout import Profile, load_profile
+from seqscan.layout.tree import expected_paths, marker_path
 from seqscan.scanner.runfolder import BGZF_EOF
 
 KITS = (("idt_exome", "Exome", "NB501009"), ("idt_haem", "Haem", "M02027"), ("idt_cardiac", "Cardiac", "VH00123"))
-SAMPLE_FILES = (
-    "0_fastq/{s}_R1.fastq.gz",
-    "0_fastq/{s}_R2.fastq.gz",
-    "0_goi/{run}_{s}.txt",
-    "1_BAM/{s}.hg38.bam",
-    "1_BAM/{s}.hg38.bam.bai",
-    "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
-    "4_QC/exec_stats/{s}_qc_summary.txt",
-    "4_QC/exec_stats/{s}_stats.tsv",
-    "4_QC/bam_stats/samples/{s}.per_gene_coverage.tsv.gz",
-)
 SKIP_MARKER = ".variantgrid_skip_flowcell"
 
 
@@ -55,9 +47,9 @@ def _runinfo(run_id: str, instrument: str, number: int, flowcell: str, yymmdd: s
     )
 
 
-def _touch(path: Path, text: str = "") -> None:
+def _touch(path: Path, text: str = "", bgzf: tuple[str, ...] = (".gz", ".bam")) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.name.endswith((".gz", ".bam")):
+    if path.name.endswith(bgzf):
         path.write_bytes(BGZF_EOF)  # a whole BGZF file holding nothing: not empty, not truncated
     else:
         path.write_text(text)
@@ -75,10 +67,10 @@ def _bcl_tree(run_dir: Path, cycles: int, tiles: int, lanes: int = 4) -> None:
     _touch(run_dir / "InterOp" / "QMetricsOut.bin")
 
 
-def _date_outputs(run_dir: Path, day: date) -> None:
+def _date_outputs(run_dir: Path, day: date, profile: Profile) -> None:
     """Give the run's files and output folders its run date, as a real run folder has."""
     stamp = datetime(day.year, day.month, day.day, 18, tzinfo=UTC).timestamp()
-    for top in ("0_fastq", "0_goi", "1_BAM", "2_variants", "4_QC", "SampleSheet.csv"):
+    for top in (*profile.output_dirs, profile.sample_sheet):
         path = run_dir / top
         if path.is_dir():
             for folder, _, names in os.walk(path, topdown=False):  # files first, then their folder
@@ -97,8 +89,10 @@ def make_demo_tree(
     bcl_tiles: int = 2,
     missing: float = 0.01,
     seed: int = 1,
+    layout: str = "tau",
 ) -> list[str]:
     """Write `runs` run folders under root; returns their paths relative to root."""
+    profile = load_profile(layout)
     rng = random.Random(seed)
     start = date(2024, 1, 8)
     made = []
@@ -111,18 +105,17 @@ def make_demo_tree(
         name = f"{prefix}_{day:%y}_{i + 1:03d}_{run_id}"
         run_dir = root / kit / name
         names = [f"{prefix.upper()}{i + 1:03d}-{j + 1:02d}" for j in range(samples)]
-        _touch(run_dir / "SampleSheet.csv", _sheet(name, names, i % 3))
-        stats = run_dir / "4_QC" / "sequencing_stats"
-        _touch(stats / "RunInfo.xml", _runinfo(run_id, instrument, i + 1, flowcell, yymmdd))
-        _touch(stats / "RTAComplete.txt", f"{day} 10:00:00\n")
+        _touch(run_dir / profile.sample_sheet, _sheet(name, names, i % 3))
+        marker = run_dir / marker_path(profile)
+        _touch(marker.parent / "RunInfo.xml", _runinfo(run_id, instrument, i + 1, flowcell, yymmdd))
+        _touch(marker, f"{day} 10:00:00\n")
         _touch(run_dir / "RTAComplete.txt")
-        for s in names:
-            for pattern in SAMPLE_FILES:
-                if rng.random() >= missing:
-                    _touch(run_dir / pattern.format(s=s, run=name), "demo\n")
-        _touch(run_dir / "2_variants" / f"{name}.gatk.hg38.vcf.gz", "demo\n")
+        for path, expected in expected_paths(profile, name, names, lanes=[1]).items():
+            # A few sample files left out (missing data to find); the run's own files always there.
+            if path != profile.sample_sheet and (expected.sample_id is None or rng.random() >= missing):
+                _touch(run_dir / path, "demo\n", profile.bgzf_suffixes)
         _bcl_tree(run_dir, bcl_cycles, bcl_tiles)  # the scanner must never descend into it
-        _date_outputs(run_dir, day)
+        _date_outputs(run_dir, day, profile)
         made.append(f"{kit}/{name}")
     if runs:
         _touch(root / made[-1] / SKIP_MARKER)  # one run the lab asked to skip

@@ -13,22 +13,12 @@ from sqlalchemy import select
 from seqscan import create_app
 from seqscan.enums import Role
 from seqscan.extensions import db
+from seqscan.layout import load_profile
+from seqscan.layout.tree import expected_paths, write_files
 from seqscan.models import ScanRun, SequencingFile, SequencingRun, User
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "variantgrid_clinical_hg38"
-# Written out here, not imported from seqscan.demo: the tests state the tau layout on their own,
-# so a wrong layout in the code cannot agree with itself.
-TAU_SAMPLE_FILES = (
-    "0_fastq/{s}_R1.fastq.gz",
-    "0_fastq/{s}_R2.fastq.gz",
-    "0_goi/{run}_{s}.txt",
-    "1_BAM/{s}.hg38.bam",
-    "1_BAM/{s}.hg38.bam.bai",
-    "2_variants/gatk_per_sample/{s}.hg38.vcf.gz",
-    "4_QC/exec_stats/{s}_qc_summary.txt",
-    "4_QC/exec_stats/{s}_stats.tsv",
-    "4_QC/bam_stats/samples/{s}.per_gene_coverage.tsv.gz",
-)
+TAU = load_profile("tau")
 RUN = "Exome_24_001_240108_NB501009_0001_AHTESTBGXY"
 
 
@@ -50,22 +40,13 @@ def make_run(
     marker: str = "4_QC/sequencing_stats/RTAComplete.txt",
     sheet: str | bytes | None = None,
 ) -> Path:
-    """A complete tau-layout run folder; `skip` lists relative paths to leave out."""
+    """A complete tau-layout run folder, written from the tau profile (test_layout pins the profile's
+    paths on their own); `skip` lists relative paths to leave out."""
     run_dir = root / kit / name
-    files = {
-        "SampleSheet.csv": iem_sheet(list(samples)) if sheet is None else sheet,
-        marker: "",
-        f"2_variants/{name}.gatk.hg38.vcf.gz": "vcf",
-    }
-    for s in samples:
-        for pattern in TAU_SAMPLE_FILES:
-            files[pattern.format(s=s, run=name)] = "data"
-    for rel, content in files.items():
-        if rel in skip:
-            continue
-        path = run_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    files: dict[str, str | bytes] = {path: "data" for path in expected_paths(TAU, name, samples)}
+    files[TAU.sample_sheet] = iem_sheet(list(samples)) if sheet is None else sheet
+    files[marker] = ""
+    write_files(run_dir, {rel: content for rel, content in files.items() if rel not in skip})
     return run_dir
 
 

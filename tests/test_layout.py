@@ -1,8 +1,11 @@
+import re
+
 import pytest
 
 from seqscan.layout import ProfileError, builtin_names, load_profile, parse_profile
+from seqscan.layout.tree import expected_paths, write_files
 from seqscan.scanner.samplesheet import SampleRow
-from tests.conftest import RUN, make_run
+from tests.conftest import RUN, iem_sheet, make_run
 
 SAMPLES = [SampleRow("ID1", "S1", "", "1", "", "", 1), SampleRow("ID2", "S2", "", "2", "", "", 2)]
 
@@ -47,7 +50,10 @@ def test_a_broken_profile_says_what_is_wrong(text, message):
 
 def test_a_lab_profile_file_changes_expectations_without_code(app, root, scan, files, tmp_path):
     profile = tmp_path / "lab.toml"
-    profile.write_text('output_dirs = ["0_fastq"]\n[sample_files]\nfastq_r1 = "0_fastq/{sample}_R1.fastq.gz"\n')
+    profile.write_text(
+        'output_dirs = ["0_fastq"]\nmetadata_dirs = ["4_QC/sequencing_stats"]\n'
+        '[sample_files]\nfastq_r1 = "0_fastq/{sample}_R1.fastq.gz"\n'
+    )
     app.config["LAYOUT"] = str(profile)
     make_run(root)
     result = scan()
@@ -64,7 +70,7 @@ def test_changing_the_layout_reparses_unchanged_runs_and_deletes_nothing(app, ro
     make_run(root)
     scan()
     profile = tmp_path / "lab.toml"
-    profile.write_text('[sample_files]\nbam = "1_BAM/{sample}.hg38.bam"\n')
+    profile.write_text('metadata_dirs = ["4_QC/sequencing_stats"]\n[sample_files]\nbam = "1_BAM/{sample}.hg38.bam"\n')
     app.config["LAYOUT"] = str(profile)
     # The new layout lists no folder: the old one's files are out of its sight, but on disk. The BAMs it
     # asks for are Complete where they are; the other records are no longer its business and go.
@@ -142,3 +148,59 @@ def test_a_hostile_sample_recorded_by_an_older_sheet_is_skipped_with_a_warning_n
 def test_a_profile_path_outside_the_run_folder_is_refused(pattern):
     with pytest.raises(ProfileError, match="not a path inside the run folder"):
         parse_profile("lab", f"[sample_files]\nbam = '{pattern}'\n")
+
+
+# Written out here, not derived from the profile: the tests' run folders are written from the tau
+# profile, so this list is what keeps a wrong profile from agreeing with itself.
+TAU_PATHS = [
+    "0_fastq/S1_R1.fastq.gz",
+    "0_fastq/S1_R2.fastq.gz",
+    "0_goi/RUN_S1.txt",
+    "1_BAM/S1.hg38.bam",
+    "1_BAM/S1.hg38.bam.bai",
+    "2_variants/gatk_per_sample/S1.hg38.vcf.gz",
+    "4_QC/exec_stats/S1_qc_summary.txt",
+    "4_QC/exec_stats/S1_stats.tsv",
+    "4_QC/bam_stats/samples/S1.per_gene_coverage.tsv.gz",
+    "SampleSheet.csv",
+    "2_variants/RUN.gatk.hg38.vcf.gz",
+]
+
+
+def test_the_tau_profile_asks_for_the_lab_pipelines_files_and_states_its_disk_facts():
+    tau = load_profile("tau")
+    assert list(expected_paths(tau, "RUN", ["S1"])) == TAU_PATHS
+    assert tau.metadata_dirs == ["", "4_QC/sequencing_stats"] and tau.sample_sheet == "SampleSheet.csv"
+    assert tau.bgzf_suffixes == (".gz", ".bam") and tau.joint_file_types == ["vcf_joint"]
+    bcl = load_profile("bclconvert")
+    assert bcl.metadata_dirs == [""] and bcl.joint_file_types == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('metdata_dirs = [""]\n[run_files]\nsheet = "S.csv"\n', "unknown key(s) metdata_dirs"),
+        ('joint_file_types = ["vcf"]\n[run_files]\nsheet = "S.csv"\n', "joint_file_types names no run file: vcf"),
+        ('metadata_dirs = ["../up"]\n[run_files]\nsheet = "S.csv"\n', "metadata_dirs: '../up' is not a folder"),
+        ('[run_files]\nsample_sheet = "{run}.csv"\n', "sample_sheet: '{run}.csv' must be one fixed path"),
+    ],
+)
+def test_a_profile_with_a_wrong_disk_fact_is_refused_saying_which(text, said):
+    with pytest.raises(ProfileError, match=re.escape(said)):
+        parse_profile("lab", text)
+
+
+def test_a_lab_profile_names_its_own_sheet_and_metadata_folder(app, root, scan, files, tmp_path):
+    profile = tmp_path / "lab.toml"
+    profile.write_text(
+        'output_dirs = ["fq", "meta"]\nmetadata_dirs = ["", "meta"]\nignore = ["meta/RTAComplete.txt"]\n'
+        '[sample_files]\nfq = "fq/{sample}.fq.gz"\n[run_files]\nsample_sheet = "meta/samples.csv"\n'
+    )
+    app.config["LAYOUT"] = str(profile)
+    run_dir = root / "k" / "240108_NB501009_0001_AHTESTBGXY"
+    write_files(run_dir, {"meta/samples.csv": iem_sheet(["A1"]), "meta/RTAComplete.txt": "", "fq/A1.fq.gz": "x"})
+    done = scan()
+    assert done.runs_count == 1 and files("240108_NB501009_0001_AHTESTBGXY") == {
+        "fq/A1.fq.gz": "Complete",
+        "meta/samples.csv": "Complete",
+    }

@@ -88,7 +88,7 @@ MEASURE = """
 import json, sys
 from seqscan.scanner.runfolder import read_sheet
 kwargs = json.loads(sys.argv[2])
-sheet, error = read_sheet(sys.argv[1], **kwargs)
+sheet, error = read_sheet(sys.argv[1], "SampleSheet.csv", **kwargs)
 peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"samples": len(sheet.samples) if sheet else None, "error": error, "peak_mb": peak_kb / 1024}))
 """

@@ -2,8 +2,11 @@ from datetime import date
 
 import pytest
 
+from seqscan.layout import load_profile
 from seqscan.scanner.runfolder import read_run_folder
 from seqscan.scanner.runinfo import parse_date, parse_run_name, parse_runinfo, sequencer_model
+
+TAU = load_profile("tau")  # its XML may sit in the run folder or in 4_QC/sequencing_stats
 
 RUNINFO = """<?xml version="1.0"?>
 <RunInfo Version="2"><Run Id="{run_id}" Number="410"><Flowcell>HNLYFBGXG</Flowcell>
@@ -79,7 +82,7 @@ def test_run_xml_is_read_from_the_root_or_sequencing_stats_in_any_casing(tmp_pat
     run_dir = tmp_path / "Exome_20_022_200920_NB501009_0410_AHNLYFBGXG"
     (run_dir / where).mkdir(parents=True)
     (run_dir / where / filename).write_text(RUNINFO.format(run_id="200920_NB501009_0410_AHNLYFBGXG", date="200920"))
-    folder = read_run_folder(str(run_dir))
+    folder = read_run_folder(str(run_dir), TAU)
     assert folder.identity.flowcell == "HNLYFBGXG"  # from the XML, not the name's AHNLYFBGXG
     assert folder.sequencer_model == "NextSeq 500/550"
 
@@ -88,7 +91,7 @@ def test_xml_copied_from_another_run_is_ignored_with_a_warning(tmp_path):
     run_dir = tmp_path / "Exome_20_022_200920_NB501009_0410_AHNLYFBGXG"
     run_dir.mkdir()
     (run_dir / "RunInfo.xml").write_text(RUNINFO.format(run_id="151120_AHISEQTEST", date="151016"))
-    folder = read_run_folder(str(run_dir))
+    folder = read_run_folder(str(run_dir), TAU)
     assert folder.identity.date == date(2020, 9, 20)
     assert any("describes run 151120_AHISEQTEST" in w for w in folder.warnings)
 
@@ -97,7 +100,7 @@ def test_broken_xml_and_unknown_instrument_are_warnings_not_errors(tmp_path):
     run_dir = tmp_path / "Exome_20_022_200920_QQ501009_0410_AHNLYFBGXG"
     run_dir.mkdir()
     (run_dir / "RunParameters.xml").write_text("<RunParameters><oops")
-    folder = read_run_folder(str(run_dir))
+    folder = read_run_folder(str(run_dir), TAU)
     assert folder.identity.instrument == "QQ501009"
     assert any("RunParameters.xml unreadable" in w for w in folder.warnings)
     assert any("unknown sequencer" in w for w in folder.warnings)

@@ -208,7 +208,7 @@ def test_run_grid_shows_each_data_state_with_a_legend(operator, app, root, scan)
     assert "broken symlink" in grid
     assert "1_BAM/S7.hg38.bam" in page.split("Unexpected files")[1]
     assert 'class="badge st-error">Error</span></td>' in page.split("Run files")[1]  # the broken sheet
-    assert "Joint-called VCFs" in page and f"2_variants/{RUN}.gatk.hg38.vcf.gz" in page
+    assert "<h2>Joint files</h2>\n<ul>" in page and f"2_variants/{RUN}.gatk.hg38.vcf.gz" in page
     skipped = operator.get("/runs/Exome_24_002_240110_NB501009_0002_AHOTHERBGXY").text
     assert 'class="badge st-skipped">Skipped' in skipped
     assert operator.get("/runs/nope").status_code == 404

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from seqscan.layout import Profile
 from seqscan.scanner.runinfo import (
     RunIdentity,
     parse_run_name,
@@ -17,8 +18,6 @@ from seqscan.scanner.runinfo import (
 )
 from seqscan.scanner.samplesheet import MAX_SAMPLES, SampleSheet, SampleSheetError, parse_samplesheet
 
-SHEET_NAME = "SampleSheet.csv"
-XML_DIRS = ("", "4_QC/sequencing_stats")
 MAX_BYTES = 16 * 2**20  # per sheet or XML file, unless the caller says otherwise (SEQSCAN_MAX_SHEET_BYTES)
 
 
@@ -54,9 +53,9 @@ def _read(path: str, limit: int) -> bytes:
     return data
 
 
-def _find(run_dir: str, wanted: str) -> str | None:
-    """The first file named `wanted` (any casing) in the run root or 4_QC/sequencing_stats."""
-    for sub in XML_DIRS:
+def _find(run_dir: str, wanted: str, metadata_dirs: list[str]) -> str | None:
+    """The first file named `wanted` (any casing) in the layout's metadata folders ("" the run folder)."""
+    for sub in metadata_dirs:
         folder = os.path.join(run_dir, sub)
         try:
             names = os.listdir(folder)
@@ -69,11 +68,11 @@ def _find(run_dir: str, wanted: str) -> str | None:
 
 
 def _identity_from_xml(
-    run_dir: str, named: RunIdentity | None, warnings: list[str], errors: list[str], max_bytes: int
+    run_dir: str, layout: Profile, named: RunIdentity | None, warnings: list[str], errors: list[str], max_bytes: int
 ) -> RunIdentity:
     identity = RunIdentity()
     for filename, parse in (("RunInfo.xml", parse_runinfo), ("RunParameters.xml", parse_runparameters)):
-        path = _find(run_dir, filename)
+        path = _find(run_dir, filename, layout.metadata_dirs)
         if path is None:
             continue
         rel = os.path.relpath(path, run_dir)
@@ -94,23 +93,29 @@ def _identity_from_xml(
 
 
 def read_sheet(
-    run_dir: str, max_samples: int = MAX_SAMPLES, lane_count: int | None = None, max_bytes: int = MAX_BYTES
+    run_dir: str,
+    sheet_name: str,
+    max_samples: int = MAX_SAMPLES,
+    lane_count: int | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> tuple[SampleSheet | None, str]:
-    """(sheet, "") or (None, the reason it could not be read)."""
-    path = os.path.join(run_dir, SHEET_NAME)
+    """(sheet, "") or (None, the reason it could not be read); sheet_name: its path in the run folder."""
+    path = os.path.join(run_dir, sheet_name)
     try:
         return parse_samplesheet(_read(path, max_bytes), max_samples, lane_count), ""
     except TooLarge as e:
-        return None, f"{SHEET_NAME} cannot be read: {e}"
+        return None, f"{sheet_name} cannot be read: {e}"
     except FileNotFoundError:
-        return None, f"no {SHEET_NAME}: expected files cannot be worked out"
+        return None, f"no {sheet_name}: expected files cannot be worked out"
     except OSError as e:
-        return None, f"{SHEET_NAME} cannot be read: {e.strerror or e}"
+        return None, f"{sheet_name} cannot be read: {e.strerror or e}"
     except SampleSheetError as e:
-        return None, f"{SHEET_NAME} cannot be parsed: {e}"
+        return None, f"{sheet_name} cannot be parsed: {e}"
 
 
-def read_run_folder(run_dir: str, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES) -> RunFolder:
+def read_run_folder(
+    run_dir: str, layout: Profile, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES
+) -> RunFolder:
     """Everything seqscan needs from one run folder; problems become warnings or errors, never exceptions."""
     name = os.path.basename(run_dir.rstrip("/"))
     warnings: list[str] = []
@@ -119,15 +124,15 @@ def read_run_folder(run_dir: str, max_samples: int = MAX_SAMPLES, max_bytes: int
     named = from_name[1] if from_name else None
     if named is None:
         warnings.append("folder name holds no Illumina run id (YYMMDD_INSTRUMENT_NNNN_FLOWCELL)")
-    identity = _identity_from_xml(run_dir, named, warnings, errors, max_bytes)
+    identity = _identity_from_xml(run_dir, layout, named, warnings, errors, max_bytes)
     if named:
         identity.fill_from(named)
     model = sequencer_model(identity.instrument) if identity.instrument else None
     if identity.instrument and model is None:
         warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
-    sheet, error = read_sheet(run_dir, max_samples, identity.lane_count, max_bytes)
+    sheet, error = read_sheet(run_dir, layout.sample_sheet, max_samples, identity.lane_count, max_bytes)
     if sheet:
-        warnings.extend(f"{SHEET_NAME}: {w}" for w in sheet.warnings)
+        warnings.extend(f"{layout.sample_sheet}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment
     return RunFolder(name, identity, model, sheet, error, warnings, errors)
 
@@ -162,7 +167,6 @@ def stat_files(run_dir: str, paths: list[str]) -> tuple[dict[str, FileStat], lis
 
 # The 28-byte empty block that ends every complete BGZF file (BAM, bgzipped VCF / FASTQ / TSV).
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-BGZF_SUFFIXES = (".gz", ".bam")
 TRUNCATED = "truncated: no BGZF end-of-file block"
 
 

@@ -17,9 +17,7 @@ from seqscan.scanner.bulk import insert_rows
 from seqscan.scanner.found import FoundRun
 from seqscan.scanner.judge import DROP, KEEP, Disk, Expect, judge
 from seqscan.scanner.runfolder import (
-    BGZF_SUFFIXES,
     MAX_BYTES,
-    SHEET_NAME,
     TRUNCATED,
     FileStat,
     RunFolder,
@@ -149,12 +147,12 @@ def _still_on_disk(
     return stat_files(run_dir, candidates)[0] if candidates else {}
 
 
-def _check_bgzf(run_dir: str, stats: dict[str, FileStat], existing: dict) -> int:
+def _check_bgzf(run_dir: str, stats: dict[str, FileStat], existing: dict, suffixes: tuple[str, ...]) -> int:
     """Mark truncated BGZF files of stats (in place). Only new or changed files are read; an unchanged
     one keeps what the last check found. Returns how many files were read."""
     checked = 0
     for path, st in stats.items():
-        if st.error or not path.endswith(BGZF_SUFFIXES):
+        if st.error or not path.endswith(suffixes):
             continue
         old = existing.get(path)
         if old is not None and old.size == st.size and old.mtime == _mtime(st.mtime_ns):
@@ -310,7 +308,7 @@ def sync_run(
         run.skip_reason = f"marker {found.skip_marker} in the run folder"
         return result
     run_dir = f"{root}/{found.path}"
-    folder = read_run_folder(run_dir, max_samples, max_bytes)
+    folder = read_run_folder(run_dir, profile, max_samples, max_bytes)
     stats, vanished = stat_files(run_dir, [f.path for f in found.files])
     db.session.flush()  # the run needs its id
     _apply_metadata(run, folder)
@@ -340,13 +338,14 @@ def sync_run(
     elsewhere = _still_on_disk(run_dir, found, stats, vanished, existing)
     result.vanished_files = len(vanished)
     if check_bgzf:
-        result.bgzf_checked = _check_bgzf(run_dir, stats, existing)
+        result.bgzf_checked = _check_bgzf(run_dir, stats, existing, profile.bgzf_suffixes)
     result.warnings = twin_warnings + folder.warnings + layout_warnings + folder.errors
     result.warnings += [folder.sheet_error] if folder.sheet_error else []
     result.warnings += [f"{p}: vanished while scanning" for p in vanished]
     result.warnings += [f"{p}: {st.error}" for p, st in stats.items() if st.error]
-    if folder.sheet_error and SHEET_NAME in stats:  # the sheet is there but unusable: an Error file
-        stats[SHEET_NAME] = stats[SHEET_NAME]._replace(error=folder.sheet_error)
+    sheet_path = profile.sample_sheet
+    if folder.sheet_error and sheet_path in stats:  # the sheet is there but unusable: an Error file
+        stats[sheet_path] = stats[sheet_path]._replace(error=folder.sheet_error)
     result.new_files, result.deleted_files, states = _reconcile_files(
         run, found, stats, expected, existing, profile, sample_pks, scan, elsewhere
     )

@@ -20,8 +20,6 @@ from seqscan.scanner.found import DirListing, FoundFile, FoundRun, Snapshot, Wal
 
 # The mtime a kept listing gets when it must be listed again next time (no folder has it).
 NEVER_REUSE = -1
-# Where a completion marker may sit, relative to the run folder.
-MARKER_DIRS = ("", "4_QC/sequencing_stats")
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ class _Walker:
         markers = self.options.completion_markers
         if names.intersection(markers):
             return True
-        for marker_dir in MARKER_DIRS[1:]:
+        for marker_dir in (d for d in self.options.profile.metadata_dirs if d):
             if marker_dir.partition("/")[0] in names:
                 if any(os.path.isfile(f"{path}/{marker_dir}/{m}") for m in markers):
                     return True

@@ -8,10 +8,12 @@ from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 
+from seqscan import roots
 from seqscan.display import css
 from seqscan.enums import DataState
 from seqscan.extensions import db
-from seqscan.models import FileEvent, Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan
+from seqscan.layout import ProfileError
+from seqscan.models import FileEvent, Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun, seen_in_scan
 from seqscan.web import page_number
 
 bp = Blueprint("runs", __name__)
@@ -130,11 +132,25 @@ def run_grid(run: SequencingRun, page: int | None = None) -> dict:
         "cells": by_cell,
         "grid_rows": grid_rows(samples, file_types, by_cell),
         "run_files": others,
-        "joint_vcfs": [f for f in others if f.file_type.startswith("vcf_joint")],
+        "joint_files": [f for f in others if f.file_type in _joint_file_types(run)],
         "unexpected": unexpected,
         "unexpected_total": unexpected_total,
         "states": [s.value for s in DataState],
     }
+
+
+def _joint_file_types(run: SequencingRun) -> list[str]:
+    """The run files its root's layout calls joint files (the layout of the root's newest scan)."""
+    layout = db.session.scalar(
+        select(ScanRun.layout)
+        .where(ScanRun.root == run.root, ScanRun.layout != "")
+        .order_by(ScanRun.id.desc())
+        .limit(1)
+    )
+    try:
+        return roots.of_scan(run.root, layout or "").profile.joint_file_types
+    except ProfileError:  # a layout file since moved away: no section, the files stay under Run files
+        return []
 
 
 def runs_named(name: str) -> list[SequencingRun]:
