@@ -173,7 +173,7 @@ def make_run_settings_step() -> list[list[str]]:
     return [step.replace('"$(CURDIR)/$(DEMO_ROOT)"', "DEMO").split() for step in steps]
 
 
-def test_a_flask_scan_started_by_hand_after_make_run_scans_the_demo_root_written_to_seqscan_toml(tmp_path):
+def test_a_flask_scan_or_worker_started_by_hand_after_make_run_scans_the_demo_root_in_seqscan_toml(tmp_path):
     project = project_copy(tmp_path)
     demo = tmp_path / "demo-root"
     make_run(demo)
@@ -187,6 +187,14 @@ def test_a_flask_scan_started_by_hand_after_make_run_scans_the_demo_root_written
     scanned = run([*FLASK, "scan"], env, cwd=project)
     assert scanned.returncode == 0, scanned.stdout + scanned.stderr
     assert f"root={demo}" in scanned.stdout and "runs 1" in scanned.stdout, scanned.stdout
+    # A worker started by hand (the README's troubleshooting) reads the same file: it scans the demo
+    # root (it refused every scan with "no scan root is configured" while the root lived in make's shell).
+    queued = run([*FLASK, "scans", "enqueue"], env, cwd=project)
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    worked = run([sys.executable, "worker.py", "--burst"], env, cwd=project, timeout=120)
+    assert worked.returncode == 0, worked.stdout + worked.stderr
+    shown = run([*FLASK, "scans", "show", "2"], env, cwd=project)
+    assert "scan 2: Finished" in shown.stdout and f"root={demo}" in shown.stdout, shown.stdout + shown.stderr
 
 
 def settings_app(tmp_path: Path, text: str | None = None):
