@@ -12,7 +12,6 @@ seqscan.cfg and test_config Python values. All are handled, and each setting is 
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 import re
 import tempfile
@@ -25,9 +24,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crontab import CronTab
 from limits import parse_many
 
-TRUE = ("true", "yes", "on", "1")
-FALSE = ("false", "no", "off", "0")
-BOOLEAN = "true or false (true/false, yes/no, on/off, 1/0, in any case)"
+from seqscan.settings_types import (
+    Expected,
+    to_bool,
+    to_dict,
+    to_float,
+    to_int,
+    to_list,
+    to_optional_bool,
+    to_optional_text,
+    to_text,
+)
+
 # Numbers are never negative; these must be above 0 (a whole number: at least 1).
 ABOVE_ZERO = {
     "MAX_DEPTH", "MAX_SAMPLES_PER_SHEET", "SCAN_JOB_TIMEOUT_SECONDS", "JOB_RESULT_TTL_SECONDS",
@@ -40,154 +48,72 @@ class SettingError(ValueError):
     """A setting seqscan cannot start with; the message (one line) says which and what is expected."""
 
 
-class _Expected(ValueError):
-    """What a converter expected, for SettingError to name with the key and the value."""
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
-        return value.strip().lower() in TRUE
-    raise _Expected(BOOLEAN)
-
-
-def _optional_bool(value: Any) -> bool | None:
-    if value is None:
-        return None
-    try:
-        return _bool(value)
-    except _Expected:
-        raise _Expected(f"{BOOLEAN}, or unset") from None
-
-
-def _int(value: Any, least: int) -> int:
-    expected = _Expected(f"a whole number, at least {least}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise expected from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise expected
-    return value
-
-
-def _float(value: Any, above_zero: bool) -> float:
-    expected = _Expected("a number above 0" if above_zero else "a number, 0 or more")
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise expected from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise expected
-    if value < 0 or (above_zero and value == 0):
-        raise expected
-    return float(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)  # SEQSCAN_SCAN_QUEUE=2024 arrives as the number 2024
-    raise _Expected("text")
-
-
-def _optional_text(value: Any) -> str | None:
-    try:
-        return None if value is None else _text(value)
-    except _Expected:
-        raise _Expected("text, or unset") from None
-
-
-def _list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise _Expected("a JSON list of text values, or values separated by commas")
-
-
-def _dict(value: Any) -> dict:
-    if isinstance(value, dict):
-        return dict(value)
-    raise _Expected('a JSON object, e.g. {"bam": "requeue {path}"}')
-
-
 def _zone(value: Any) -> str:
-    name = _text(value)
+    name = to_text(value)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown, not a key ("../x"), a folder ("Australia")
-        raise _Expected("a time zone of the tz database, e.g. Europe/London or Australia/Adelaide") from None
+        raise Expected("a time zone of the tz database, e.g. Europe/London or Australia/Adelaide") from None
     return name
 
 
 def _networks(value: Any) -> list[str]:
-    entries = _list(value)
+    entries = to_list(value)
     for entry in entries:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            raise _Expected(
+            raise Expected(
                 f"IP addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8, ::1); {entry!r} is neither"
             ) from None
     return entries
 
 
 def _rate_limit(value: Any) -> str:
-    text = _text(value)
+    text = to_text(value)
     try:
         parse_many(text)
     except ValueError:
-        raise _Expected("a rate limit in Flask-Limiter's notation, e.g. '20 per 10 minutes'") from None
+        raise Expected("a rate limit in Flask-Limiter's notation, e.g. '20 per 10 minutes'") from None
     return text
 
 
 def _crons(value: Any) -> list[str]:
     # One string is one cron string: cron fields have commas of their own ("0 6,19 * * *").
-    entries = [value] if isinstance(value, str) else _list(value)
+    entries = [value] if isinstance(value, str) else to_list(value)
     for entry in entries:
         try:
             CronTab(entry)
         except ValueError as e:
-            raise _Expected(f'cron strings, e.g. ["0 6 * * *", "0 19 * * *"]; {entry!r}: {e}') from None
+            raise Expected(f'cron strings, e.g. ["0 6 * * *", "0 19 * * *"]; {entry!r}: {e}') from None
     return entries
 
 
 def _fraction(value: Any) -> float:
-    number = _float(value, above_zero=False)
+    number = to_float(value, above_zero=False)
     if number > 1:
-        raise _Expected("a number from 0 to 1")
+        raise Expected("a number from 0 to 1")
     return number
 
 
 def _redis_url(value: Any) -> str:
-    url = _text(value)
+    url = to_text(value)
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise _Expected("a Redis URL: redis://host:port/db, rediss://… or unix://…")
+        raise Expected("a Redis URL: redis://host:port/db, rediss://… or unix://…")
     return url
 
 
 def _samesite(value: Any) -> str:
-    text = _text(value)
+    text = to_text(value)
     if text.title() not in ("Strict", "Lax", "None"):
-        raise _Expected("Strict, Lax or None")
+        raise Expected("Strict, Lax or None")
     return text
 
 
 def _templates(value: Any) -> dict[str, str]:
-    templates = _dict(value)
+    templates = to_dict(value)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in templates.items()):
-        raise _Expected('a JSON object of file type: command text, e.g. {"bam": "requeue {path}"}')
+        raise Expected('a JSON object of file type: command text, e.g. {"bam": "requeue {path}"}')
     return templates
 
 
@@ -201,7 +127,7 @@ OWN: dict[str, Callable[[Any], Any]] = {
     "MAX_VANISHED_FRACTION": _fraction,
     "REDIS_URL": _redis_url,
     "SESSION_COOKIE_SAMESITE": _samesite,
-    "SESSION_COOKIE_SECURE": _optional_bool,  # None (follow the request), true or false
+    "SESSION_COOKIE_SECURE": to_optional_bool,  # None (follow the request), true or false
     "SCRIPT_TEMPLATES": _templates,
 }
 
@@ -211,16 +137,16 @@ def _converter(key: str, default: Any) -> Callable[[Any], Any]:
     if key in OWN:
         return OWN[key]
     if isinstance(default, bool):
-        return _bool
+        return to_bool
     if isinstance(default, int):
-        return lambda value: _int(value, least=1 if key in ABOVE_ZERO else 0)
+        return lambda value: to_int(value, least=1 if key in ABOVE_ZERO else 0)
     if isinstance(default, float):
-        return lambda value: _float(value, above_zero=key in ABOVE_ZERO)
+        return lambda value: to_float(value, above_zero=key in ABOVE_ZERO)
     if isinstance(default, list):
-        return _list
+        return to_list
     if isinstance(default, dict):
-        return _dict
-    return _optional_text if default is None else _text
+        return to_dict
+    return to_optional_text if default is None else to_text
 
 
 def _shown(key: str, value: Any) -> str:
@@ -233,7 +159,7 @@ def _shown(key: str, value: Any) -> str:
 
 
 def convert(key: str, value: Any, defaults: ModuleType) -> Any:
-    """value converted to the type of setting key; _Expected (a ValueError) saying what is expected if it cannot be."""
+    """value converted to the type of setting key; Expected (a ValueError) saying what is expected if it cannot be."""
     return _converter(key, getattr(defaults, key))(value)
 
 
@@ -248,7 +174,7 @@ def check_settings(
         value = config[key]
         try:
             config[key] = _converter(key, default)(value)
-        except _Expected as e:
+        except Expected as e:
             name = named(key, value, _shown(key, value)) if named else f"SEQSCAN_{key}={_shown(key, value)}"
             raise SettingError(f"{name}: expected {e}") from None
 
