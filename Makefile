@@ -69,8 +69,9 @@ run: install
 	  echo "+------------------------------------------------------------------------------"; echo ) & \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# `make bench BASE=<git revision>`: the same benchmark as of BASE and as of now, on one tree, taking turns.
 bench: install
-	$(BIN)/python bench/scan_bench.py
+	$(if $(BASE),$(BIN)/python bench/compare.py $(BASE) $(BENCH_ARGS),$(BIN)/python bench/scan_bench.py $(BENCH_ARGS))
 
 bench-web: install services
 	$(BIN)/python bench/web_bench.py
