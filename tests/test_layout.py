@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -6,6 +7,20 @@ from seqscan.layout import ProfileError, builtin_names, load_profile, parse_prof
 from seqscan.layout.tree import expected_paths, write_files
 from seqscan.scanner.samplesheet import SampleRow
 from tests.conftest import RUN, iem_sheet, make_run
+
+
+@pytest.fixture
+def lab_layout(app, tmp_path):
+    """Point LAYOUT at a lab's own profile file with this text; returns its path."""
+
+    def use(text: str) -> Path:
+        path = tmp_path / "lab.toml"
+        path.write_text(text)
+        app.config["LAYOUT"] = str(path)
+        return path
+
+    return use
+
 
 SAMPLES = [SampleRow("ID1", "S1", "", "1", "", "", 1), SampleRow("ID2", "S2", "", "2", "", "", 2)]
 
@@ -48,13 +63,11 @@ def test_a_broken_profile_says_what_is_wrong(text, message):
         parse_profile("lab", text)
 
 
-def test_a_lab_profile_file_changes_expectations_without_code(app, root, scan, files, tmp_path):
-    profile = tmp_path / "lab.toml"
-    profile.write_text(
+def test_a_lab_profile_file_changes_expectations_without_code(lab_layout, root, scan, files):
+    profile = lab_layout(
         'output_dirs = ["0_fastq"]\nmetadata_dirs = ["4_QC/sequencing_stats"]\n'
         '[sample_files]\nfastq_r1 = "0_fastq/{sample}_R1.fastq.gz"\n'
     )
-    app.config["LAYOUT"] = str(profile)
     make_run(root)
     result = scan()
     assert result.layout == str(profile)  # the file it was read with
@@ -66,12 +79,10 @@ def test_a_lab_profile_file_changes_expectations_without_code(app, root, scan, f
     }
 
 
-def test_changing_the_layout_reparses_unchanged_runs_and_deletes_nothing(app, root, scan, files, tmp_path):
+def test_changing_the_layout_reparses_unchanged_runs_and_deletes_nothing(lab_layout, root, scan, files):
     make_run(root)
     scan()
-    profile = tmp_path / "lab.toml"
-    profile.write_text('metadata_dirs = ["4_QC/sequencing_stats"]\n[sample_files]\nbam = "1_BAM/{sample}.hg38.bam"\n')
-    app.config["LAYOUT"] = str(profile)
+    lab_layout('metadata_dirs = ["4_QC/sequencing_stats"]\n[sample_files]\nbam = "1_BAM/{sample}.hg38.bam"\n')
     # The new layout lists no folder: the old one's files are out of its sight, but on disk. The BAMs it
     # asks for are Complete where they are; the other records are no longer its business and go.
     changed = scan()
@@ -190,13 +201,11 @@ def test_a_profile_with_a_wrong_disk_fact_is_refused_saying_which(text, said):
         parse_profile("lab", text)
 
 
-def test_a_lab_profile_names_its_own_sheet_and_metadata_folder(app, root, scan, files, tmp_path):
-    profile = tmp_path / "lab.toml"
-    profile.write_text(
+def test_a_lab_profile_names_its_own_sheet_and_metadata_folder(lab_layout, root, scan, files):
+    lab_layout(
         'output_dirs = ["fq", "meta"]\nmetadata_dirs = ["", "meta"]\nignore = ["meta/RTAComplete.txt"]\n'
         '[sample_files]\nfq = "fq/{sample}.fq.gz"\n[run_files]\nsample_sheet = "meta/samples.csv"\n'
     )
-    app.config["LAYOUT"] = str(profile)
     run_dir = root / "k" / "240108_NB501009_0001_AHTESTBGXY"
     write_files(run_dir, {"meta/samples.csv": iem_sheet(["A1"]), "meta/RTAComplete.txt": "", "fq/A1.fq.gz": "x"})
     done = scan()

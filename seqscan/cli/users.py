@@ -26,6 +26,13 @@ def _get(username: str) -> User:
     return user
 
 
+def _end_sessions(username: str, said: str) -> None:
+    """After a change of role or password: signed in with the old one, they sign in again."""
+    _get(username).end_sessions()
+    db.session.commit()
+    click.echo(said)
+
+
 @users_group.command("create")
 @click.argument("username")
 @click.option("--role", type=ROLE, default=Role.VIEWER.value, show_default=True)
@@ -63,11 +70,8 @@ def list_users() -> None:
 @click.argument("role", type=ROLE)
 def set_role(username: str, role: str) -> None:
     """Make a user a viewer or an operator (their open sessions end)."""
-    user = _get(username)
-    user.role = Role(role)
-    user.end_sessions()
-    db.session.commit()
-    click.echo(f"{username} is now {role}")
+    _get(username).role = Role(role)
+    _end_sessions(username, f"{username} is now {role}")
 
 
 @users_group.command("set-password")
@@ -75,11 +79,8 @@ def set_role(username: str, role: str) -> None:
 @click.password_option()
 def set_password(username: str, password: str) -> None:
     """Set a user's password (prompted; their open sessions end)."""
-    user = _get(username)
-    user.password_hash = hash_password(password)
-    user.end_sessions()
-    db.session.commit()
-    click.echo(f"password of {username} changed")
+    _get(username).password_hash = hash_password(password)
+    _end_sessions(username, f"password of {username} changed")
 
 
 @users_group.command("token")
