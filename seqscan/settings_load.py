@@ -25,6 +25,9 @@ PREFIX = "SEQSCAN_"
 # The test suite's own variables (SEQSCAN_TEST_DATABASE_URL, SEQSCAN_TEST_REDIS_URL) are read by
 # tests/conftest.py, never by seqscan: they are not settings, and not refused as unknown ones.
 TEST_PREFIX = "SEQSCAN_TEST_"
+# What Scripts and Jobs sets for its commands (seqscan.scanner.scripts): not settings, so that a
+# command that runs seqscan itself (`flask scans enqueue`) is not refused for them.
+SCRIPT_VARIABLES = frozenset({"SEQSCAN_PATH", "SEQSCAN_RUN_PATH", "SEQSCAN_RUN", "SEQSCAN_SAMPLE", "SEQSCAN_FILE_TYPE"})
 SOURCES = "SETTINGS_SOURCES"  # in app.config: {key: "default" | "file" | "seqscan.cfg" | "environment" | "test"}
 SETTINGS_FILE = "SETTINGS_FILE"  # in app.config: the path of seqscan.toml, read or not there
 
@@ -49,7 +52,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     known = set(known_keys())
     values = {}
     for name in sorted(environ):
-        if not name.startswith(PREFIX) or name.startswith(TEST_PREFIX):
+        if not name.startswith(PREFIX) or name.startswith(TEST_PREFIX) or name in SCRIPT_VARIABLES:
             continue
         key = name.removeprefix(PREFIX)
         if key not in known:

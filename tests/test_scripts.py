@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 from tests.conftest import make_run
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 NASTY = ("a$(touch PWNED)b", "c`touch PWNED`d", "e;touch PWNED;f", "g'$(touch PWNED)'h", "i|touch PWNED")
 
@@ -105,3 +109,18 @@ def test_a_path_is_inside_the_roots_only_when_normalised_and_resolved_it_stays_b
     assert not inside(f"{root}/run/out/x.bam", [str(root)])  # a symlink out
     assert inside(f"{root}/run/out/x.bam", [str(root), str(tmp_path)])
     assert not inside(str(root), [str(root)])  # the root itself is no file below it
+
+
+def test_a_command_that_runs_seqscan_itself_is_not_refused_for_the_values_it_is_given(app, root, scan, tmp_path):
+    """The SEQSCAN_PATH, SEQSCAN_RUN ... of a command's environment are not settings: a command that
+    starts seqscan (here its settings loader, as `flask scans enqueue` would) starts."""
+    run_dir = make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    loads = (
+        "import os, sys; sys.path.insert(0, sys.argv[1]); from seqscan.settings_load import from_environment; "
+        "from_environment(os.environ); open(sys.argv[2], 'w').write(os.environ['SEQSCAN_PATH'])"
+    )
+    app.config["SCRIPTS_AND_JOBS"] = True
+    app.config["SCRIPT_TEMPLATES"] = {"fastq_r2": f"{sys.executable} -c {shlex.quote(loads)} {PROJECT} {{path}}"}
+    done = scan()
+    assert not [w.message for w in done.warnings if "failed" in w.message]
+    assert (run_dir / "0_fastq/S1_R2.fastq.gz").read_text() == str(run_dir / "0_fastq/S1_R2.fastq.gz")
