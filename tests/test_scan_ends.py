@@ -19,11 +19,11 @@ from tests.conftest import TEST_DATABASE_URL, make_run
 
 
 def ends_logged_by_the_owner(caplog, scan_id: int) -> list[str]:
-    """The end lines seqscan/scans.py logged for this scan."""
+    """The end lines seqscan/scans/life.py logged for this scan."""
     return [
         r.getMessage()
         for r in caplog.records
-        if r.pathname.endswith("seqscan/scans.py")
+        if r.pathname.endswith("seqscan/scans/life.py")
         and r.getMessage().startswith((f"scan {scan_id}: Finished", f"scan {scan_id}: Error"))
     ]
 

@@ -1,0 +1,29 @@
+"""Database models: scans, sequencing runs, sample sheets, samples, files, warnings, users, alerts.
+
+One module per kind of record; every name is re-exported here, so `from seqscan.models import X`
+is the one way to import them."""
+
+from seqscan.models.alert import Alert
+from seqscan.models.columns import UTCDateTime, str_enum, utcnow
+from seqscan.models.run import FileEvent, Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan, verdict_of
+from seqscan.models.scan import OperatorAction, ScanLock, ScanRun, ScanWarning
+from seqscan.models.user import User
+
+__all__ = [
+    "Alert",
+    "FileEvent",
+    "OperatorAction",
+    "Sample",
+    "SampleSheet",
+    "ScanLock",
+    "ScanRun",
+    "ScanWarning",
+    "SequencingFile",
+    "SequencingRun",
+    "UTCDateTime",
+    "User",
+    "seen_in_scan",
+    "str_enum",
+    "utcnow",
+    "verdict_of",
+]
