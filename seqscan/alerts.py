@@ -105,8 +105,8 @@ def _webhook(subject: str, body: str, fields: dict) -> None:
 def after_scan(scan: ScanRun) -> None:
     """Called when a scan has ended. Never raises."""
     try:
-        if scan.state == ScanState.ERROR and not scan.error.startswith("stopped: "):  # stopped ones run again
-            reason = scan.error.strip().splitlines()[-1] if scan.error else "no reason recorded"
+        if scan.state == ScanState.ERROR and not (scan.end_reason and scan.end_reason.is_stop):  # stops run again
+            reason = scan.error_line or "no reason recorded"
             send_once(
                 f"scan-error:{scan.id}", "scan_error", f"scan {scan.id} ended in Error: {reason}",
                 f"Scan {scan.id} of {scan.root} ({scan.trigger}) ended in Error:\n\n{scan.error}",

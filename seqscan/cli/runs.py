@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from seqscan.cli.output import table
-from seqscan.enums import MISSING_STATES, DataState
+from seqscan.enums import ATTENTION_STATES, DataState
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 from seqscan.spreadsheet import SheetWriter
@@ -81,7 +81,7 @@ def runs_show(name: str) -> None:
         )
         files = db.session.scalars(
             select(SequencingFile)
-            .where(SequencingFile.run_pk == run.id, SequencingFile.data_state.in_(sorted(MISSING_STATES)))
+            .where(SequencingFile.run_pk == run.id, SequencingFile.data_state.in_(sorted(ATTENTION_STATES)))
             .order_by(SequencingFile.path)
         ).all()
         if files:
@@ -119,7 +119,7 @@ def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, f
     if run_name:
         _runs_named(run_name)
         query = query.where(SequencingRun.name == run_name)
-    wanted = {DataState(s) for s in states} | (set(MISSING_STATES) if missing else set())
+    wanted = {DataState(s) for s in states} | (set(ATTENTION_STATES) if missing else set())
     if wanted:
         query = query.where(SequencingFile.data_state.in_(sorted(wanted)))
     columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen_scan", "last_seen_scan"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import DDL, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from seqscan.enums import PHASES, ScanState, Trigger
+from seqscan.enums import PHASES, EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models.columns import UTCDateTime, str_enum, utcnow
 
@@ -27,7 +27,9 @@ class ScanRun(db.Model):
     create_models_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scripts_and_jobs_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Why it ended in Error (one line, or a traceback whose last line says it); empty when Finished.
+    # Why it ended (None while it has not): what decides what follows (a retry, an alert).
+    end_reason: Mapped[EndReason | None] = mapped_column(str_enum(EndReason))
+    # What it says of an end in Error (one line, or a traceback whose last line says it); empty when Finished.
     error: Mapped[str] = mapped_column(Text, default="")
     runs_count: Mapped[int] = mapped_column(default=0)
     files_found: Mapped[int] = mapped_column(default=0)
@@ -62,6 +64,12 @@ class ScanRun(db.Model):
     def is_active(self) -> bool:
         """Waiting or working: its page keeps polling."""
         return self.state.is_active
+
+    @property
+    def error_line(self) -> str:
+        """The one line shown of how an Error ended: the message, or a traceback's last line."""
+        lines = self.error.strip().splitlines()
+        return lines[-1] if lines else ""
 
     @property
     def duration(self) -> timedelta | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import select, update
 
-from seqscan.enums import PHASES, WORKING, ScanState, Trigger
+from seqscan.enums import PHASES, WORKING, EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import OperatorAction, ScanRun, utcnow
 from seqscan.scans.files import folder
@@ -60,25 +60,27 @@ def advance(scan: ScanRun, phase: ScanState) -> None:
 
 def finish(scan: ScanRun) -> None:
     """Finished, now."""
-    scan.state, scan.finished, scan.error = ScanState.FINISHED, utcnow(), ""
+    scan.state, scan.finished, scan.error, scan.end_reason = ScanState.FINISHED, utcnow(), "", EndReason.FINISHED
     db.session.commit()
     log.info("scan %s: %s", scan.id, ScanState.FINISHED)
 
 
-def fail(scan: ScanRun, message: str, *, if_state: ScanState | None = None) -> bool:
-    """Error, now, with message (a line, or a traceback), unless the scan has ended already.
-    Returns whether it was set.
+def fail(scan: ScanRun, reason: EndReason, detail: str, *, if_state: ScanState | None = None) -> bool:
+    """Error, now, for reason, unless the scan has ended already. Returns whether it was set.
+
+    detail: what the reason's words (EndReason.says) are followed by: a line, or a traceback.
 
     if_state: only if the scan is still in that state in the database (it may have moved on since
     it was read: a scan thought dead that finished meanwhile is left alone).
     """
     db.session.rollback()  # whatever the failed work left unflushed is not part of the record
+    message = reason.says(detail)
     states = [if_state] if if_state else [s for s in ScanState if s.is_active]
     where = [ScanRun.id == scan.id, ScanRun.state.in_(states)]
     done = db.session.execute(
         update(ScanRun)
         .where(*where)
-        .values(state=ScanState.ERROR, error=message, finished=utcnow())
+        .values(state=ScanState.ERROR, end_reason=reason, error=message, finished=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -114,14 +116,14 @@ def fail_dead(live_scan_id: Callable[[], int | None], job_state: Callable[[str],
     for scan in working:
         if scan.id == live:
             continue
-        message = f"interrupted during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
-        if fail(scan, message, if_state=scan.state):
+        detail = f"during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
+        if fail(scan, EndReason.INTERRUPTED, detail, if_state=scan.state):
             resolved.append(scan.id)
     for scan in all_waiting() if job_state is not None else []:
         state = job_state(scan.task_id)
         if scan.id == live or state in (None, "queued", "started", "deferred", "scheduled"):
             continue
         why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
-        if fail(scan, f"never started: {why}", if_state=ScanState.CREATED):
+        if fail(scan, EndReason.NEVER_STARTED, why, if_state=ScanState.CREATED):
             resolved.append(scan.id)
     return resolved

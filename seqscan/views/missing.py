@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from seqscan.enums import MISSING_STATES
+from seqscan.enums import ATTENTION_STATES
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 from seqscan.spreadsheet import SheetWriter
@@ -27,7 +27,7 @@ def chosen_filters() -> dict[str, str]:
 
 def selection(chosen: dict[str, str]):
     """(the files query in run and path order, its where clauses) for the chosen filters."""
-    states = [chosen["state"]] if chosen["state"] in MISSING_STATES else sorted(MISSING_STATES)
+    states = [chosen["state"]] if chosen["state"] in ATTENTION_STATES else sorted(ATTENTION_STATES)
     where = [SequencingFile.data_state.in_(states)]
     where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
     query = (
@@ -70,14 +70,14 @@ def index():
             select(column)
             .distinct()
             .join_from(SequencingFile, SequencingRun)
-            .where(SequencingFile.data_state.in_(sorted(MISSING_STATES)))
+            .where(SequencingFile.data_state.in_(sorted(ATTENTION_STATES)))
             .order_by(column)
         ).all()
         for key, column in FILTERS.items()
     }
     return render_template(
         "missing.html", page=page, chosen=chosen, counts=counts, per_run=per_run, options=options,
-        states=sorted(MISSING_STATES), filters={k: v for k, v in chosen.items() if v},
+        states=sorted(ATTENTION_STATES), filters={k: v for k, v in chosen.items() if v},
     )  # fmt: skip
 
 
