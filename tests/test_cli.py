@@ -12,7 +12,7 @@ def test_scan_prints_the_id_summary_and_phase_durations(root, runner):
     assert result.exit_code == 0
     assert "scan 1 started" in result.output
     assert "scan 1: Finished" in result.output
-    assert "runs 1 (1 re-parsed)  files found 19  missing 1  new 19  deleted 0  warnings 0" in result.output
+    assert "runs 1 (1 re-parsed)  files found 19  missing in the root 1  new 19  deleted 0  warnings 0" in result.output
     assert "Scanning Files" in result.output and "Create Models" in result.output and "total" in result.output
 
 
@@ -39,7 +39,7 @@ def test_scans_list_and_show_print_tables(root, runner, scan):
         "total",
         "runs",
         "found",
-        "missing",
+        "root-missing",
         "new",
         "deleted",
         "warnings",
@@ -91,7 +91,7 @@ def test_demo_tree_scans_with_missing_files_one_skipped_run_and_bcl_never_walked
     assert runner.invoke(args=["demo-tree", str(demo), "--runs", "6", "--samples", "4"]).exit_code == 0
     result = scan("--root", str(demo))
     assert result.state == "Finished" and result.runs_count == 6 and result.warnings_count == 0
-    assert result.files_missing > 0
+    assert result.root_files_missing > 0
     out = runner.invoke(args=["runs", "list"]).output
     assert out.count("Skipped") == 1 and "Exome_99_999" not in out  # no marker yet: not a run
     assert result.files_seen < 6 * (4 * 9 + 12)  # the 4 x 20 BCL files per run were never listed

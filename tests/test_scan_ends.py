@@ -70,7 +70,9 @@ def test_a_refused_scan_says_why_in_one_line(app, caplog):
         assert lock.try_acquire(running.id)  # this process scans already
         refused = run_scan(scans.create(app.config["SCAN_ROOT"], Trigger.COMMAND_LINE))
         refused_id, running_id = refused.id, running.id
-    assert_ended(app, caplog, refused_id, ScanState.ERROR, EndReason.REFUSED, f"refused: scan {running_id} is running (")
+    assert_ended(
+        app, caplog, refused_id, ScanState.ERROR, EndReason.REFUSED, f"refused: scan {running_id} is running ("
+    )
 
 
 def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):

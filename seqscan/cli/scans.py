@@ -25,7 +25,7 @@ def scans_list(limit: int) -> None:
     resolve_dead_scans()  # reading the status tells the truth: scans whose process died are Error
     scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
     table(
-        ["id", "state", "trigger", "created", "total", "runs", "found", "missing", "new", "deleted", "warnings"],
+        ["id", "state", "trigger", "created", "total", "runs", "found", "root-missing", "new", "deleted", "warnings"],
         [
             [
                 s.id,
@@ -35,7 +35,7 @@ def scans_list(limit: int) -> None:
                 secs(s.duration),
                 s.runs_count,
                 s.files_found,
-                s.files_missing,
+                s.root_files_missing,
                 s.files_new,
                 s.files_deleted,
                 s.warnings_count,

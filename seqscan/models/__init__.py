@@ -5,9 +5,18 @@ is the one way to import them."""
 
 from seqscan.models.alert import Alert
 from seqscan.models.columns import UTCDateTime, str_enum, utcnow
-from seqscan.models.run import FileEvent, Sample, SampleSheet, SequencingFile, SequencingRun, seen_in_scan, verdict_of
+from seqscan.models.run import (
+    FileEvent,
+    Sample,
+    SampleSheet,
+    SequencingFile,
+    SequencingRun,
+    missing_files,
+    seen_in_scan,
+)
 from seqscan.models.scan import OperatorAction, ScanLock, ScanRun, ScanWarning
 from seqscan.models.user import User
+from seqscan.models.verdict import verdict_of, verdict_sql
 
 __all__ = [
     "Alert",
@@ -22,8 +31,10 @@ __all__ = [
     "SequencingRun",
     "UTCDateTime",
     "User",
+    "missing_files",
     "seen_in_scan",
     "str_enum",
     "utcnow",
     "verdict_of",
+    "verdict_sql",
 ]

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy import false as sa_false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from seqscan.enums import PRESENT_STATES, DataState, RunVerdict
 from seqscan.extensions import db
 from seqscan.models.columns import UTCDateTime, str_enum, utcnow
 from seqscan.models.scan import ScanRun
-
-
-def verdict_of(data_state: DataState, skipped: bool, error_count: int, missing_count: int) -> RunVerdict:
-    """A run's verdict: deleted, skipped, error, incomplete or complete, the first that applies."""
-    if data_state == DataState.DELETED:
-        return RunVerdict.DELETED
-    if skipped or data_state == DataState.SKIPPED:
-        return RunVerdict.SKIPPED
-    if data_state == DataState.ERROR or error_count:
-        return RunVerdict.ERROR
-    return RunVerdict.INCOMPLETE if missing_count else RunVerdict.COMPLETE
+from seqscan.models.verdict import verdict_of, verdict_sql
 
 
 class SequencingRun(db.Model):
@@ -60,9 +51,24 @@ class SequencingRun(db.Model):
 
     __table_args__ = (UniqueConstraint("root", "path", name="uq_sequencing_run_root_path"),)
 
-    @property
+    @hybrid_property
     def verdict(self) -> RunVerdict:
-        return verdict_of(self.data_state, self.skipped, self.error_count, self.missing_count)
+        return verdict_of(self)
+
+    @verdict.inplace.expression
+    @classmethod
+    def _verdict_sql(cls):
+        return verdict_sql(cls)
+
+    @hybrid_property
+    def needs_attention(self) -> bool:
+        """Its verdict is anything but complete: listed on the home page."""
+        return self.verdict != RunVerdict.COMPLETE
+
+    @needs_attention.inplace.expression
+    @classmethod
+    def _needs_attention_sql(cls):
+        return verdict_sql(cls) != RunVerdict.COMPLETE.value
 
     @property
     def verdict_text(self) -> str:
@@ -80,6 +86,14 @@ class SequencingRun(db.Model):
     @property
     def current_sheet(self) -> SampleSheet | None:
         return next((s for s in self.sheets if s.is_current), None)
+
+
+def missing_files(root: str | None = None) -> int:
+    """Expected files missing (MISSING_STATES, counted per run as missing_count) in runs that are
+    judged: deleted and skipped runs' files are not counted. Under root, or under every root."""
+    where = [SequencingRun.verdict.notin_([RunVerdict.DELETED.value, RunVerdict.SKIPPED.value])]
+    where += [SequencingRun.root == root] if root is not None else []
+    return db.session.scalar(select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(*where))
 
 
 class SampleSheet(db.Model):

@@ -33,7 +33,9 @@ class ScanRun(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
     runs_count: Mapped[int] = mapped_column(default=0)
     files_found: Mapped[int] = mapped_column(default=0)
-    files_missing: Mapped[int] = mapped_column(default=0)
+    # Expected files missing under the whole root when it ended (models.missing_files), not a change
+    # this scan made, unlike files_new and files_deleted beside it.
+    root_files_missing: Mapped[int] = mapped_column(default=0)
     files_new: Mapped[int] = mapped_column(default=0)
     files_deleted: Mapped[int] = mapped_column(default=0)
     warnings_count: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from seqscan.enums import WORKING, DataState, ScanState
+from seqscan.enums import ATTENTION_STATES, WORKING, DataState, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import FileEvent, ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
 
@@ -31,14 +31,12 @@ def running() -> ScanRun | None:
     return db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING)).order_by(ScanRun.id).limit(1)).first()
 
 
-def last_success() -> ScanRun | None:
-    """The newest Finished scan that found runs: a scan of an empty (unmounted?) root is no success."""
-    return db.session.scalars(
-        select(ScanRun)
-        .where(ScanRun.state == ScanState.FINISHED, ScanRun.runs_count > 0)
-        .order_by(ScanRun.id.desc())
-        .limit(1)
-    ).first()
+def last_success(trigger: Trigger | None = None) -> ScanRun | None:
+    """The newest Finished scan that found runs (a scan of an empty, unmounted? root is no success),
+    of any trigger or of that one."""
+    where = [ScanRun.state == ScanState.FINISHED, ScanRun.runs_count > 0]
+    where += [ScanRun.trigger == trigger] if trigger else []
+    return db.session.scalars(select(ScanRun).where(*where).order_by(ScanRun.id.desc()).limit(1)).first()
 
 
 def previous_finished(scan: ScanRun) -> ScanRun | None:
@@ -91,7 +89,7 @@ def changes(scan: ScanRun) -> dict[str, tuple[int, list]]:
         "deleted": events.where(FileEvent.to_state == DataState.DELETED),
         "newly in error": events.where(FileEvent.to_state == DataState.ERROR),
         "came back": events.where(
-            FileEvent.from_state.in_([DataState.NON_EXISTENT, DataState.DELETED, DataState.ERROR]),
+            FileEvent.from_state.in_(sorted(ATTENTION_STATES)),
             FileEvent.to_state == DataState.COMPLETE,
         ),
     }

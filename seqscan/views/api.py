@@ -44,7 +44,7 @@ def scan_json(scan: ScanRun) -> dict:
         "seconds": scan.duration.total_seconds() if scan.duration else None,
         "counts": {
             k: getattr(scan, k)
-            for k in ("runs_count", "files_found", "files_missing", "files_new", "files_deleted", "warnings_count")
+            for k in ("runs_count", "files_found", "root_files_missing", "files_new", "files_deleted", "warnings_count")
         },
         "progress": {
             k: getattr(scan, k) for k in ("dirs_walked", "files_seen", "runs_done", "runs_total", "current_run")
