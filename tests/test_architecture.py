@@ -58,6 +58,14 @@ def test_no_view_imports_the_scanner():
         assert not leaks, f"{path.name} imports {leaks}"
 
 
+def test_the_api_imports_no_page_module():
+    """The API and the pages share queries (seqscan.models, seqscan.attention) and one serialiser
+    (seqscan.serialise), never each other."""
+    imported = _imports(_tree(PROJECT / "seqscan" / "views" / "api.py"))
+    assert not {i for i in imported if i.startswith("seqscan.views")}, imported
+    assert "seqscan.serialise" in imported  # `from seqscan import serialise`
+
+
 def test_the_bottom_of_the_scanner_knows_nothing_of_flask_or_the_database():
     for name in ("walk", "found", "lists", "runfolder", "runinfo", "samplesheet", "judge"):
         imported = _imports(_tree(PROJECT / "seqscan" / "scanner" / f"{name}.py"))

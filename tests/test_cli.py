@@ -86,6 +86,26 @@ def test_files_export_json_filters_by_run(root, runner, scan):
     assert all(r["first_seen_scan"] == 1 and r["last_seen_scan"] == 2 for r in rows)
 
 
+def test_the_cli_and_the_api_give_the_same_json_for_a_scan_a_run_and_a_file(root, runner, scan, viewer):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    done = scan()
+    shown = json.loads(runner.invoke(args=["scans", "show", str(done.id), "--format", "json"]).output)
+    api = viewer.get(f"/api/scans/{done.id}").json
+    assert shown == {k: v for k, v in api.items() if k != "url"} and api["url"] == f"/scans/{done.id}"
+    assert (shown["state"], shown["end_reason"], shown["counts"]["root_files_missing"]) == ("Finished", "finished", 1)
+    assert (
+        json.loads(runner.invoke(args=["runs", "list", "--format", "json"]).output)
+        == viewer.get("/api/runs").json["runs"]
+    )
+    exported = json.loads(runner.invoke(args=["files", "export", "--missing", "--format", "json"]).output)
+    (missing,) = viewer.get("/api/missing").json["files"]
+    assert (missing["path"], missing["root_path"]) == (
+        "0_fastq/S1_R2.fastq.gz",
+        f"idt_exome/{RUN}/0_fastq/S1_R2.fastq.gz",
+    )
+    assert [(f["run"], f["path"], f["data_state"]) for f in exported] == [(RUN, missing["root_path"], "Non-existent")]
+
+
 def test_demo_tree_scans_with_missing_files_one_skipped_run_and_bcl_never_walked(runner, tmp_path, scan):
     demo = tmp_path / "demo"
     assert runner.invoke(args=["demo-tree", str(demo), "--runs", "6", "--samples", "4"]).exit_code == 0

@@ -12,6 +12,7 @@ from seqscan.models.run import (
     SequencingFile,
     SequencingRun,
     missing_files,
+    runs_matching,
     seen_in_scan,
 )
 from seqscan.models.scan import OperatorAction, ScanLock, ScanRun, ScanWarning
@@ -32,6 +33,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "missing_files",
+    "runs_matching",
     "seen_in_scan",
     "str_enum",
     "utcnow",

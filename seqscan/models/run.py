@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func, or_, select
 from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -94,6 +94,16 @@ def missing_files(root: str | None = None) -> int:
     where = [SequencingRun.verdict.notin_([RunVerdict.DELETED.value, RunVerdict.SKIPPED.value])]
     where += [SequencingRun.root == root] if root is not None else []
     return db.session.scalar(select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(*where))
+
+
+def runs_matching(query: str):
+    """Runs whose name, kit or instrument contains the query (any case), newest run date first."""
+    runs = select(SequencingRun).order_by(SequencingRun.date.desc().nulls_last(), SequencingRun.name)
+    if query:
+        # autoescape: a typed % or _ is that character, not a LIKE wildcard.
+        columns = (SequencingRun.name, SequencingRun.kit, SequencingRun.instrument)
+        runs = runs.where(or_(*(column.icontains(query, autoescape=True) for column in columns)))
+    return runs
 
 
 class SampleSheet(db.Model):
