@@ -111,7 +111,7 @@ def after_scan(scan: ScanRun) -> None:
             send_once(
                 f"scan-error:{scan.id}", "scan_error", f"scan {scan.id} ended in Error: {reason}",
                 f"Scan {scan.id} of {scan.root} ({scan.trigger}) ended in Error:\n\n{scan.error}",
-                {"scan": scan.id, "root": scan.root, "error": reason},
+                {"scan": scan.id, "root": scan.root, "error": reason, "end_reason": scan.end_reason},
             )  # fmt: skip
         elif scan.state == ScanState.FINISHED:
             _digest(scan)

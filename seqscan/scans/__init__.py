@@ -2,8 +2,9 @@
 its folder of lists and log (files.py).
 
 `from seqscan import scans; scans.fail(...)` is how the rest of seqscan calls it: every public
-name of the package's modules is re-exported here. A new module of the package adds its names
-below; nothing imports the modules themselves but this package and its tests.
+name of the package's modules is re-exported here. A new module of the package (what the scanner
+reports, say: its counts and progress, as report.py) adds its names below; nothing imports the
+modules themselves but this package.
 """
 
 from seqscan.scans.files import folder, log_tail

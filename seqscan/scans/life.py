@@ -86,7 +86,7 @@ def fail(scan: ScanRun, reason: EndReason, detail: str, *, if_state: ScanState |
     db.session.commit()
     db.session.refresh(scan)
     if done.rowcount == 1:
-        log.error("scan %s: %s: %s", scan.id, ScanState.ERROR, message.strip().splitlines()[-1] if message else "")
+        log.error("scan %s: %s: %s", scan.id, ScanState.ERROR, scan.error_line)
     return done.rowcount == 1
 
 
