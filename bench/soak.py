@@ -37,11 +37,13 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+from seqscan.enums import EndReason  # noqa: E402
+
 PY = sys.executable
 # The phases a scan works in, by the column holding when each began (as seqscan.enums.PHASES).
 PHASE_COLUMNS = (("Scanning Files", "scan_start"), ("Create Models", "create_models_start"),
                  ("Scripts and Jobs", "scripts_and_jobs_start"))  # fmt: skip
-DB_LOST = "the database connection was lost"  # how seqscan.jobs.run says a scan lost its database
 
 
 def free_port() -> int:
@@ -442,7 +444,7 @@ def report(
     with engine.connect() as conn:
         scans = conn.execute(
             text(
-                "SELECT id, trigger, state, error, created, scan_start, create_models_start, scripts_and_jobs_start,"
+                "SELECT id, trigger, state, end_reason, error, created, scan_start, create_models_start, scripts_and_jobs_start,"
                 " finished FROM scan_run ORDER BY id"
             )
         ).all()
@@ -455,9 +457,8 @@ def report(
     say(f"scans: {len(scans)} ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})")
     for s in scans:  # nothing in the soak should fail a scan; one stopped by a fault is queued again
         if s.state == "Error":
-            error = s.error or ""
-            why = error.strip().splitlines()[-1][:200] if error.strip() else "(no reason recorded)"
-            say(f"  scan {s.id} ({s.trigger}) {how_it_ended(error)}: {why}", failure=not error.startswith("stopped: "))
+            why = last_line(s.error)[:200] or "(no reason recorded)"
+            say(f"  scan {s.id} ({s.trigger}) {how_it_ended(s)}: {why}", failure=not is_stop(s))
     stuck = [s for s in scans if s.state not in ("Finished", "Error")]
     say(f"stuck (not ended 20 s after the soak): {len(stuck)} {[s.id for s in stuck]}", failure=bool(stuck))
     ran = sorted((utc(s.scan_start), utc(s.finished), s.id) for s in scans if s.scan_start and s.finished)
@@ -534,8 +535,8 @@ def report_outages(
             f"({(o.back - o.stopped).total_seconds():.0f} s down); watched {window:.0f} s after it")  # fmt: skip
         ended_in = [s for s in scans if s.state == "Error" and s.finished and o.began <= utc(s.finished) < until]
         for s in ended_in:
-            why = (s.error or "").strip().splitlines()[-1][:160] if (s.error or "").strip() else "(no reason recorded)"
-            say(f"  scan {s.id} ({s.trigger}) {how_it_ended(s.error or '')}, at {utc(s.finished):%H:%M:%S}: {why}")
+            why = last_line(s.error)[:160] or "(no reason recorded)"
+            say(f"  scan {s.id} ({s.trigger}) {how_it_ended(s)}, at {utc(s.finished):%H:%M:%S}: {why}")
         if not ended_in:
             say("  no scan ended in Error meanwhile")
         moves = [m for m in moves_of(scans) if o.back <= m[0] < until]
@@ -576,11 +577,22 @@ def report_outages(
         f"{[n for n in ended if n != 'web'] or 'none'}", failure=bool(unmoved or stuck_ids))  # fmt: skip
 
 
-def how_it_ended(error: str) -> str:
+def last_line(error: str | None) -> str:
+    lines = (error or "").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def is_stop(scan) -> bool:
+    """Stopped (and queued again) rather than failed, by the scan's end_reason."""
+    return bool(scan.end_reason) and EndReason(scan.end_reason).is_stop
+
+
+def how_it_ended(scan) -> str:
     """A scan in Error: stopped by the database outage (and queued again), stopped otherwise, or failed."""
-    if error.startswith("stopped: "):
-        return "stopped by a database outage and queued again" if DB_LOST in error else "stopped and queued again"
-    return "Error"
+    if is_stop(scan):
+        lost = EndReason(scan.end_reason).lost_database
+        return "stopped by a database outage and queued again" if lost else "stopped and queued again"
+    return f"Error ({scan.end_reason or 'no end reason'})"
 
 
 def moves_of(scans: list) -> list[tuple[datetime, int, str]]:

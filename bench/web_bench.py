@@ -51,7 +51,7 @@ def add_history(n: int, root: str) -> None:
                 "layout": "tau", "created": created, "scan_start": created + timedelta(seconds=1),
                 "create_models_start": created + timedelta(seconds=40), "finished": created + timedelta(seconds=95),
                 "error": "Traceback (most recent call last):\nOSError: disk gone" if state == ScanState.ERROR else "",
-                "runs_count": 200, "files_found": 86000, "files_missing": 12, "files_new": 40, "warnings_count": 3,
+                "runs_count": 200, "files_found": 86000, "root_files_missing": 12, "files_new": 40, "warnings_count": 3,
                 "log": "",
             }
         )  # fmt: skip

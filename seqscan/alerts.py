@@ -23,14 +23,15 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from seqscan.enums import DataState, ScanState, Trigger
+from seqscan import scans
+from seqscan.enums import ATTENTION_STATES, DataState, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import Alert, FileEvent, ScanRun, SequencingRun, utcnow
 
 log = logging.getLogger("seqscan.alerts")
 TIMEOUT = 10  # seconds a channel may take: an alert must not hold up what sends it
 DIGEST_RUNS, DIGEST_FILES = 20, 10  # a digest names at most this many runs, and files per run
-NEWLY_BAD = (DataState.NON_EXISTENT, DataState.DELETED, DataState.ERROR)
+NEWLY_BAD = [s for s in DataState if s in ATTENTION_STATES]  # in DataState's order, as the digest lists them
 
 
 def channels() -> list[str]:
@@ -105,12 +106,12 @@ def _webhook(subject: str, body: str, fields: dict) -> None:
 def after_scan(scan: ScanRun) -> None:
     """Called when a scan has ended. Never raises."""
     try:
-        if scan.state == ScanState.ERROR and not scan.error.startswith("stopped: "):  # stopped ones run again
-            reason = scan.error.strip().splitlines()[-1] if scan.error else "no reason recorded"
+        if scan.state == ScanState.ERROR and not (scan.end_reason and scan.end_reason.is_stop):  # stops run again
+            reason = scan.error_line or "no reason recorded"
             send_once(
                 f"scan-error:{scan.id}", "scan_error", f"scan {scan.id} ended in Error: {reason}",
                 f"Scan {scan.id} of {scan.root} ({scan.trigger}) ended in Error:\n\n{scan.error}",
-                {"scan": scan.id, "root": scan.root, "error": reason},
+                {"scan": scan.id, "root": scan.root, "error": reason, "end_reason": scan.end_reason},
             )  # fmt: skip
         elif scan.state == ScanState.FINISHED:
             _digest(scan)
@@ -152,11 +153,11 @@ def _digest(scan: ScanRun) -> None:
 def check_stale() -> None:
     """No successful scheduled scan for SEQSCAN_STALE_AFTER_HOURS (the scheduler asks on each look)."""
     hours = float(current_app.config["STALE_AFTER_HOURS"])
-    scheduled = select(ScanRun).where(ScanRun.trigger == Trigger.SCHEDULED).order_by(ScanRun.id.desc()).limit(1)
-    last = db.session.scalars(scheduled.where(ScanRun.state == ScanState.FINISHED, ScanRun.runs_count > 0)).first()
+    last = scans.last_success(Trigger.SCHEDULED)
     since = last.finished if last else None
     if since is None:  # never one: count from the first scheduled scan, if there was any
-        first = db.session.scalars(scheduled.order_by(None).order_by(ScanRun.id)).first()
+        scheduled = select(ScanRun).where(ScanRun.trigger == Trigger.SCHEDULED)
+        first = db.session.scalars(scheduled.order_by(ScanRun.id).limit(1)).first()
         since = first.created if first else None
     if since is None or utcnow() - since < timedelta(hours=hours):
         return

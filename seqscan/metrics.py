@@ -10,13 +10,13 @@ from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 
 from seqscan import scans
 from seqscan.enums import DataState, RunVerdict, ScanState
 from seqscan.extensions import db
 from seqscan.health import server_status
-from seqscan.models import ScanRun, SequencingFile, SequencingRun, verdict_of
+from seqscan.models import ScanRun, SequencingFile, SequencingRun, missing_files
 
 bp = Blueprint("metrics", __name__)
 
@@ -81,12 +81,11 @@ class SeqscanCollector(Collector):
 
         runs = _gauge("runs", "Runs by verdict", labels=["verdict"])
         counts = dict.fromkeys(RunVerdict, 0)
-        r = SequencingRun
-        zero = literal_column("0")  # not a bound parameter: PostgreSQL must see the same expression twice
-        keys = (r.data_state, r.skipped, r.error_count > zero, r.missing_count > zero)
-        grouped = select(*keys, func.count()).group_by(*keys)
-        for data_state, skipped, errors, missing, n in db.session.execute(grouped):
-            counts[verdict_of(data_state, skipped, errors, missing)] += n
+        # Grouped by a subquery's column: PostgreSQL would not take the verdict's expression, with
+        # its bound parameters, as the same in SELECT and GROUP BY.
+        verdicts = select(SequencingRun.verdict.label("verdict")).subquery()
+        for verdict, n in db.session.execute(select(verdicts.c.verdict, func.count()).group_by(verdicts.c.verdict)):
+            counts[RunVerdict(verdict)] += n
         for verdict, n in counts.items():
             runs.add_metric([verdict.value], n)
         yield runs
@@ -97,10 +96,11 @@ class SeqscanCollector(Collector):
         for data_state, n in by_state.items():
             files.add_metric([data_state.value], n)
         yield files
-        missing = db.session.scalar(
-            select(func.coalesce(func.sum(r.missing_count), 0)).where(r.data_state != DataState.DELETED)
+        yield _gauge(
+            "missing_files",
+            "Expected files Non-existent or Deleted, in runs neither deleted nor skipped",
+            missing_files(),
         )
-        yield _gauge("missing_files", "Expected files Non-existent or Deleted, in runs still on disk", missing)
 
         status = server_status()
         yield _gauge("redis_up", "1 if Redis answers", float(status["redis"]["ok"]))

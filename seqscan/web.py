@@ -3,8 +3,9 @@ and the security headers."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from seqscan.dberrors import is_outage, reason
 from seqscan.extensions import db
+from seqscan.models import SequencingRun
 
 MAX_ID = 2**63 - 1  # the largest database integer: a larger id is no page (404), not a crash
 MAX_PAGE = 10**9
@@ -34,6 +36,17 @@ class DatabaseInt(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def runs_named(name: str) -> list[SequencingRun]:
+    """The runs of that name, one per root (?root= picks one); 404 if none."""
+    query = select(SequencingRun).where(SequencingRun.name == name).order_by(SequencingRun.root)
+    if request.args.get("root"):
+        query = query.where(SequencingRun.root == request.args["root"])
+    runs = db.session.scalars(query).all()
+    if not runs:
+        abort(404, f"no run named {name}")
+    return runs
 
 
 def page_number() -> int:

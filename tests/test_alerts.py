@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from seqscan import alerts
-from seqscan.enums import ScanState, Trigger
+from seqscan import alerts, roots, scans
+from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs import run
 from seqscan.jobs.watch import down_since, start_scheduler_watch, watch_worker
 from seqscan.models import Alert, ScanRun, utcnow
 from tests.conftest import RUN, make_run
@@ -76,6 +77,21 @@ def test_an_error_scan_sends_one_email_and_one_webhook(alerting, root, scan, smt
     assert mail["Subject"].startswith(f"[seqscan] scan {failed.id} ended in Error") and mail["To"] == "lab@example.org"
     assert ".seqscan_root" in mail.get_payload()
     assert hook["event"] == "scan_error" and hook["scan"] == failed.id and hook["text"].startswith("seqscan: scan")
+    assert hook["end_reason"] == "root_unreadable"
+
+
+def test_a_scan_stopped_by_its_worker_shutting_down_sends_no_alert(alerting, root, smtp, webhook):
+    """It is queued again; its end_reason says so, whatever its error's words."""
+    make_run(root)
+    with alerting.app_context():
+        stopped = scans.create(roots.default(), Trigger.MANUAL)
+        run.shutdown.set()
+        try:
+            run.run_scan(stopped)
+        finally:
+            run.shutdown.clear()
+        assert (stopped.state, stopped.end_reason) == (ScanState.ERROR, EndReason.SHUT_DOWN)
+    assert smtp[1] == [] and webhook[1] == []
 
 
 def test_newly_missing_files_send_one_digest_and_an_identical_scan_sends_nothing(alerting, root, scan, smtp, webhook):

@@ -12,7 +12,7 @@ def test_scan_prints_the_id_summary_and_phase_durations(root, runner):
     assert result.exit_code == 0
     assert "scan 1 started" in result.output
     assert "scan 1: Finished" in result.output
-    assert "runs 1 (1 re-parsed)  files found 19  missing 1  new 19  deleted 0  warnings 0" in result.output
+    assert "runs 1 (1 re-parsed)  files found 19  missing in the root 1  new 19  deleted 0  warnings 0" in result.output
     assert "Scanning Files" in result.output and "Create Models" in result.output and "total" in result.output
 
 
@@ -39,7 +39,7 @@ def test_scans_list_and_show_print_tables(root, runner, scan):
         "total",
         "runs",
         "found",
-        "missing",
+        "root-missing",
         "new",
         "deleted",
         "warnings",
@@ -86,12 +86,32 @@ def test_files_export_json_filters_by_run(root, runner, scan):
     assert all(r["first_seen_scan"] == 1 and r["last_seen_scan"] == 2 for r in rows)
 
 
+def test_the_cli_and_the_api_give_the_same_json_for_a_scan_a_run_and_a_file(root, runner, scan, viewer):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    done = scan()
+    shown = json.loads(runner.invoke(args=["scans", "show", str(done.id), "--format", "json"]).output)
+    api = viewer.get(f"/api/scans/{done.id}").json
+    assert shown == {k: v for k, v in api.items() if k != "url"} and api["url"] == f"/scans/{done.id}"
+    assert (shown["state"], shown["end_reason"], shown["counts"]["root_files_missing"]) == ("Finished", "finished", 1)
+    assert (
+        json.loads(runner.invoke(args=["runs", "list", "--format", "json"]).output)
+        == viewer.get("/api/runs").json["runs"]
+    )
+    exported = json.loads(runner.invoke(args=["files", "export", "--missing", "--format", "json"]).output)
+    (missing,) = viewer.get("/api/missing").json["files"]
+    assert (missing["path"], missing["root_path"]) == (
+        "0_fastq/S1_R2.fastq.gz",
+        f"idt_exome/{RUN}/0_fastq/S1_R2.fastq.gz",
+    )
+    assert [(f["run"], f["path"], f["data_state"]) for f in exported] == [(RUN, missing["root_path"], "Non-existent")]
+
+
 def test_demo_tree_scans_with_missing_files_one_skipped_run_and_bcl_never_walked(runner, tmp_path, scan):
     demo = tmp_path / "demo"
     assert runner.invoke(args=["demo-tree", str(demo), "--runs", "6", "--samples", "4"]).exit_code == 0
     result = scan("--root", str(demo), "--layout", "tau")
     assert result.state == "Finished" and result.runs_count == 6 and result.warnings_count == 0
-    assert result.files_missing > 0
+    assert result.root_files_missing > 0
     out = runner.invoke(args=["runs", "list"]).output
     assert out.count("Skipped") == 1 and "Exome_99_999" not in out  # no marker yet: not a run
     assert result.files_seen < 6 * (4 * 9 + 12)  # the 4 x 20 BCL files per run were never listed

@@ -15,7 +15,7 @@ from rq.job import Job
 from sqlalchemy import create_engine, event, make_url, select, text
 
 from seqscan import scans
-from seqscan.enums import ScanState, Trigger
+from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.claim import claim_key, live_worker
@@ -277,6 +277,7 @@ def test_sigterm_stops_the_scan_at_the_next_run_and_queues_it_again_for_the_next
     assert worker.wait(timeout=10) == 0
     stopped = lab.scan(first)
     assert (stopped.state, stopped.error) == (ScanState.ERROR, "stopped: the worker was shut down during Create Models")
+    assert stopped.end_reason == EndReason.SHUT_DOWN
     assert 2 <= stopped.runs_done < 10  # it stopped between runs, not at the end
     again = lab.scan(first + 1)
     assert again.state == ScanState.CREATED and (again.trigger, again.requested_by) == (Trigger.MANUAL, "alice")
@@ -299,6 +300,7 @@ def test_a_second_sigterm_stops_the_scan_at_once(lab):
         ScanState.ERROR,
         f"stopped: the process was stopped at once during {phase}",
     )
+    assert stopped.end_reason == EndReason.KILLED
     assert lab.scan(first + 1).state == ScanState.CREATED  # queued again
 
 
@@ -421,6 +423,7 @@ def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(tmp_p
         stopped = lab.scan(scan_id)
         assert stopped.state == ScanState.ERROR
         assert stopped.error.startswith("stopped: the database connection was lost during Create Models: terminating")
+        assert stopped.end_reason == EndReason.DATABASE_LOST
         again = lab.scan(scan_id + 1)
         assert again is not None and again.state == ScanState.CREATED  # queued again: the next worker runs it
     finally:

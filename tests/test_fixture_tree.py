@@ -55,7 +55,7 @@ def test_fixture_haem_reports_exactly_what_is_missing(fixture_scan, files):
     assert states["0_fastq/fake_sample_2_R1.fastq.gz"] == "Error"  # there but empty; R2 is judged on its own
     joint = {p: s for p, s in states.items() if p.startswith(f"2_variants/{HAEM}")}
     assert len(joint) == 3 and set(joint.values()) == {"Complete"}  # gatk, freebayes, vardict
-    assert fixture_scan.files_missing == 4
+    assert fixture_scan.root_files_missing == 4
 
 
 def test_fixture_xml_from_other_runs_is_flagged_not_trusted(fixture_scan, get_run):

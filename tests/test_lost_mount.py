@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from seqscan.enums import DataState, ScanState
+from seqscan.enums import DataState, EndReason, ScanState
 from seqscan.extensions import db
 from seqscan.models import FileEvent, ScanRun, SequencingFile, SequencingRun
 from tests.conftest import make_run
@@ -38,7 +38,7 @@ def test_an_unmounted_root_fails_the_scan_and_deletes_nothing_until_accepted(app
     shutil.move(root, tmp_path / "elsewhere")  # the disk is gone; the mount point stays, empty
     root.mkdir()
     failed = scan(ok=False)
-    assert failed.state == "Error"
+    assert (failed.state, failed.end_reason) == ("Error", EndReason.TOO_MANY_VANISHED)
     assert failed.error == (
         f"3 of 3 known runs are gone from {root} — is the disk mounted? Nothing was marked Deleted. "
         "Re-run with `flask scan --accept-vanished` if they really were removed."
@@ -71,6 +71,7 @@ def test_a_missing_sentinel_fails_the_scan_at_once(app, root, scan):
     (root / ".seqscan_root").unlink()
     failed = scan(ok=False)
     assert failed.error == f"sentinel .seqscan_root missing in {root}: root not mounted?"
+    assert failed.end_reason == EndReason.ROOT_UNREADABLE
     assert failed.scan_start is None and failed.runs_count == 0  # it never walked the disk
     assert states(app) == {NAMES[0]: "Complete"}
 

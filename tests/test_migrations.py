@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from seqscan import create_app
+from seqscan.enums import EndReason
 from seqscan.extensions import db
 from seqscan.schema import FIRST_RELEASE, upgrade_database
 from tests.conftest import TEST_DATABASE_URL
@@ -118,3 +119,58 @@ def test_a_first_release_database_keeps_every_row_through_the_upgrade(empty_app,
         }
         run = db.session.get(SequencingRun, 1)  # 0002 counted its Error file: the verdict is right at once
         assert (run.error_count, run.verdict, run.skip_reason) == (1, "error", "")
+
+
+# Errors as the releases before end_reason wrote them, and the reason 0009 gives each.
+OLD_ENDS = [
+    ("Finished", "", "finished"),
+    ("Error", "Traceback (most recent call last):\n  ...\nValueError: no-such-layout", "failed"),
+    ("Error", "refused: scanning is disabled (SEQSCAN_ENABLED=false)", "refused"),
+    ("Error", "scan 3 is running (host:42); only one scan runs at a time", "refused"),
+    ("Error", "interrupted during Create Models: its process stopped (no heartbeat for over 60 s)", "interrupted"),
+    ("Error", "never started: its queue job is gone from Redis", "never_started"),
+    ("Error", "could not be queued: Connection refused", "not_queued"),
+    ("Error", "the database's disk is full: database or disk is full (during Create Models; free ...)", "disk_full"),
+    ("Error", "scan 7 stopped: it lost the scan lock (its process was silent for over 60 s ...)", "lost_lock"),
+    ("Error", "stopped: the worker was shut down during Scanning Files", "shut_down"),
+    ("Error", "stopped: interrupted (Ctrl-C) during Create Models", "killed"),
+    ("Error", "stopped: the database connection was lost during Create Models: terminating", "database_lost"),
+    (
+        "Error",
+        "stopped: the database was unreachable for 12 s during Create Models: connection refused",
+        "database_away",
+    ),
+    ("Error", "sentinel .seqscan_root missing in /tau/data: root not mounted?", "root_unreadable"),
+    ("Error", "scan root /tau/data cannot be read: Permission denied", "root_unreadable"),
+    (
+        "Error",
+        "3 of 3 known runs are gone from /tau/data — is the disk mounted? Nothing was marked ...",
+        "too_many_vanished",
+    ),
+    (
+        "Error",
+        "11 of 20 files of run R are gone at once — is the disk mounted? Nothing of them ...",
+        "too_many_vanished",
+    ),
+    ("Created", "", None),
+]
+
+
+def test_old_scans_get_their_end_reason_from_their_error_text_once(empty_app):
+    with empty_app.app_context():
+        upgrade(revision="0008")
+        for i, (state, error, _) in enumerate(OLD_ENDS, start=1):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO scan_run (id, state, trigger, requested_by, root, layout, created, error, runs_count,"
+                    " files_found, files_missing, files_new, files_deleted, warnings_count, dirs_walked, files_seen,"
+                    " runs_total, runs_done, runs_reparsed, log, current_run) VALUES (:id, :state, 'manual', '',"
+                    " '/tau/data', '', '2026-11-20 06:00:00.000000', :error, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '', '')"
+                ),
+                {"id": i, "state": state, "error": error},
+            )
+        db.session.commit()
+        upgrade_database()
+        got = db.session.execute(sa.text("SELECT end_reason FROM scan_run ORDER BY id")).scalars().all()
+    assert got == [reason for *_, reason in OLD_ENDS]
+    assert {EndReason(r) for r in got if r}  # each one a value today's code reads

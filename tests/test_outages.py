@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from seqscan.auth import hash_password
-from seqscan.enums import Role, ScanState, Trigger
+from seqscan.enums import EndReason, Role, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.schedule import get_scheduler
 from seqscan.models import ScanLock, ScanRun, User
@@ -52,6 +52,7 @@ def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_
         print(f"database back -> scan recorded: {time.monotonic() - back:.1f} s")
         assert stopped.state == ScanState.ERROR
         assert stopped.error.startswith("stopped: the database was unreachable for "), stopped.error
+        assert stopped.end_reason == EndReason.DATABASE_AWAY
         assert f"during {phase}" in stopped.error, stopped.error
         seconds = int(stopped.error.split("unreachable for ")[1].split(" s")[0])
         assert OUTAGE_SECONDS - 1 <= seconds <= OUTAGE_SECONDS + 7, stopped.error
@@ -130,6 +131,7 @@ def test_a_full_database_disk_is_one_clear_error_the_lock_released_and_the_next_
         assert listed.returncode == 0 and "Error" in listed.stdout and "Traceback" not in listed.stderr
         shown = lab.run("flask", "scans", "show", "1")
         assert "the database's disk is full" in shown.stdout, shown.stdout
+        assert lab.scan(1).end_reason == EndReason.DISK_FULL
         assert lock_holder(lab) is None
 
         # Space again: the next scan needs nothing but a scan.

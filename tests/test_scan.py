@@ -48,7 +48,7 @@ def test_missing_r2_is_non_existent_while_r1_is_complete(root, scan, files):
     make_run(root, skip={R2})
     result = scan()
     assert files()[R1] == "Complete" and files()[R2] == "Non-existent"
-    assert result.files_missing == 1
+    assert result.root_files_missing == 1
 
 
 def test_sample_on_disk_but_not_in_the_sheet_is_unexpected(root, scan, files):
@@ -64,7 +64,7 @@ def test_file_deleted_between_scans_becomes_deleted(root, scan, files):
     (run_dir / R2).unlink()
     second = scan()
     assert files()[R2] == "Deleted" and files()[R1] == "Complete"
-    assert second.files_deleted == 1 and second.files_missing == 1
+    assert second.files_deleted == 1 and second.root_files_missing == 1
 
 
 def test_deleted_file_that_comes_back_is_complete_again(root, scan, files):
@@ -190,7 +190,7 @@ def test_unchanged_rescan_reparses_nothing_and_changed_run_is_reparsed(root, sca
     assert scan().runs_reparsed == 2
     seen_before = get_run().last_seen_at
     second = scan()
-    assert second.runs_reparsed == 0 and second.runs_count == 2 and second.files_missing == 0
+    assert second.runs_reparsed == 0 and second.runs_count == 2 and second.root_files_missing == 0
     assert get_run().last_seen_at > seen_before
     (other / "0_fastq/tmp").write_text("rewritten, longer content")
     (other / "0_fastq/tmp").replace(other / "0_fastq/S1_R1.fastq.gz")  # how pipelines replace output

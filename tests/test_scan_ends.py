@@ -1,29 +1,32 @@
-"""Every way a scan ends sets its state, its finish time and one message, through seqscan.scans."""
+"""Every way a scan ends sets its state, its finish time, its end reason and one message, through seqscan.scans."""
 
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
 
 import pytest
-from sqlalchemy import update
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from seqscan import roots, scans
-from seqscan.enums import ScanState, Trigger
+from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs import lock
+from seqscan.jobs import lock, run, scanqueue
 from seqscan.jobs.run import run_queued_scan, run_scan
-from seqscan.jobs.scanqueue import resolve_dead_scans
+from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
 from seqscan.models import ScanLock, ScanRun
 from tests.conftest import TEST_DATABASE_URL, make_run
 
 
 def ends_logged_by_the_owner(caplog, scan_id: int) -> list[str]:
-    """The end lines seqscan/scans.py logged for this scan."""
+    """The end lines seqscan/scans/life.py logged for this scan."""
     return [
         r.getMessage()
         for r in caplog.records
-        if r.pathname.endswith("seqscan/scans.py")
+        if r.pathname.endswith("seqscan/scans/life.py")
         and r.getMessage().startswith((f"scan {scan_id}: Finished", f"scan {scan_id}: Error"))
     ]
 
@@ -35,10 +38,11 @@ def reread(app, scan_id: int) -> ScanRun:
         return scan
 
 
-def assert_ended(app, caplog, scan_id: int, state: ScanState, message_starts: str) -> ScanRun:
+def assert_ended(app, caplog, scan_id: int, state: ScanState, reason: EndReason, message_starts: str) -> ScanRun:
     scan = reread(app, scan_id)
     assert scan.state == state, scan.error
     assert isinstance(scan.state, ScanState)  # read back, the column is the enum
+    assert scan.end_reason == reason and isinstance(scan.end_reason, EndReason), scan.error
     assert scan.finished is not None and scan.finished >= scan.created
     assert scan.error.startswith(message_starts), scan.error
     assert len(ends_logged_by_the_owner(caplog, scan_id)) == 1, caplog.text
@@ -48,7 +52,7 @@ def assert_ended(app, caplog, scan_id: int, state: ScanState, message_starts: st
 def test_a_finished_scan_has_its_finish_time_and_no_error(app, root, scan, caplog):
     make_run(root)
     done = scan()
-    assert_ended(app, caplog, done.id, ScanState.FINISHED, "")
+    assert_ended(app, caplog, done.id, ScanState.FINISHED, EndReason.FINISHED, "")
     assert done.error == ""
 
 
@@ -56,7 +60,7 @@ def test_a_scan_that_raises_keeps_its_traceback(app, root, scan, caplog):
     make_run(root)
     app.config["LAYOUT"] = "no-such-layout"
     failed = scan(ok=False)
-    ended = assert_ended(app, caplog, failed.id, ScanState.ERROR, "Traceback (most recent call last)")
+    ended = assert_ended(app, caplog, failed.id, ScanState.ERROR, EndReason.FAILED, "Traceback (most recent call last)")
     assert "no-such-layout" in ended.error.strip().splitlines()[-1]
 
 
@@ -66,7 +70,9 @@ def test_a_refused_scan_says_why_in_one_line(app, caplog):
         assert lock.try_acquire(running.id)  # this process scans already
         refused = run_scan(scans.create(roots.default(), Trigger.COMMAND_LINE))
         refused_id, running_id = refused.id, running.id
-    assert_ended(app, caplog, refused_id, ScanState.ERROR, f"scan {running_id} is running (")
+    assert_ended(
+        app, caplog, refused_id, ScanState.ERROR, EndReason.REFUSED, f"refused: scan {running_id} is running ("
+    )
 
 
 def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
@@ -74,7 +80,14 @@ def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
         scan_id = scans.create(roots.default(), Trigger.MANUAL, "alice").id
         app.config["ENABLED"] = False
         assert run_queued_scan(scan_id).startswith("refused")
-    assert_ended(app, caplog, scan_id, ScanState.ERROR, "refused: scanning is disabled (SEQSCAN_ENABLED=false)")
+    assert_ended(
+        app,
+        caplog,
+        scan_id,
+        ScanState.ERROR,
+        EndReason.REFUSED,
+        "refused: scanning is disabled (SEQSCAN_ENABLED=false)",
+    )
 
 
 def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redis):
@@ -84,7 +97,7 @@ def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redi
         scans.advance(scan, ScanState.CREATE_MODELS)
         assert resolve_dead_scans() == [scan.id]
         assert resolve_dead_scans() == []  # ended once: the second look changes nothing
-    assert_ended(app, caplog, scan.id, ScanState.ERROR, "interrupted during Create Models")
+    assert_ended(app, caplog, scan.id, ScanState.ERROR, EndReason.INTERRUPTED, "interrupted during Create Models")
 
 
 def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
@@ -93,15 +106,93 @@ def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
         scan.task_id = "seqscan-scan-gone"
         db.session.commit()
         assert scans.fail_dead(lambda: None, lambda task_id: "missing") == [scan.id]
-    assert_ended(app, caplog, scan.id, ScanState.ERROR, "never started: its queue job is gone from Redis")
+    assert_ended(
+        app,
+        caplog,
+        scan.id,
+        ScanState.ERROR,
+        EndReason.NEVER_STARTED,
+        "never started: its queue job is gone from Redis",
+    )
+
+
+def test_an_unmounted_root_ends_root_unreadable(app, root, scan, caplog):
+    make_run(root)
+    app.config["ROOT_SENTINEL"] = ".seqscan_root"  # never made: the disk is not mounted
+    failed = scan(ok=False)
+    assert_ended(app, caplog, failed.id, ScanState.ERROR, EndReason.ROOT_UNREADABLE, "sentinel .seqscan_root missing")
+
+
+def test_a_scan_its_worker_shuts_down_is_stopped(app, root, caplog):
+    make_run(root)
+    with app.app_context():
+        scan_id = scans.create(roots.default(), Trigger.MANUAL).id
+        run.shutdown.set()  # as the worker's first SIGTERM does
+        try:
+            run_scan(db.session.get(ScanRun, scan_id))
+        finally:
+            run.shutdown.clear()
+    ended = assert_ended(
+        app, caplog, scan_id, ScanState.ERROR, EndReason.SHUT_DOWN, "stopped: the worker was shut down"
+    )
+    assert ended.end_reason.is_stop
+
+
+def test_a_scan_interrupted_by_ctrl_c_is_stopped_at_once(app, root, caplog, monkeypatch):
+    make_run(root)
+
+    def ctrl_c(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "scan_disk", ctrl_c)
+    with app.app_context():
+        scan_id = scans.create(roots.default(), Trigger.COMMAND_LINE).id
+        with pytest.raises(KeyboardInterrupt):
+            run_scan(db.session.get(ScanRun, scan_id))
+    assert_ended(app, caplog, scan_id, ScanState.ERROR, EndReason.KILLED, "stopped: interrupted (Ctrl-C) during")
+
+
+@pytest.mark.parametrize(
+    ("driver_says", "reason", "message_starts"),
+    [
+        ("database or disk is full", EndReason.DISK_FULL, "the database's disk is full: database or disk is full"),
+        ("disk I/O error", EndReason.DATABASE_LOST, "stopped: the database connection was lost during"),
+    ],
+)
+def test_a_database_outage_under_the_scan_says_which(
+    app, root, caplog, monkeypatch, driver_says, reason, message_starts
+):
+    """What the database said decides the end reason (the real outages: tests/test_outages.py)."""
+    make_run(root)
+
+    def database_away(*args):
+        raise OperationalError("UPDATE sequencing_run ...", {}, sqlite3.OperationalError(driver_says))
+
+    monkeypatch.setattr(run, "scan_disk", database_away)
+    with app.app_context():
+        scan_id = scans.create(roots.default(), Trigger.COMMAND_LINE).id
+        run_scan(db.session.get(ScanRun, scan_id))
+    assert_ended(app, caplog, scan_id, ScanState.ERROR, reason, message_starts)
+
+
+def test_a_scan_the_queue_cannot_take_is_not_queued(app, caplog, lab_redis, monkeypatch):
+    def redis_gone(*args):
+        raise RedisError("Connection refused")
+
+    monkeypatch.setattr(scanqueue, "_queue_job", redis_gone)
+    with app.app_context():
+        with pytest.raises(RedisError):
+            enqueue_scan(Trigger.MANUAL, "alice")
+        scan_id = db.session.scalar(select(ScanRun.id))
+    assert_ended(app, caplog, scan_id, ScanState.ERROR, EndReason.NOT_QUEUED, "could not be queued: Connection refused")
 
 
 def test_an_ended_scan_is_never_failed_again(app, root, scan, caplog):
     make_run(root)
     done = scan()
     with app.app_context():
-        assert not scans.fail(db.session.get(ScanRun, done.id), "late news")
-    assert_ended(app, caplog, done.id, ScanState.FINISHED, "")
+        assert not scans.fail(db.session.get(ScanRun, done.id), EndReason.FAILED, "late news")
+    assert_ended(app, caplog, done.id, ScanState.FINISHED, EndReason.FINISHED, "")
 
 
 def test_phases_only_move_forward(app):
@@ -136,6 +227,7 @@ def test_a_scan_that_lost_its_lock_stops_with_error(lab):
     assert frozen.wait(60) == 1
     stopped = lab.scan(1)
     assert stopped.state == ScanState.ERROR and stopped.finished is not None
+    assert stopped.end_reason == EndReason.LOST_LOCK
     assert stopped.error.startswith("scan 1 stopped: it lost the scan lock")
     assert "scan 1: Error: scan 1 stopped" in stopped.log  # the owner's line, in the scan's own log
     assert second.wait(60) == 0 and lab.scan(2).state == ScanState.FINISHED

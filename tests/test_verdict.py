@@ -6,8 +6,10 @@ import json
 import shutil
 
 import pytest
+from sqlalchemy import select
 
 from seqscan.enums import DataState, RunVerdict
+from seqscan.extensions import db
 from seqscan.models import SequencingRun
 from tests.conftest import RUN, make_run
 
@@ -28,6 +30,23 @@ D, S, E, INC, C = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.ERROR, Run
 def test_the_verdict_takes_the_first_that_applies(data_state, skipped, missing, errors, verdict):
     run = SequencingRun(data_state=data_state, skipped=skipped, missing_count=missing, error_count=errors)
     assert run.verdict == verdict
+    assert run.needs_attention == (verdict != C)
+
+
+def test_the_database_gives_every_run_the_verdict_python_gives_it(app):
+    """The home page and the metrics ask SQL for the verdict; pages, CLI and API ask Python."""
+    cases = [(state, skipped, missing, errors) for state in DataState for skipped in (False, True)
+             for missing in (0, 2) for errors in (0, 1)]  # fmt: skip
+    with app.app_context():
+        for i, (state, skipped, missing, errors) in enumerate(cases):
+            db.session.add(SequencingRun(name=f"R{i}", root="/r", path=f"R{i}", data_state=state, skipped=skipped,
+                                         missing_count=missing, error_count=errors))  # fmt: skip
+        db.session.commit()
+        in_sql = dict(db.session.execute(select(SequencingRun.name, SequencingRun.verdict)).all())
+        attention = set(db.session.scalars(select(SequencingRun.name).where(SequencingRun.needs_attention)))
+        in_python = {run.name: run.verdict for run in db.session.scalars(select(SequencingRun))}
+    assert in_sql == in_python and len(set(in_python.values())) == len(RunVerdict)
+    assert attention == {name for name, verdict in in_python.items() if verdict != C}
 
 
 OK = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"

@@ -295,7 +295,7 @@ def test_a_running_scan_shows_its_run_progress_elapsed_time_and_an_estimate(oper
         finished=now - timedelta(minutes=50),
     )  # fmt: skip  (the last scan of this root took 10 min)
     active = add_scan(app, ScanState.CREATE_MODELS, scan_start=now - timedelta(minutes=4), runs_total=10, runs_done=3,
-                      current_run="Exome_24_009", runs_reparsed=2, files_missing=1)  # fmt: skip
+                      current_run="Exome_24_009", runs_reparsed=2, root_files_missing=1)  # fmt: skip
     with app.app_context():
         try_acquire(active)  # a live scan: this process holds its lock
     live = operator.get(f"/scans/{active}/live", headers={"HX-Request": "true"}).text

@@ -32,7 +32,7 @@ def scan_summary(scan: ScanRun) -> None:
     click.echo(f"  trigger {scan.trigger}{who}  task {scan.task_id or '-'}  created {when(scan.created)}")
     click.echo(
         f"  runs {scan.runs_count} ({scan.runs_reparsed} re-parsed)  files found {scan.files_found}  "
-        f"missing {scan.files_missing}  new {scan.files_new}  deleted {scan.files_deleted}  "
+        f"missing in the root {scan.root_files_missing}  new {scan.files_new}  deleted {scan.files_deleted}  "
         f"warnings {scan.warnings_count}"
     )
     for phase, start, duration in scan.phases():

@@ -8,12 +8,28 @@ import json
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 
+from seqscan import serialise
 from seqscan.cli.output import table
-from seqscan.enums import MISSING_STATES, DataState
+from seqscan.enums import ATTENTION_STATES, DataState
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 from seqscan.spreadsheet import SheetWriter
+
+# The export's columns, and the serialise.file key each one holds: its path is relative to the root.
+EXPORT_COLUMNS = [
+    "run",
+    "sample",
+    "file_type",
+    "data_state",
+    "path",
+    "size",
+    "mtime",
+    "first_seen_scan",
+    "last_seen_scan",
+]
+EXPORT_KEYS = [column if column != "path" else "root_path" for column in EXPORT_COLUMNS]
 
 runs_group = AppGroup("runs", help="Sequencing runs.")
 files_group = AppGroup("files", help="File records.")
@@ -25,7 +41,7 @@ def runs_list(fmt: str) -> None:
     """Every sequencing run known, newest run date first, with its verdict."""
     runs = db.session.scalars(select(SequencingRun).order_by(SequencingRun.date.desc(), SequencingRun.name)).all()
     if fmt == "json":
-        click.echo(json.dumps([_run_json(r) for r in runs], indent=1))
+        click.echo(json.dumps([serialise.run(r) for r in runs], indent=1))
         return
     table(
         ["name", "kit", "date", "instrument", "sequencer", "verdict", "samples", "complete", "unexpected"],
@@ -46,25 +62,6 @@ def runs_list(fmt: str) -> None:
     )
 
 
-def _run_json(run: SequencingRun) -> dict:
-    return {
-        "name": run.name,
-        "root": run.root,
-        "path": run.path,
-        "kit": run.kit,
-        "date": run.date.isoformat() if run.date else None,
-        "instrument": run.instrument,
-        "sequencer_model": run.sequencer_model,
-        "verdict": run.verdict.value,
-        "missing": run.missing_count,
-        "errors": run.error_count,
-        "skip_reason": run.skip_reason,
-        "expected": run.expected_count,
-        "complete": run.complete_count,
-        "unexpected": run.unexpected_count,
-    }
-
-
 @runs_group.command("show")
 @click.argument("name")
 def runs_show(name: str) -> None:
@@ -81,7 +78,7 @@ def runs_show(name: str) -> None:
         )
         files = db.session.scalars(
             select(SequencingFile)
-            .where(SequencingFile.run_pk == run.id, SequencingFile.data_state.in_(sorted(MISSING_STATES)))
+            .where(SequencingFile.run_pk == run.id, SequencingFile.data_state.in_(sorted(ATTENTION_STATES)))
             .order_by(SequencingFile.path)
         ).all()
         if files:
@@ -112,40 +109,28 @@ def _runs_named(name: str) -> list[SequencingRun]:
 def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, fmt: str) -> None:
     """Every file record; paths are relative to the scan root. In the TSV, formula cells get a leading '."""
     query = (
-        select(SequencingFile, SequencingRun)
+        select(SequencingFile)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
+        .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
         .order_by(SequencingRun.name, SequencingFile.path)
     )
     if run_name:
         _runs_named(run_name)
         query = query.where(SequencingRun.name == run_name)
-    wanted = {DataState(s) for s in states} | (set(MISSING_STATES) if missing else set())
+    wanted = {DataState(s) for s in states} | (set(ATTENTION_STATES) if missing else set())
     if wanted:
         query = query.where(SequencingFile.data_state.in_(sorted(wanted)))
-    columns = ["run", "sample", "file_type", "data_state", "path", "size", "mtime", "first_seen_scan", "last_seen_scan"]
-    rows = []
-    for f, run in db.session.execute(query):
-        rows.append(
-            [
-                run.name,
-                f.sample.name if f.sample else "",
-                f.file_type,
-                f.data_state,
-                f"{run.path}/{f.path}",
-                f.size if f.size is not None else "",
-                f.mtime.isoformat() if f.mtime else "",
-                f.first_seen_scan_id or "",
-                f.seen_in_scan_id or "",
-            ]
-        )
+    # The same columns in the TSV and the JSON (exact there: no formula neutralised), from serialise.file.
+    records = [serialise.file(f) for f in db.session.scalars(query)]
+    rows = [["" if r[key] is None else r[key] for key in EXPORT_KEYS] for r in records]
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, r, strict=False)) for r in rows], indent=1))
-    else:
-        out = io.StringIO()
-        writer = SheetWriter(out, "tsv")
-        for row in [columns, *rows]:
-            writer.writerow(row)
-        click.echo(out.getvalue(), nl=False)
+        click.echo(json.dumps([dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in rows], indent=1))
+        return
+    out = io.StringIO()
+    writer = SheetWriter(out, "tsv")
+    for row in [EXPORT_COLUMNS, *rows]:
+        writer.writerow(row)
+    click.echo(out.getvalue(), nl=False)
 
 
 COMMANDS = (runs_group, files_group)

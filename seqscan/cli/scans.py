@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from seqscan import serialise
 from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
@@ -25,7 +27,7 @@ def scans_list(limit: int) -> None:
     resolve_dead_scans()  # reading the status tells the truth: scans whose process died are Error
     scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
     table(
-        ["id", "state", "trigger", "created", "total", "runs", "found", "missing", "new", "deleted", "warnings"],
+        ["id", "state", "trigger", "created", "total", "runs", "found", "root-missing", "new", "deleted", "warnings"],
         [
             [
                 s.id,
@@ -35,7 +37,7 @@ def scans_list(limit: int) -> None:
                 secs(s.duration),
                 s.runs_count,
                 s.files_found,
-                s.files_missing,
+                s.root_files_missing,
                 s.files_new,
                 s.files_deleted,
                 s.warnings_count,
@@ -47,12 +49,18 @@ def scans_list(limit: int) -> None:
 
 @scans_group.command("show")
 @click.argument("scan_id", type=int)
-def scans_show(scan_id: int) -> None:
-    """One scan: phases, counts, warnings and error."""
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def scans_show(scan_id: int, fmt: str) -> None:
+    """One scan: phases, counts, warnings and error (as /api/scans/<id> gives it, with --format json)."""
     resolve_dead_scans()
     scan = db.session.get(ScanRun, scan_id)
     if scan is None:
         raise click.ClickException(f"no scan {scan_id}")
+    if fmt == "json":
+        click.echo(
+            json.dumps(serialise.scan(scan) | {"warnings": [serialise.warning(w) for w in scan.warnings]}, indent=1)
+        )
+        return
     scan_summary(scan)
     if scan.reused_scan_id:
         click.echo(f"  re-used the lists of scan {scan.reused_scan_id}")

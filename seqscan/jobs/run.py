@@ -16,11 +16,11 @@ from datetime import timedelta
 from functools import partial
 
 from flask import has_app_context
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from seqscan import alerts, scans
 from seqscan.dberrors import is_disk_full, is_outage, reason
-from seqscan.enums import ScanState
+from seqscan.enums import EndReason, ScanState
 from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.outage import rollback as _rollback
@@ -33,17 +33,21 @@ from seqscan.scanner.walk import RootUnreadable
 
 log = logging.getLogger("seqscan.scan")
 shutdown = threading.Event()  # set by the worker's first SIGTERM (see worker.py)
-STOPPED = "stopped: "  # how the error of a scan stopped (and queued again) begins
-DB_LOST = "the database connection was lost"
-DB_AWAY = "the database was unreachable for"
 
 
 class Stopped(RuntimeError):
     """The process running the scan is shutting down."""
 
 
-# Failures whose message says it all; any other exception is kept with its traceback.
-PLAIN_FAILURES = (scans.ScanRefused, RootUnreadable, TooManyVanished, lock.LockLost, Stopped)
+# Failures whose message says it all, and why each ends a scan; any other exception is kept
+# with its traceback, as FAILED.
+PLAIN_FAILURES = {
+    scans.ScanRefused: EndReason.REFUSED,
+    RootUnreadable: EndReason.ROOT_UNREADABLE,
+    TooManyVanished: EndReason.TOO_MANY_VANISHED,
+    lock.LockLost: EndReason.LOST_LOCK,
+    Stopped: EndReason.SHUT_DOWN,
+}
 
 
 def _first_line(e: BaseException) -> str:
@@ -60,11 +64,12 @@ def _phase_of(scan: ScanRun) -> str:
 def record_failure(scan: ScanRun, e: Exception) -> None:
     """Record a failed scan: a plain failure by its message, any other with its traceback and, as
     the last line the pages show, the exception's own first line."""
-    if isinstance(e, PLAIN_FAILURES):
-        scans.fail(scan, str(e))
-        return
+    for failure, end_reason in PLAIN_FAILURES.items():
+        if isinstance(e, failure):
+            scans.fail(scan, end_reason, str(e))
+            return
     log.exception("scan %s failed", scan.id)
-    scans.fail(scan, f"{traceback.format_exc().rstrip()}\n{type(e).__name__}: {_first_line(e)}")
+    scans.fail(scan, EndReason.FAILED, f"{traceback.format_exc().rstrip()}\n{type(e).__name__}: {_first_line(e)}")
 
 
 def _record_outage(scan: ScanRun, scan_id: int, e: Exception) -> None:
@@ -77,12 +82,13 @@ def _record_outage(scan: ScanRun, scan_id: int, e: Exception) -> None:
     def record() -> None:
         away, phase = time.monotonic() - away_since, _phase_of(scan)
         if is_disk_full(e):
-            message = f"the database's disk is full: {reason(e)} (during {phase}; free space, then scan again)"
+            scans.fail(scan, EndReason.DISK_FULL, f"{reason(e)} (during {phase}; free space, then scan again)")
         elif away < 2:  # a connection cut (a backend terminated, a restart): it answered again at once
-            message = f"{STOPPED}{DB_LOST} during {phase}: {reason(e)}"
+            detail = f"the database connection was lost during {phase}: {reason(e)}"
+            scans.fail(scan, EndReason.DATABASE_LOST, detail)
         else:
-            message = f"{STOPPED}{DB_AWAY} {away:.0f} s during {phase}: {reason(e)}"
-        scans.fail(scan, message)
+            detail = f"the database was unreachable for {away:.0f} s during {phase}: {reason(e)}"
+            scans.fail(scan, EndReason.DATABASE_AWAY, detail)
 
     when_back(record, give_up=shutdown.is_set)
 
@@ -114,7 +120,7 @@ def run_scan(
     def stop_if_shutting_down() -> None:
         if shutdown.is_set():
             where = f"during {scan.state}" if scan.state.is_working else "before it started"
-            raise Stopped(f"{STOPPED}the worker was shut down {where}")
+            raise Stopped(f"the worker was shut down {where}")
 
     try:
         if wait:
@@ -146,7 +152,7 @@ def run_scan(
     except BaseException as e:  # SystemExit (a second SIGTERM), KeyboardInterrupt (Ctrl-C): at once
         phase = scan.state
         how = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "the process was stopped at once"
-        scans.fail(scan, f"{STOPPED}{how} during {phase}")
+        scans.fail(scan, EndReason.KILLED, f"{how} during {phase}")
         raise
     finally:
         # Each step on its own: a failure to record the end must never keep the scan lock.
@@ -163,7 +169,7 @@ def run_scan(
 def _lost_again(scan: ScanRun) -> bool:
     """A second scan within 10 minutes that lost its database connection is not queued again: the
     database is not coming back on its own (the next scheduled scan will try)."""
-    if DB_LOST not in scan.error and DB_AWAY not in scan.error:
+    if not (scan.end_reason and scan.end_reason.lost_database):
         return False
     recent = utcnow() - timedelta(minutes=10)
     return bool(
@@ -171,7 +177,7 @@ def _lost_again(scan: ScanRun) -> bool:
             select(func.count()).where(
                 ScanRun.id != scan.id,
                 ScanRun.finished >= recent,
-                or_(ScanRun.error.contains(DB_LOST), ScanRun.error.contains(DB_AWAY)),
+                ScanRun.end_reason.in_([r for r in EndReason if r.lost_database]),
             )
         )
     )
@@ -193,7 +199,7 @@ def run_queued_scan(scan_id: int) -> str:
             return f"scan {scan_id} is {scan.state}; nothing to do"
         why = refusal()
         if why:
-            scans.fail(scan, f"refused: {why}")
+            scans.fail(scan, EndReason.REFUSED, why)
             return scan.error
 
         def waiting(holder) -> None:
@@ -202,7 +208,7 @@ def run_queued_scan(scan_id: int) -> str:
         try:
             run_scan(scan, wait=True, on_wait=waiting)
         finally:
-            stopped = scan.state == ScanState.ERROR and scan.error.startswith(STOPPED)
+            stopped = scan.end_reason is not None and scan.end_reason.is_stop
             if stopped and not when_back(lambda: _lost_again(scan), give_up=shutdown.is_set):
                 try:
                     again, _ = enqueue_scan(scan.trigger, scan.requested_by)

@@ -19,7 +19,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from seqscan import roots, scans
-from seqscan.enums import Trigger
+from seqscan.enums import EndReason, Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.claim import live_worker
@@ -154,7 +154,7 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
         try:
             _queue_job(connection, scan)
         except RedisError as e:
-            scans.fail(scan, f"could not be queued: {e}")
+            scans.fail(scan, EndReason.NOT_QUEUED, str(e))
             raise
     log.info("scan %s queued (%s%s)", scan.id, trigger, f" by {requested_by}" if requested_by else "")
     return scan, True
@@ -166,7 +166,7 @@ def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
         scan_id = int(job.args[0])
         scan = db.session.get(ScanRun, scan_id)
         if scan is not None:
-            scans.fail(scan, "".join(traceback.format_exception(exc_type, exc_value, tb)))
+            scans.fail(scan, EndReason.FAILED, "".join(traceback.format_exception(exc_type, exc_value, tb)))
         lock.release(scan_id)  # the job is over, whatever point it was stopped at
     except Exception:
         log.exception("could not record the failure of job %s", job.id)

@@ -19,10 +19,10 @@ from sqlalchemy import func, select, update
 
 from seqscan import roots, scans
 from seqscan.dberrors import is_disk_full
-from seqscan.enums import DataState, ScanState
+from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.layout import Profile
-from seqscan.models import ScanRun, ScanWarning, SequencingRun
+from seqscan.models import ScanRun, ScanWarning, SequencingRun, missing_files
 from seqscan.roots import Root
 from seqscan.scanner import guards
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
@@ -250,11 +250,7 @@ def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
 
 
 def _finish_counts(scan: ScanRun) -> None:
-    scan.files_missing = db.session.scalar(
-        select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(
-            SequencingRun.root == scan.root, SequencingRun.data_state.notin_([DataState.DELETED, DataState.SKIPPED])
-        )
-    )
+    scan.root_files_missing = missing_files(scan.root)
     scan.warnings_count = db.session.scalar(
         select(func.count()).select_from(ScanWarning).where(ScanWarning.scan_id == scan.id)
     )
@@ -284,7 +280,7 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
         scan.runs_count,
         scan.runs_reparsed,
         scan.files_found,
-        scan.files_missing,
+        scan.root_files_missing,
         scan.files_new,
         scan.files_deleted,
         scan.warnings_count,

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from seqscan.enums import PRESENT_STATES, DataState
+from seqscan.enums import MISSING_STATES, PRESENT_STATES, DataState
 from seqscan.extensions import db
 from seqscan.layout import Expected, Profile
 from seqscan.models import FileEvent, Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun
@@ -270,7 +270,7 @@ def _update_counts(run: SequencingRun, states: list[tuple[str, bool]] | None = N
         states = db.session.execute(select(FILES.c.data_state, FILES.c.expected).where(FILES.c.run_pk == run.id)).all()
     run.expected_count = sum(1 for s, e in states if e)
     run.complete_count = sum(1 for s, e in states if e and s == DataState.COMPLETE)
-    run.missing_count = sum(1 for s, e in states if e and s in (DataState.NON_EXISTENT, DataState.DELETED))
+    run.missing_count = sum(1 for s, e in states if e and s in MISSING_STATES)
     run.unexpected_count = sum(1 for s, e in states if s == DataState.UNEXPECTED)
     run.error_count = sum(1 for s, e in states if s == DataState.ERROR)
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from crontab import CronTab
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from seqscan import scans
-from seqscan.enums import DataState, ScanState, Trigger
+from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import refusal, resolve_dead_scans
 from seqscan.models import ScanRun, SequencingRun, utcnow
@@ -58,15 +58,9 @@ def overdue_since(now: datetime | None = None) -> datetime | None:
 def attention() -> tuple[int, list[SequencingRun]]:
     """Runs whose verdict is not complete, newest first: (how many, the first ATTENTION_LIMIT)."""
     r = SequencingRun
-    not_complete = or_(
-        r.data_state.in_([DataState.DELETED, DataState.ERROR, DataState.SKIPPED]),
-        r.skipped,
-        r.error_count > 0,
-        r.missing_count > 0,
-    )
-    count = db.session.scalar(select(func.count()).where(not_complete))
+    count = db.session.scalar(select(func.count()).where(r.needs_attention))
     runs = db.session.scalars(
-        select(r).where(not_complete).order_by(r.date.desc().nulls_last(), r.name.desc()).limit(ATTENTION_LIMIT)
+        select(r).where(r.needs_attention).order_by(r.date.desc().nulls_last(), r.name.desc()).limit(ATTENTION_LIMIT)
     ).all()
     return count, runs
 

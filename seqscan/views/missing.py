@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, stream_with_context
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
 
-from seqscan.enums import MISSING_STATES
+from seqscan import serialise
+from seqscan.attention import FILTERS, chosen_filters, selection
+from seqscan.enums import ATTENTION_STATES
 from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 from seqscan.spreadsheet import SheetWriter
@@ -17,34 +18,7 @@ from seqscan.web import page_number
 
 bp = Blueprint("missing", __name__)
 PER_PAGE = 100
-FILTERS = {"kit": SequencingRun.kit, "run": SequencingRun.name, "file_type": SequencingFile.file_type}
-COLUMNS = ("run", "kit", "sample", "file_type", "data_state", "path", "note", "since_scan")
-
-
-def chosen_filters() -> dict[str, str]:
-    return {key: request.args.get(key, "") for key in (*FILTERS, "state")}
-
-
-def selection(chosen: dict[str, str]):
-    """(the files query in run and path order, its where clauses) for the chosen filters."""
-    states = [chosen["state"]] if chosen["state"] in MISSING_STATES else sorted(MISSING_STATES)
-    where = [SequencingFile.data_state.in_(states)]
-    where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
-    query = (
-        select(SequencingFile)
-        .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
-        .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
-        .where(*where)
-        .order_by(SequencingRun.name, SequencingFile.path)
-    )
-    return query, where
-
-
-def as_row(f: SequencingFile) -> dict:
-    return {
-        "run": f.run.name, "kit": f.run.kit, "sample": f.sample.name if f.sample else "", "file_type": f.file_type,
-        "data_state": str(f.data_state), "path": f.path, "note": f.message, "since_scan": f.state_changed_scan_id,
-    }  # fmt: skip
+COLUMNS = ("run", "kit", "sample", "file_type", "data_state", "path", "note", "since_scan")  # of serialise.file
 
 
 @bp.get("/missing")
@@ -70,14 +44,14 @@ def index():
             select(column)
             .distinct()
             .join_from(SequencingFile, SequencingRun)
-            .where(SequencingFile.data_state.in_(sorted(MISSING_STATES)))
+            .where(SequencingFile.data_state.in_(sorted(ATTENTION_STATES)))
             .order_by(column)
         ).all()
         for key, column in FILTERS.items()
     }
     return render_template(
         "missing.html", page=page, chosen=chosen, counts=counts, per_run=per_run, options=options,
-        states=sorted(MISSING_STATES), filters={k: v for k, v in chosen.items() if v},
+        states=sorted(ATTENTION_STATES), filters={k: v for k, v in chosen.items() if v},
     )  # fmt: skip
 
 
@@ -91,7 +65,7 @@ def download(fmt: str):
         writer = SheetWriter(buffer, fmt)
         writer.writerow(COLUMNS)
         for f in db.session.scalars(query.execution_options(yield_per=1000)):
-            row = as_row(f)
+            row = serialise.file(f)
             writer.writerow(row[c] for c in COLUMNS)
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()

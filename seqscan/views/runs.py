@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from seqscan import roots
 from seqscan.display import css
 from seqscan.enums import DataState
 from seqscan.extensions import db
 from seqscan.layout import ProfileError
-from seqscan.models import FileEvent, Sample, SampleSheet, ScanRun, SequencingFile, SequencingRun, seen_in_scan
-from seqscan.web import page_number
+from seqscan.models import (
+    FileEvent,
+    Sample,
+    SampleSheet,
+    ScanRun,
+    SequencingFile,
+    SequencingRun,
+    runs_matching,
+    seen_in_scan,
+)
+from seqscan.web import page_number, runs_named
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
@@ -23,20 +32,10 @@ SAMPLES_PER_PAGE = 200  # rows of a run page's samples × files grid
 UNEXPECTED_LIMIT = 500  # unexpected files listed on a run page (the API lists them all)
 
 
-def search(query: str):
-    """Runs whose name, kit or instrument contains the query (any case), newest run date first."""
-    runs = select(SequencingRun).order_by(SequencingRun.date.desc().nulls_last(), SequencingRun.name)
-    if query:
-        # autoescape: a typed % or _ is that character, not a LIKE wildcard.
-        columns = (SequencingRun.name, SequencingRun.kit, SequencingRun.instrument)
-        runs = runs.where(or_(*(column.icontains(query, autoescape=True) for column in columns)))
-    return runs
-
-
 @bp.get("/runs")
 def index():
     query = request.args.get("q", "").strip()
-    page = db.paginate(search(query), page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(runs_matching(query), page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("runs.html", page=page, q=query)
 
 
@@ -151,17 +150,6 @@ def _joint_file_types(run: SequencingRun) -> list[str]:
         return roots.of_scan(run.root, layout or "").profile.joint_file_types
     except ProfileError:  # a layout file since moved away: no section, the files stay under Run files
         return []
-
-
-def runs_named(name: str) -> list[SequencingRun]:
-    """The runs of that name, one per root (?root= picks one); 404 if none."""
-    query = select(SequencingRun).where(SequencingRun.name == name).order_by(SequencingRun.root)
-    if request.args.get("root"):
-        query = query.where(SequencingRun.root == request.args["root"])
-    runs = db.session.scalars(query).all()
-    if not runs:
-        abort(404, f"no run named {name}")
-    return runs
 
 
 @bp.get("/runs/<name>")

@@ -1,0 +1,33 @@
+"""The files that need attention (ATTENTION_STATES: missing, deleted, in Error), filtered by kit,
+run, file type and state: one selection for the Missing data page, its downloads and /api/missing."""
+
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from seqscan.enums import ATTENTION_STATES
+from seqscan.models import SequencingFile, SequencingRun
+
+FILTERS = {"kit": SequencingRun.kit, "run": SequencingRun.name, "file_type": SequencingFile.file_type}
+
+
+def chosen_filters() -> dict[str, str]:
+    """The filters of this request (?kit= ?run= ?file_type= ?state=), "" when not given."""
+    return {key: request.args.get(key, "") for key in (*FILTERS, "state")}
+
+
+def selection(chosen: dict[str, str]):
+    """(the files query in run and path order, its where clauses) for the chosen filters."""
+    states = [chosen["state"]] if chosen["state"] in ATTENTION_STATES else sorted(ATTENTION_STATES)
+    where = [SequencingFile.data_state.in_(states)]
+    where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
+    query = (
+        select(SequencingFile)
+        .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
+        .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
+        .where(*where)
+        .order_by(SequencingRun.name, SequencingFile.path)
+    )
+    return query, where

@@ -1,0 +1,201 @@
+"""A sequencing run: its sample sheets, samples and files, and the history of its files' states."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func, or_, select
+from sqlalchemy import false as sa_false
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from seqscan.enums import PRESENT_STATES, DataState, RunVerdict
+from seqscan.extensions import db
+from seqscan.models.columns import UTCDateTime, str_enum, utcnow
+from seqscan.models.scan import ScanRun
+from seqscan.models.verdict import verdict_of, verdict_sql
+
+
+class SequencingRun(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A run is its root plus its path; the same name under two roots is two runs.
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    root: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)  # relative to root
+    kit: Mapped[str] = mapped_column(String(255), default="", index=True)
+    run_id: Mapped[str] = mapped_column(String(255), default="")
+    date: Mapped[date | None]
+    instrument: Mapped[str] = mapped_column(String(64), default="")
+    run_number: Mapped[int | None]
+    flowcell: Mapped[str] = mapped_column(String(64), default="")
+    experiment: Mapped[str] = mapped_column(String(255), default="")
+    sequencer_model: Mapped[str] = mapped_column(String(64), default="")
+    data_state: Mapped[DataState] = mapped_column(str_enum(DataState), default=DataState.COMPLETE)
+    skipped: Mapped[bool] = mapped_column(default=False)
+    skip_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # which marker, and where
+    warnings: Mapped[str] = mapped_column(Text, default="")  # from the last time it was parsed
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    last_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    expected_count: Mapped[int] = mapped_column(default=0)
+    complete_count: Mapped[int] = mapped_column(default=0)
+    missing_count: Mapped[int] = mapped_column(default=0)
+    unexpected_count: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0, server_default="0")  # files in Error
+
+    sheets: Mapped[list[SampleSheet]] = relationship(
+        back_populates="run", order_by="SampleSheet.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("root", "path", name="uq_sequencing_run_root_path"),)
+
+    @hybrid_property
+    def verdict(self) -> RunVerdict:
+        return verdict_of(self)
+
+    @verdict.inplace.expression
+    @classmethod
+    def _verdict_sql(cls):
+        return verdict_sql(cls)
+
+    @hybrid_property
+    def needs_attention(self) -> bool:
+        """Its verdict is anything but complete: listed on the home page."""
+        return self.verdict != RunVerdict.COMPLETE
+
+    @needs_attention.inplace.expression
+    @classmethod
+    def _needs_attention_sql(cls):
+        return verdict_sql(cls) != RunVerdict.COMPLETE.value
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as the pages say it: "Incomplete: 2 missing", "Skipped: marker … in the run folder"."""
+        match self.verdict:
+            case RunVerdict.INCOMPLETE:
+                return f"Incomplete: {self.missing_count} missing"
+            case RunVerdict.SKIPPED:
+                return f"Skipped: {self.skip_reason}" if self.skip_reason else "Skipped"
+            case RunVerdict.ERROR if self.error_count:
+                return f"Error: {self.error_count} file{'s' if self.error_count > 1 else ''} in error"
+            case verdict:
+                return verdict.value.capitalize()
+
+    @property
+    def current_sheet(self) -> SampleSheet | None:
+        return next((s for s in self.sheets if s.is_current), None)
+
+
+def missing_files(root: str | None = None) -> int:
+    """Expected files missing (MISSING_STATES, counted per run as missing_count) in runs that are
+    judged: deleted and skipped runs' files are not counted. Under root, or under every root."""
+    where = [SequencingRun.verdict.notin_([RunVerdict.DELETED.value, RunVerdict.SKIPPED.value])]
+    where += [SequencingRun.root == root] if root is not None else []
+    return db.session.scalar(select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(*where))
+
+
+def runs_matching(query: str):
+    """Runs whose name, kit or instrument contains the query (any case), newest run date first."""
+    runs = select(SequencingRun).order_by(SequencingRun.date.desc().nulls_last(), SequencingRun.name)
+    if query:
+        # autoescape: a typed % or _ is that character, not a LIKE wildcard.
+        columns = (SequencingRun.name, SequencingRun.kit, SequencingRun.instrument)
+        runs = runs.where(or_(*(column.icontains(query, autoescape=True) for column in columns)))
+    return runs
+
+
+class SampleSheet(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    experiment: Mapped[str] = mapped_column(String(255), default="")
+    is_current: Mapped[bool] = mapped_column(default=True)
+    # [BCLConvert_Settings] NoLaneSplitting,true: its FASTQ names have no lane part.
+    no_lane_splitting: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+
+    run: Mapped[SequencingRun] = relationship(back_populates="sheets")
+    samples: Mapped[list[Sample]] = relationship(
+        back_populates="sheet", order_by="Sample.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("run_pk", "sha256"),)
+
+
+class Sample(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_pk: Mapped[int] = mapped_column(ForeignKey("sample_sheet.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    project: Mapped[str] = mapped_column(String(255), default="")
+    lane: Mapped[str] = mapped_column(String(16), default="")
+    index: Mapped[str] = mapped_column(String(64), default="")
+    index2: Mapped[str] = mapped_column(String(64), default="")
+    number: Mapped[int] = mapped_column(default=0)
+
+    sheet: Mapped[SampleSheet] = relationship(back_populates="samples")
+
+
+class SequencingFile(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"))
+    sample_pk: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="SET NULL"))
+    file_type: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)  # relative to the run folder
+    data_state: Mapped[DataState] = mapped_column(str_enum(DataState))
+    expected: Mapped[bool] = mapped_column(default=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    mtime: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+    first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    # Only rewritten when the run folder changed: a present file of an unchanged run was
+    # also seen in its run's last scan (see `seen_in_scan_id`).
+    last_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    state_changed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+
+    run: Mapped[SequencingRun] = relationship()
+    sample: Mapped[Sample | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("run_pk", "path"),
+        Index("ix_sequencing_file_state", "data_state", "run_pk"),
+        # What changed in a scan (the scan page): files first found, and files whose state changed.
+        Index("ix_sequencing_file_first_seen", "first_seen_scan_id"),
+        Index("ix_sequencing_file_state_changed", "state_changed_scan_id"),
+    )
+
+    first_seen_scan: Mapped[ScanRun | None] = relationship(foreign_keys=[first_seen_scan_id])
+
+    @property
+    def seen_in_scan_id(self) -> int | None:
+        """The last scan that saw this file on disk."""
+        return seen_in_scan(self.data_state, self.last_seen_scan_id, self.run)
+
+
+def seen_in_scan(data_state: DataState, last_seen_scan_id: int | None, run: SequencingRun) -> int | None:
+    """The last scan that saw a file on disk. A present file of a run that is still there was seen in
+    the run's last scan: files of unchanged runs are not rewritten on every scan."""
+    if data_state in PRESENT_STATES and run.data_state != DataState.DELETED:
+        return run.last_seen_scan_id
+    return last_seen_scan_id
+
+
+class FileEvent(db.Model):
+    """One change of a file record's data_state, kept forever (append-only): a scan's "what changed"
+    reads these, so it stays true after later scans. A file first found Complete or Unexpected has
+    no event: its first_seen_scan_id, never rewritten, says when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text)  # relative to the run folder
+    file_type: Mapped[str] = mapped_column(String(64))
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    from_state: Mapped[DataState | None] = mapped_column(str_enum(DataState))  # None: a new record
+    to_state: Mapped[DataState | None] = mapped_column(str_enum(DataState))  # None: no longer expected
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_file_event_run_path", "run_pk", "path"),)

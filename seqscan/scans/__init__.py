@@ -1,0 +1,46 @@
+"""The one owner of a scan record: its life (life.py), the questions asked of scans (queries.py),
+its folder of lists and log (files.py).
+
+`from seqscan import scans; scans.fail(...)` is how the rest of seqscan calls it: every public
+name of the package's modules is re-exported here. A new module of the package (what the scanner
+reports, say: its counts and progress, as report.py) adds its names below; nothing imports the
+modules themselves but this package.
+"""
+
+from seqscan.scans.files import folder, log_tail
+from seqscan.scans.life import ScanRefused, advance, create, fail, fail_dead, finish, keep_log, record_action
+from seqscan.scans.queries import (
+    LIST_LIMIT,
+    all_waiting,
+    changes,
+    last_success,
+    new_runs,
+    previous_finished,
+    running,
+    time_left,
+    waiting,
+    warnings,
+)
+
+__all__ = [
+    "LIST_LIMIT",
+    "ScanRefused",
+    "advance",
+    "all_waiting",
+    "changes",
+    "create",
+    "fail",
+    "fail_dead",
+    "finish",
+    "folder",
+    "keep_log",
+    "last_success",
+    "log_tail",
+    "new_runs",
+    "previous_finished",
+    "record_action",
+    "running",
+    "time_left",
+    "waiting",
+    "warnings",
+]

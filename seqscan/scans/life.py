@@ -1,0 +1,129 @@
+"""A scan record's life: create, advance, finish, fail; the only writer of a scan's state.
+
+Every change of a ScanRun's state goes through here, so every end has a finish time, an end
+reason and one message, and each is logged once. Who decides that a scan ends (the scan's run,
+the queue, the dead-scan check in seqscan.jobs) calls in here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from seqscan.enums import PHASES, WORKING, EndReason, ScanState, Trigger
+from seqscan.extensions import db
+from seqscan.models import OperatorAction, ScanRun, utcnow
+from seqscan.roots import Root
+from seqscan.scans.files import folder
+from seqscan.scans.queries import all_waiting
+
+log = logging.getLogger("seqscan.scan")
+log.setLevel(logging.INFO)  # every scan's own scan.log holds its INFO lines, whoever runs it
+
+
+class ScanRefused(Exception):
+    """A scan cannot be queued or started; the message says why."""
+
+
+def create(root: Root, trigger: Trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
+    """Record a new scan (Created) of root, read with the root's layout, and who asked for it."""
+    scan = ScanRun(root=root.path, layout=root.layout, trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
+    db.session.add(scan)
+    db.session.flush()
+    reused = f", re-using the lists of scan {reuse}" if reuse else ""
+    record_action(requested_by, f"requested a scan of {scan.root} ({trigger}{reused})", scan.id)
+    db.session.commit()
+    return scan
+
+
+def record_action(who: str, action: str, scan_id: int | None = None) -> None:
+    """Keep an operator's action in the append-only history (committed with the caller's transaction)."""
+    db.session.add(OperatorAction(who=who, action=action, scan_id=scan_id))
+
+
+def advance(scan: ScanRun, phase: ScanState) -> None:
+    """Start a working phase: its state and start time; phases only move forward."""
+    order = [p.state for p in PHASES]
+    if phase not in order:
+        raise ValueError(f"{phase} is not a working phase")
+    backwards = scan.state.is_working and order.index(phase) <= order.index(scan.state)
+    if backwards or not scan.state.is_active:
+        raise ValueError(f"scan {scan.id} cannot go from {scan.state} to {phase}")
+    scan.state = phase
+    setattr(scan, PHASES[order.index(phase)].start_column, utcnow())
+    db.session.commit()
+    log.info("scan %s: %s", scan.id, phase)
+
+
+def finish(scan: ScanRun) -> None:
+    """Finished, now."""
+    scan.state, scan.finished, scan.error, scan.end_reason = ScanState.FINISHED, utcnow(), "", EndReason.FINISHED
+    db.session.commit()
+    log.info("scan %s: %s", scan.id, ScanState.FINISHED)
+
+
+def fail(scan: ScanRun, reason: EndReason, detail: str, *, if_state: ScanState | None = None) -> bool:
+    """Error, now, for reason, unless the scan has ended already. Returns whether it was set.
+
+    detail: what the reason's words (EndReason.says) are followed by: a line, or a traceback.
+
+    if_state: only if the scan is still in that state in the database (it may have moved on since
+    it was read: a scan thought dead that finished meanwhile is left alone).
+    """
+    db.session.rollback()  # whatever the failed work left unflushed is not part of the record
+    message = reason.says(detail)
+    states = [if_state] if if_state else [s for s in ScanState if s.is_active]
+    where = [ScanRun.id == scan.id, ScanRun.state.in_(states)]
+    done = db.session.execute(
+        update(ScanRun)
+        .where(*where)
+        .values(state=ScanState.ERROR, end_reason=reason, error=message, finished=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(scan)
+    if done.rowcount == 1:
+        log.error("scan %s: %s: %s", scan.id, ScanState.ERROR, scan.error_line)
+    return done.rowcount == 1
+
+
+def keep_log(scan: ScanRun, limit: int = 256 * 1024) -> None:
+    """Keep the scan's log with the scan (the tail, if huge): the scan folder is pruned later."""
+    try:
+        text = (folder(scan.id) / "scan.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    scan.log = text if len(text) <= limit else "[... earlier lines cut ...]\n" + text[-limit:]
+    db.session.commit()
+
+
+def fail_dead(live_scan_id: Callable[[], int | None], job_state: Callable[[str], str | None] | None) -> list[int]:
+    """Fail scans whose process is gone; returns their ids. The evidence comes from seqscan.jobs.
+
+    live_scan_id(): the scan that holds a live scan lock; any other scan in a working phase was
+    interrupted. It is asked after the working scans are read: a scan takes the lock before it
+    starts working, so one that started meanwhile is seen holding it. job_state(task_id): what the
+    queue knows of a waiting scan's job ("missing", "failed", ...); None when the queue cannot be
+    asked, and then waiting scans are left alone.
+    """
+    stale = current_app.config["STALE_AFTER_SECONDS"]
+    resolved = []
+    working = db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING))).all()
+    live = live_scan_id()
+    for scan in working:
+        if scan.id == live:
+            continue
+        detail = f"during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
+        if fail(scan, EndReason.INTERRUPTED, detail, if_state=scan.state):
+            resolved.append(scan.id)
+    for scan in all_waiting() if job_state is not None else []:
+        state = job_state(scan.task_id)
+        if scan.id == live or state in (None, "queued", "started", "deferred", "scheduled"):
+            continue
+        why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
+        if fail(scan, EndReason.NEVER_STARTED, why, if_state=ScanState.CREATED):
+            resolved.append(scan.id)
+    return resolved

@@ -1,0 +1,92 @@
+"""One JSON shape per object, for the API and the CLI alike: scans, their warnings, runs, files.
+
+Plain dicts of plain values (times as ISO 8601 in UTC); no request is needed, so the CLI uses
+them too. Links to pages are the API's to add.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from seqscan.models import ScanRun, ScanWarning, SequencingFile, SequencingRun
+
+SCAN_COUNTS = ("runs_count", "files_found", "root_files_missing", "files_new", "files_deleted", "warnings_count")
+SCAN_PROGRESS = ("dirs_walked", "files_seen", "runs_done", "runs_total", "current_run")
+RUN_FIELDS = (
+    "name",
+    "root",
+    "kit",
+    "path",
+    "run_id",
+    "instrument",
+    "run_number",
+    "flowcell",
+    "experiment",
+    "sequencer_model",
+)
+RUN_COUNTS = ("expected_count", "complete_count", "missing_count", "unexpected_count", "error_count")
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def scan(s: ScanRun) -> dict:
+    return {
+        "id": s.id,
+        "state": s.state,
+        "end_reason": s.end_reason,
+        "trigger": s.trigger,
+        "requested_by": s.requested_by,
+        "root": s.root,
+        "task_id": s.task_id,
+        "reused_scan_id": s.reused_scan_id,
+        "created": iso(s.created),
+        "phases": [
+            {"phase": p, "start": iso(start), "seconds": took.total_seconds() if took else None}
+            for p, start, took in s.phases()
+        ],
+        "finished": iso(s.finished),
+        "seconds": s.duration.total_seconds() if s.duration else None,
+        "counts": {k: getattr(s, k) for k in SCAN_COUNTS},
+        "progress": {k: getattr(s, k) for k in SCAN_PROGRESS},
+        "error": s.error or None,
+    }
+
+
+def warning(w: ScanWarning) -> dict:
+    return {"run": w.run_name, "path": w.path, "message": w.message}
+
+
+def run(r: SequencingRun) -> dict:
+    return {k: getattr(r, k) for k in RUN_FIELDS} | {
+        "date": iso(r.date),
+        "verdict": r.verdict,
+        "missing": r.missing_count,
+        "data_state": r.data_state,
+        "skipped": r.skipped,
+        "skip_reason": r.skip_reason,
+        "counts": {k: getattr(r, k) for k in RUN_COUNTS},
+        "first_seen": iso(r.first_seen_at),
+        "last_seen": iso(r.last_seen_at),
+    }
+
+
+def file(f: SequencingFile) -> dict:
+    """A file record; path is relative to its run folder, root_path to the scan root."""
+    return {
+        "run": f.run.name,
+        "kit": f.run.kit,
+        "sample": f.sample.name if f.sample else "",
+        "file_type": f.file_type,
+        "data_state": str(f.data_state),
+        "path": f.path,
+        "root_path": f"{f.run.path}/{f.path}",
+        "expected": f.expected,
+        "size": f.size,
+        "mtime": iso(f.mtime),
+        "note": f.message,
+        "first_seen_scan": f.first_seen_scan_id,
+        "last_seen_scan": f.seen_in_scan_id,
+        "since_scan": f.state_changed_scan_id,
+    }
