@@ -50,7 +50,10 @@ class DataState(StrEnum):
 
 # States meaning "the file is on disk right now".
 PRESENT_STATES = frozenset({DataState.COMPLETE, DataState.UNEXPECTED, DataState.ERROR})
-# States shown on the missing-data views.
+# An expected file in one of these states is counted missing: not on disk, never found or gone
+# since. A run's missing_count (and the scan's files_missing, their sum) count these.
+COUNTED_AS_MISSING = frozenset({DataState.NON_EXISTENT, DataState.DELETED})
+# States shown on the missing-data views: wider, Error files too.
 MISSING_STATES = frozenset({DataState.NON_EXISTENT, DataState.DELETED, DataState.ERROR})
 
 

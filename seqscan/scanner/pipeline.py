@@ -1,34 +1,37 @@
-"""A scan's phases: Scanning Files → Create Models → [Scripts and Jobs].
+"""A scan's phases, as a recipe: Scanning Files (walk) → Create Models (which runs changed; parse,
+reconcile and store each; then the runs gone from disk) → [Scripts and Jobs].
 
-The phases advance the scan through seqscan.scans; how the scan ends (and the lock around it) is
-the business of seqscan.jobs.run. `check()` is called between runs and phases: it raises when the
-scan must stop (its lock was lost).
+The scanner's Flask-facing layer: it alone reads settings, and tells the scan record's owner
+(seqscan.scans) what each step found; the modules below it take values and a session. How the scan
+ends (and the lock around it) is the business of seqscan.jobs.run. `check()` is called between runs
+and phases: it raises when the scan must stop (its lock was lost).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from seqscan import scans
 from seqscan.dberrors import is_disk_full
-from seqscan.enums import DataState, ScanState
+from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.layout import Profile, load_profile
-from seqscan.models import ScanRun, ScanWarning, SequencingRun
-from seqscan.scanner import guards
+from seqscan.models import ScanRun
+from seqscan.scanner import guards, store, vanished
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
-from seqscan.scanner.sync import mark_deleted, mark_skipped, sync_run, vanished_runs
+from seqscan.scanner.sync import sync_run
+from seqscan.scanner.vanished import Guard
 from seqscan.scanner.walk import WalkOptions, walk
 
 log = logging.getLogger("seqscan.scan")
@@ -49,8 +52,15 @@ def walk_options(profile: Profile) -> WalkOptions:
     )
 
 
+def _guard(scan: ScanRun, accept: bool) -> Guard:
+    config = current_app.config
+    accepted = partial(scans.accept_deletions, scan)
+    limits = int(config["MAX_VANISHED_RUNS"]), float(config["MAX_VANISHED_FRACTION"])
+    return Guard(scan.root, config["ROOT_SENTINEL"], *limits, accept, accepted)
+
+
 class _Progress:
-    """Writes walk progress to the scan row at most every two seconds; stops the walk when told."""
+    """Reports walk progress to the scan record at most every two seconds; stops the walk when told."""
 
     def __init__(self, scan: ScanRun, check: Check) -> None:
         self.scan, self.check, self.last = scan, check, 0.0
@@ -59,9 +69,7 @@ class _Progress:
         self.check()
         if time.monotonic() - self.last >= 2:
             self.last = time.monotonic()
-            self.scan.dirs_walked, self.scan.files_seen = result.dirs_walked, result.files_seen
-            self.scan.runs_total = len(result.runs)
-            db.session.commit()
+            scans.record_walk(self.scan, result.dirs_walked, result.files_seen, len(result.runs))
 
 
 def reusable_lists(scan_id: int, root: str) -> WalkResult:
@@ -86,17 +94,16 @@ def reusable_lists(scan_id: int, root: str) -> WalkResult:
         ) from None
 
 
-def _scanning_files(scan: ScanRun, profile: Profile, check: Check) -> WalkResult:
+def _scanning_files(scan: ScanRun, profile: Profile, check: Check, guard: Guard) -> WalkResult:
     if scan.reused_scan_id:
         result = reusable_lists(scan.reused_scan_id, scan.root)
         log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
         result = walk(scan.root, walk_options(profile), _Progress(scan, check), _previous_snapshot(scan))
-    if not scan.reused_scan_id:
-        guards.check_root(scan.root, ScanState.SCANNING_FILES)  # did the disk stay while it was walked?
+        guards.check_root(scan.root, guard.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
     write_lists(scans.folder(scan.id), result)
-    scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
+    scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
     log.info(
         "found %d run folders, %d files; %d folders listed, %d unchanged since the last scan",
         len(result.runs),
@@ -120,70 +127,71 @@ def _previous_snapshot(scan: ScanRun) -> Snapshot | None:
 
 
 def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
-    db.session.add(ScanWarning(scan_id=scan.id, run_name=run_name, path=path, message=message))
+    scans.add_warning(scan, run_name, path, message)
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(
-    scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check, accept_vanished: bool
-) -> None:
+def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check, guard: Guard):
     scans.advance(scan, ScanState.CREATE_MODELS)
-    walk_warnings: dict[str, list] = {}
-    run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
-    for w in result.warnings:
-        owner = next((p for p in run_paths if w.path == p or w.path.startswith(p + "/")), None)
-        walk_warnings.setdefault(owner, []).append(w)
-    for w in walk_warnings.pop(None, []):
-        _warn(scan, None, w.path, w.message)
-    db.session.commit()
-
-    # A run is its root plus its path: a scan only reads and changes the runs of its own root.
-    known = dict(
-        db.session.execute(
-            select(SequencingRun.path, SequencingRun.fingerprint).where(SequencingRun.root == scan.root)
-        ).all()
-    )
-    salt = f"{profile.fingerprint}|{scan.root}"
-    seen: set[str] = set()  # run names: the same name twice in one root is one run and a warning
-    unchanged: dict[str, tuple[FoundRun, str]] = {}
-    changed: list[tuple[FoundRun, str]] = []
-    for found in result.runs:
-        if found.name in seen:
-            _warn(scan, found.name, found.path, "a run of the same name was already found; this copy is ignored")
-            continue
-        seen.add(found.name)
-        for w in walk_warnings.get(found.path, []):
-            _warn(scan, found.name, w.path, w.message)
-        fingerprint = hashlib.blake2b(f"{found.fingerprint}|{salt}".encode(), digest_size=16).hexdigest()
-        if known.get(found.path) == fingerprint and not full:
-            unchanged[found.path] = (found, fingerprint)
-        else:
-            changed.append((found, fingerprint))
+    known = store.known_fingerprints(db.session, scan.root)
+    plan = plan_runs(result, known, f"{profile.fingerprint}|{scan.root}", full)
+    for run_name, path, message in plan.warnings:
+        _warn(scan, run_name, path, message)
     if not result.runs:
         _warn(scan, None, "", f"0 runs found in {scan.root}")
-    found_paths = {r.path for r in result.runs}
-    vanished = vanished_runs(scan.root, found_paths, result.blind_spots, result.skipped_folders)
-    guards.refuse_mass_deletion(scan, vanished, accept_vanished)
-    for path in rewritten_in_place(scan.root, list(unchanged)):  # a file finished in place
-        changed.append(unchanged.pop(path))
-    _touch_unchanged(scan, list(unchanged))
-    scan.runs_done = len(unchanged)
+    found = {r.path for r in result.runs}
+    lost = vanished.vanished_runs(db.session, scan.root, found, result.blind_spots, result.skipped_folders)
+    vanished.refuse_mass_deletion(guard, lost)
+    for path in rewritten_in_place(db.session, scan.root, list(plan.unchanged)):  # a file finished in place
+        plan.changed.append(plan.unchanged.pop(path))
+    _touch_unchanged(scan, list(plan.unchanged))
+    scans.record_unchanged_runs(scan, len(plan.unchanged))
+    db.session.commit()
+    log.info(
+        "%d run folders new or changed: parsed; %d gone from disk; %d below a skipped kit folder",
+        len(plan.changed),
+        len(lost.gone),
+        len(lost.skipped),
+    )
+    vanished.refuse_held(_record_changed(scan, plan.changed, profile, check, guard))
+    if lost.gone:
+        guards.check_root(scan.root, guard.sentinel, ScanState.CREATE_MODELS)
+    scans.record_deleted_runs(scan, vanished.mark_deleted(db.session, lost.gone, scan.id))
+    vanished.mark_skipped(db.session, lost.skipped)
+    for run in lost.gone:
+        _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
+    for name in lost.unjudged:
+        log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
+    files = sum(len(r.files) for r in result.runs if r.name in plan.names)
+    scans.record_runs_found(scan, len(plan.names), files)
     db.session.commit()
 
-    pause = float(current_app.config["PAUSE_PER_RUN_SECONDS"])
-    check_bgzf, bgzf_checked = bool(current_app.config["CHECK_BGZF_EOF"]), 0
-    max_samples = int(current_app.config["MAX_SAMPLES_PER_SHEET"])
-    max_bytes = int(current_app.config["MAX_SHEET_BYTES"])
-    refused: list[str] = []  # runs whose deletions were held back
+
+def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
+    """Unchanged runs cost one UPDATE; their standing warnings are carried onto this scan."""
+    for run_name, message in store.touch_unchanged(db.session, scan.root, scan.id, paths):
+        scans.add_warning(scan, run_name, "", message)
+    db.session.commit()
+    log.info("%d run folders unchanged since their last scan: not re-parsed", len(paths))
+
+
+def _record_changed(
+    scan: ScanRun, changed: list[tuple[FoundRun, str]], profile: Profile, check: Check, guard: Guard
+) -> list[str]:
+    """Parse, reconcile and store each changed run, one transaction each; returns why the deletions
+    of some runs were held back."""
+    config = current_app.config
+    pause = float(config["PAUSE_PER_RUN_SECONDS"])
+    check_bgzf, bgzf_checked = bool(config["CHECK_BGZF_EOF"]), 0
+    limits = check_bgzf, int(config["MAX_SAMPLES_PER_SHEET"]), int(config["MAX_SHEET_BYTES"])
+    refused: list[str] = []
     for found, fingerprint in changed:
         check()
-        scan.current_run = found.name  # for the live page: committed before the run's own work
-        db.session.commit()
+        scans.record_current_run(scan, found.name)
         time.sleep(pause)
-        scan.runs_done += 1
         try:
-            synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf, max_samples, max_bytes)
-            held = guards.held_deletions(scan, found.name, synced, accept_vanished)
+            synced = sync_run(db.session, found, scan.root, profile, scan.id, fingerprint, *limits)
+            held = vanished.held_deletions(guard, found.name, synced)
             if held:  # most of the run's files gone at once: nothing of it is written
                 db.session.rollback()
                 _warn(scan, found.name, found.path, held)
@@ -193,14 +201,10 @@ def _create_models(
             bgzf_checked += synced.bgzf_checked
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)
-            scan.files_new += synced.new_files
-            scan.files_deleted += synced.deleted_files
-            scan.runs_reparsed += 1
+            scans.record_run_reparsed(scan, synced.new_files, synced.deleted_files)
             db.session.commit()
         except Exception as e:  # one bad run must not fail the scan
-            if isinstance(e, guards.RootGone) or is_disk_full(
-                e
-            ):  # but a full database disk fails every run after it: one clear Error
+            if isinstance(e, guards.RootGone) or is_disk_full(e):  # but a full disk fails every run after it
                 raise
             db.session.rollback()
             log.exception("run %s could not be recorded", found.name)
@@ -209,45 +213,16 @@ def _create_models(
             db.session.commit()
     if check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
-    guards.refuse_held(refused)
-    if vanished.gone:
-        guards.check_root(scan.root, ScanState.CREATE_MODELS)
-    scan.files_deleted += mark_deleted(vanished.gone, scan)
-    mark_skipped(vanished.skipped)
-    for run in vanished.gone:
-        _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
-    for name in vanished.unjudged:
-        log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
-    scan.runs_count, scan.current_run = len(seen), ""
-    scan.files_found = sum(len(r.files) for r in result.runs if r.name in seen)
-    db.session.commit()
+    return refused
 
 
-def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
-    """Unchanged runs (by path under the scan's root) cost one UPDATE; their standing warnings are
-    carried onto this scan."""
-    now = datetime.now(UTC)
-    for i in range(0, len(paths), 500):
-        ours = [SequencingRun.root == scan.root, SequencingRun.path.in_(paths[i : i + 500])]
-        db.session.execute(update(SequencingRun).where(*ours).values(last_seen_at=now, last_seen_scan_id=scan.id))
-        for name, warnings in db.session.execute(
-            select(SequencingRun.name, SequencingRun.warnings).where(*ours, SequencingRun.warnings != "")
-        ):
-            for message in warnings.splitlines():
-                db.session.add(ScanWarning(scan_id=scan.id, run_name=name, path="", message=message))
-    db.session.commit()
-    log.info("%d run folders unchanged since their last scan: not re-parsed", len(paths))
-
-
-def _finish_counts(scan: ScanRun) -> None:
-    scan.files_missing = db.session.scalar(
-        select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(
-            SequencingRun.root == scan.root, SequencingRun.data_state.notin_([DataState.DELETED, DataState.SKIPPED])
-        )
-    )
-    scan.warnings_count = db.session.scalar(
-        select(func.count()).select_from(ScanWarning).where(ScanWarning.scan_id == scan.id)
-    )
+def _scripts_and_jobs(scan: ScanRun) -> None:
+    config = current_app.config
+    scans.advance(scan, ScanState.SCRIPTS_AND_JOBS)
+    templates, timeout = config["SCRIPT_TEMPLATES"] or {}, float(config["SCRIPT_TIMEOUT_SECONDS"])
+    warn = partial(scans.add_warning, scan)
+    run_scripts(db.session, scan.root, scans.folder(scan.id), templates, timeout, config["SYMLINK_ROOTS"], warn)
+    scans.record_totals(scan)
 
 
 def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: bool = False) -> None:
@@ -258,16 +233,16 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     a lost mount (the operator's decision).
     """
     profile = load_profile(current_app.config["LAYOUT"])
-    scan.layout = profile.name
-    guards.check_sentinel(scan.root)
-    result = _scanning_files(scan, profile, check)
+    scans.record_layout(scan, profile.name)
+    guard = _guard(scan, accept_vanished)
+    guards.check_sentinel(scan.root, guard.sentinel)
+    result = _scanning_files(scan, profile, check, guard)
     check()
-    _create_models(scan, result, profile, full, check, accept_vanished)
-    _finish_counts(scan)
+    _create_models(scan, result, profile, full, check, guard)
+    scans.record_totals(scan)
     check()
     if current_app.config["SCRIPTS_AND_JOBS"]:
-        scans.advance(scan, ScanState.SCRIPTS_AND_JOBS)
-        run_scripts(scan, scans.folder(scan.id))
+        _scripts_and_jobs(scan)
         check()
     log.info(
         "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
