@@ -114,7 +114,7 @@ def test_no_view_imports_the_scanner():
 
 
 def test_the_bottom_of_the_scanner_knows_nothing_of_flask_or_the_database():
-    for name in ("walk", "found", "lists", "runfolder", "runinfo", "samplesheet", "judge"):
+    for name in ("walk", "found", "lists", "runfolder", "runinfo", "samplesheet", "judge", "reconcile"):
         imported = _imports(_tree(PROJECT / "seqscan" / "scanner" / f"{name}.py"))
         leaks = {i for i in imported if i.split(".")[0] in ("flask", "sqlalchemy", "flask_sqlalchemy")}
         leaks |= {i for i in imported if i.startswith(("seqscan.models", "seqscan.extensions", "seqscan.jobs"))}

@@ -22,41 +22,26 @@ from seqscan import scans
 from seqscan.dberrors import is_disk_full
 from seqscan.enums import ScanState
 from seqscan.extensions import db
-from seqscan.layout import Profile, load_profile
+from seqscan.layout import load_profile
 from seqscan.models import ScanRun
 from seqscan.scanner import guards, store, vanished
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.options import ScanOptions, scan_options
 from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
 from seqscan.scanner.sync import sync_run
 from seqscan.scanner.vanished import Guard
-from seqscan.scanner.walk import WalkOptions, walk
+from seqscan.scanner.walk import walk
 
 log = logging.getLogger("seqscan.scan")
 Check = Callable[[], None]
 
 
-def walk_options(profile: Profile) -> WalkOptions:
-    config = current_app.config
-    return WalkOptions(
-        profile=profile,
-        skip_markers=tuple(config["SKIP_MARKERS"]),
-        completion_markers=tuple(config["COMPLETION_MARKERS"]),
-        never_descend=frozenset(config["NEVER_DESCEND"]),
-        max_depth=int(config["MAX_DEPTH"]),
-        mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
-        pause_per_run_s=float(config["PAUSE_PER_RUN_SECONDS"]),
-        symlink_roots=tuple(config["SYMLINK_ROOTS"]),
-    )
-
-
-def _guard(scan: ScanRun, accept: bool) -> Guard:
-    config = current_app.config
-    accepted = partial(scans.accept_deletions, scan)
-    limits = int(config["MAX_VANISHED_RUNS"]), float(config["MAX_VANISHED_FRACTION"])
-    return Guard(scan.root, config["ROOT_SENTINEL"], *limits, accept, accepted)
+def _guard(scan: ScanRun, options: ScanOptions, accept: bool) -> Guard:
+    limits = options.max_vanished_runs, options.max_vanished_fraction
+    return Guard(scan.root, options.sentinel, *limits, accept, partial(scans.accept_deletions, scan))
 
 
 class _Progress:
@@ -94,23 +79,18 @@ def reusable_lists(scan_id: int, root: str) -> WalkResult:
         ) from None
 
 
-def _scanning_files(scan: ScanRun, profile: Profile, check: Check, guard: Guard) -> WalkResult:
+def _scanning_files(scan: ScanRun, options: ScanOptions, check: Check) -> WalkResult:
     if scan.reused_scan_id:
         result = reusable_lists(scan.reused_scan_id, scan.root)
         log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, walk_options(profile), _Progress(scan, check), _previous_snapshot(scan))
-        guards.check_root(scan.root, guard.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
+        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan))
+        guards.check_root(scan.root, options.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
     write_lists(scans.folder(scan.id), result)
     scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
-    log.info(
-        "found %d run folders, %d files; %d folders listed, %d unchanged since the last scan",
-        len(result.runs),
-        result.files_seen,
-        result.dirs_walked,
-        result.dirs_reused,
-    )
+    walked = len(result.runs), result.files_seen, result.dirs_walked, result.dirs_reused
+    log.info("found %d run folders, %d files; %d folders listed, %d unchanged since the last scan", *walked)
     return result
 
 
@@ -131,10 +111,10 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bool, check: Check, guard: Guard):
+def _create_models(scan: ScanRun, result: WalkResult, options: ScanOptions, full: bool, check: Check, guard: Guard):
     scans.advance(scan, ScanState.CREATE_MODELS)
     known = store.known_fingerprints(db.session, scan.root)
-    plan = plan_runs(result, known, f"{profile.fingerprint}|{scan.root}", full)
+    plan = plan_runs(result, known, f"{options.walk.profile.fingerprint}|{scan.root}", full)
     for run_name, path, message in plan.warnings:
         _warn(scan, run_name, path, message)
     if not result.runs:
@@ -147,13 +127,9 @@ def _create_models(scan: ScanRun, result: WalkResult, profile: Profile, full: bo
     _touch_unchanged(scan, list(plan.unchanged))
     scans.record_unchanged_runs(scan, len(plan.unchanged))
     db.session.commit()
-    log.info(
-        "%d run folders new or changed: parsed; %d gone from disk; %d below a skipped kit folder",
-        len(plan.changed),
-        len(lost.gone),
-        len(lost.skipped),
-    )
-    vanished.refuse_held(_record_changed(scan, plan.changed, profile, check, guard))
+    planned = len(plan.changed), len(lost.gone), len(lost.skipped)
+    log.info("%d run folders new or changed: parsed; %d gone from disk; %d below a skipped kit folder", *planned)
+    vanished.refuse_held(_record_changed(scan, plan.changed, options, check, guard))
     if lost.gone:
         guards.check_root(scan.root, guard.sentinel, ScanState.CREATE_MODELS)
     scans.record_deleted_runs(scan, vanished.mark_deleted(db.session, lost.gone, scan.id))
@@ -176,21 +152,19 @@ def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
 
 
 def _record_changed(
-    scan: ScanRun, changed: list[tuple[FoundRun, str]], profile: Profile, check: Check, guard: Guard
+    scan: ScanRun, changed: list[tuple[FoundRun, str]], options: ScanOptions, check: Check, guard: Guard
 ) -> list[str]:
     """Parse, reconcile and store each changed run, one transaction each; returns why the deletions
     of some runs were held back."""
-    config = current_app.config
-    pause = float(config["PAUSE_PER_RUN_SECONDS"])
-    check_bgzf, bgzf_checked = bool(config["CHECK_BGZF_EOF"]), 0
-    limits = check_bgzf, int(config["MAX_SAMPLES_PER_SHEET"]), int(config["MAX_SHEET_BYTES"])
+    limits = options.check_bgzf, options.max_samples, options.max_sheet_bytes
     refused: list[str] = []
+    bgzf_checked = 0
     for found, fingerprint in changed:
         check()
         scans.record_current_run(scan, found.name)
-        time.sleep(pause)
+        time.sleep(options.pause_per_run_s)
         try:
-            synced = sync_run(db.session, found, scan.root, profile, scan.id, fingerprint, *limits)
+            synced = sync_run(db.session, found, scan.root, options.walk.profile, scan.id, fingerprint, *limits)
             held = vanished.held_deletions(guard, found.name, synced)
             if held:  # most of the run's files gone at once: nothing of it is written
                 db.session.rollback()
@@ -211,17 +185,15 @@ def _record_changed(
             why = f"{type(e).__name__}: {e}"
             _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
             db.session.commit()
-    if check_bgzf:
+    if options.check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     return refused
 
 
-def _scripts_and_jobs(scan: ScanRun) -> None:
-    config = current_app.config
+def _scripts_and_jobs(scan: ScanRun, options: ScanOptions) -> None:
     scans.advance(scan, ScanState.SCRIPTS_AND_JOBS)
-    templates, timeout = config["SCRIPT_TEMPLATES"] or {}, float(config["SCRIPT_TIMEOUT_SECONDS"])
-    warn = partial(scans.add_warning, scan)
-    run_scripts(db.session, scan.root, scans.folder(scan.id), templates, timeout, config["SYMLINK_ROOTS"], warn)
+    commands = options.script_templates, options.script_timeout_s, options.symlink_roots
+    run_scripts(db.session, scan.root, scans.folder(scan.id), *commands, partial(scans.add_warning, scan))
     scans.record_totals(scan)
 
 
@@ -233,27 +205,24 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     a lost mount (the operator's decision).
     """
     profile = load_profile(current_app.config["LAYOUT"])
+    options = scan_options(current_app.config, profile)
     scans.record_layout(scan, profile.name)
-    guard = _guard(scan, accept_vanished)
-    guards.check_sentinel(scan.root, guard.sentinel)
-    result = _scanning_files(scan, profile, check, guard)
+    guards.check_sentinel(scan.root, options.sentinel)
+    result = _scanning_files(scan, options, check)
     check()
-    _create_models(scan, result, profile, full, check, guard)
+    _create_models(scan, result, options, full, check, _guard(scan, options, accept_vanished))
     scans.record_totals(scan)
     check()
-    if current_app.config["SCRIPTS_AND_JOBS"]:
-        _scripts_and_jobs(scan)
+    if options.scripts:
+        _scripts_and_jobs(scan, options)
         check()
+    found = scan.runs_count, scan.runs_reparsed, scan.files_found, scan.files_missing
+    changed = scan.files_new, scan.files_deleted, scan.warnings_count
     log.info(
         "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
         scan.id,
-        scan.runs_count,
-        scan.runs_reparsed,
-        scan.files_found,
-        scan.files_missing,
-        scan.files_new,
-        scan.files_deleted,
-        scan.warnings_count,
+        *found,
+        *changed,
     )
 
 
