@@ -92,7 +92,7 @@ def reconcile_files(
     *,
     expected: Mapping[str, Expected],
     stats: Mapping[str, FileStat],
-    existing: Mapping[str, Mapping[str, Any]],
+    existing: Mapping[str, dict[str, Any]],
     file_types: Mapping[str, str],
     unlisted: Iterable[str],
     is_run_file: Callable[[str], bool],
@@ -157,7 +157,7 @@ def reconcile_files(
             values.update(data_state=state, state_changed_scan_id=scan_id)
             plan.deleted += state == DataState.DELETED
             events.append(Event(run_pk, path, file_type, scan_id, old["data_state"].value, state.value, now))
-        if values != dict(old):
+        if values != old:
             values.pop("id", None)
             values.pop("path", None)
             updates.append({"_id": old["id"], **values})
