@@ -111,7 +111,9 @@ def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
-def _create_models(scan: ScanRun, result: WalkResult, options: ScanOptions, full: bool, check: Check, guard: Guard):
+def _create_models(
+    scan: ScanRun, result: WalkResult, options: ScanOptions, full: bool, check: Check, guard: Guard
+) -> None:
     scans.advance(scan, ScanState.CREATE_MODELS)
     known = store.known_fingerprints(db.session, scan.root)
     plan = plan_runs(result, known, f"{options.walk.profile.fingerprint}|{scan.root}", full)
