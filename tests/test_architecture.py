@@ -36,8 +36,8 @@ def _is_other_name(node: ast.expr) -> bool:
 
 def _writes_scan_record(tree: ast.Module) -> list[int]:
     """Lines that write a ScanRun column or a ScanWarning row: `scan.<column> = …` (alone, in a tuple,
-    `+=`), setattr(scan, …), `state=` passed to any call (ScanRun(…), .values(…)), update(ScanRun),
-    insert(ScanRun), ScanRun(…) and ScanWarning(…)."""
+    `+=`), `.state` of anything, setattr(scan, …), `state=` passed to any call (ScanRun(…),
+    .values(…)), update(ScanRun), insert(ScanRun), ScanRun(…) and ScanWarning(…)."""
     lines = []
     for node in ast.walk(tree):
         targets = []
@@ -50,7 +50,7 @@ def _writes_scan_record(tree: ast.Module) -> list[int]:
                 if (
                     isinstance(t, ast.Attribute)
                     and t.attr in SCAN_COLUMNS
-                    and (_is_scan(t.value) or (t.attr not in SHARED and _is_other_name(t.value)))
+                    and (t.attr == "state" or _is_scan(t.value) or (t.attr not in SHARED and _is_other_name(t.value)))
                 ):
                     lines.append(node.lineno)
         if not isinstance(node, ast.Call):
@@ -103,8 +103,9 @@ def test_the_check_finds_a_scan_written_elsewhere():
         "previous.runs_done = 0\n"
         "self.log = logging.getLogger()\n"
         "self.result.files_seen += 1\n"
+        "self.job.state = 'x'\n"
     )
-    assert _writes_scan_record(sneaky) == [1, 2, 3, 4, 5, 6, 8]
+    assert _writes_scan_record(sneaky) == [1, 2, 3, 4, 5, 6, 8, 11]
 
 
 def test_no_view_imports_the_scanner():
