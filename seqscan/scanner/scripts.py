@@ -46,12 +46,12 @@ def run_scripts(
     folder: Path,
     templates: dict[str, str],
     timeout: float,
-    symlink_roots: list[str],
+    symlink_roots: tuple[str, ...],
     warn: Callable[[str, str, str], None],
-) -> int:
+) -> None:
     """Run the command of each Non-existent file under root with a template (SCRIPT_TEMPLATES), each
     in SCRIPT_TIMEOUT_SECONDS; folder: the scan's own. Each failure is told to warn(run name, path,
-    message), and committed; returns how many failed."""
+    message), and committed."""
     roots = [root, *symlink_roots]
     rows = session.execute(
         select(SequencingFile.id, SequencingFile.path, SequencingFile.file_type, SequencingRun, Sample.name)
@@ -102,4 +102,3 @@ def run_scripts(
             log.warning("%s", message)
         session.commit()
     log.info("Scripts and Jobs: %d commands succeeded, %d failed", ok, failed)
-    return failed
