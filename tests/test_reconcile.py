@@ -13,14 +13,7 @@ from seqscan.scanner.found import FoundRun, WalkResult, WalkWarning
 from seqscan.scanner.reconcile import MUTABLE, Event, counts, fingerprint, mtime_of, plan_runs, reconcile_files
 from seqscan.scanner.runfolder import FileStat
 
-C, N, D, S, E, U = (
-    DataState.COMPLETE,
-    DataState.NON_EXISTENT,
-    DataState.DELETED,
-    DataState.SKIPPED,
-    DataState.ERROR,
-    DataState.UNEXPECTED,
-)
+C, N, D, S, E, U = DataState  # Complete, Non-existent, Deleted, Skipped, Error, Unexpected, in order
 SCAN, EARLIER, RUN_PK, NOW = 9, 4, 3, datetime(2026, 1, 5, tzinfo=UTC)
 PATH = "1_BAM/S1.bam"
 MTIME_NS = 1_700_000_000 * 10**9
