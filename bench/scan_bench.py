@@ -88,7 +88,7 @@ def insert_ab(app, rounds: int = 5) -> None:
     from statistics import median
 
     from seqscan.scanner.bulk import insert_rows
-    from seqscan.scanner.sync import FILES, INSERT_COLUMNS
+    from seqscan.scanner.store import FILES, INSERT_COLUMNS
 
     with app.app_context():
         rows = [dict(r._mapping) for r in db.session.execute(select(*(FILES.c[c] for c in INSERT_COLUMNS)))]

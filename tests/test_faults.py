@@ -23,7 +23,7 @@ from seqscan.jobs.run import run_queued_scan
 from seqscan.jobs.scanqueue import get_queue, resolve_dead_scans
 from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
-from seqscan.scanner import sync
+from seqscan.scanner import store
 from tests.conftest import TEST_DATABASE_URL, make_run
 from tests.queue_support import Lab, PrivateRedis
 
@@ -351,13 +351,13 @@ def test_a_scan_whose_heartbeat_is_held_up_by_another_writer_is_not_taken_for_de
 def test_a_large_run_is_written_in_chunks_and_a_stop_half_way_is_mended_by_the_next_scan(
     app, root, scan, files, get_run, monkeypatch
 ):
-    monkeypatch.setattr(sync, "CHUNK_ROWS", 15)
+    monkeypatch.setattr(store, "CHUNK_ROWS", 15)
     make_run(root, samples=[f"S{i}" for i in range(6)])
     commits = []
     with app.app_context():
         listen = lambda session: commits.append(1)  # noqa: E731
         event.listen(db.session, "after_commit", listen)
-    real_insert = sync.insert_rows
+    real_insert = store.insert_rows
     calls = []
 
     def insert_then_fail(session, table, columns, rows):
@@ -366,12 +366,12 @@ def test_a_large_run_is_written_in_chunks_and_a_stop_half_way_is_mended_by_the_n
             raise OSError("the database went away")
         return real_insert(session, table, columns, rows)
 
-    monkeypatch.setattr(sync, "insert_rows", insert_then_fail)
+    monkeypatch.setattr(store, "insert_rows", insert_then_fail)
     first = scan()
     assert any("run not recorded; it is parsed again by the next scan" in w.message for w in first.warnings)
     assert get_run().fingerprint == ""  # two chunks were committed: the run must be parsed again
     half_way = len(files())
-    monkeypatch.setattr(sync, "insert_rows", real_insert)
+    monkeypatch.setattr(store, "insert_rows", real_insert)
     scan()  # nothing changed on disk
     run = get_run()
     assert 0 < half_way < len(files()) == run.expected_count == run.complete_count

@@ -296,24 +296,24 @@ def test_lists_are_written_per_file_type_and_pruned_to_the_last_n(app, root, sca
 
 
 def test_a_crash_while_recording_a_run_leaves_none_of_it_written(app, root, scan, monkeypatch, get_run, files):
-    import seqscan.scanner.sync as sync
+    from seqscan.scanner import store
 
     make_run(root)
     make_run(root, name="Exome_24_002_240110_NB501009_0002_AHOTHERBGXY")
-    real = sync._update_counts
+    real = store.update_counts
 
     def crash_on_first_run(run: SequencingRun, *args):
         if run.name == RUN:  # after the run's files were written, before its commit
             raise RuntimeError("simulated crash mid-run")
         real(run, *args)
 
-    monkeypatch.setattr(sync, "_update_counts", crash_on_first_run)
+    monkeypatch.setattr(store, "update_counts", crash_on_first_run)
     result = scan()
     assert result.state == "Finished"
     assert get_run() is None and files() == {}
     assert get_run("Exome_24_002_240110_NB501009_0002_AHOTHERBGXY").complete_count == 20
     assert any("simulated crash" in w.message for w in result.warnings)
-    monkeypatch.setattr(sync, "_update_counts", real)
+    monkeypatch.setattr(store, "update_counts", real)
     scan()
     assert get_run().complete_count == 20
 

@@ -9,9 +9,9 @@ import os
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from seqscan.enums import DataState
-from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 from seqscan.scanner.judge import EMPTY
 from seqscan.scanner.runfolder import TRUNCATED
@@ -28,11 +28,11 @@ def _moved(path: str, size: int | None, mtime: datetime | None) -> bool:
     return st.st_size != size or mtime is None or abs((now - mtime).total_seconds()) > 1e-3
 
 
-def rewritten_in_place(root: str, run_paths: list[str]) -> set[str]:
+def rewritten_in_place(session: Session, root: str, run_paths: list[str]) -> set[str]:
     """Of these unchanged runs under root, those holding a content-Error file whose size or mtime moved."""
     moved: set[str] = set()
     for i in range(0, len(run_paths), 500):
-        rows = db.session.execute(
+        rows = session.execute(
             select(SequencingRun.path, SequencingFile.path, SequencingFile.size, SequencingFile.mtime)
             .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
             .where(

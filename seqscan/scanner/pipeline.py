@@ -1,57 +1,50 @@
-"""A scan's phases: Scanning Files → Create Models → [Scripts and Jobs].
+"""A scan's phases, as a recipe: Scanning Files (walk) → Create Models (which runs changed; parse,
+reconcile and store each; then the runs gone from disk) → [Scripts and Jobs].
 
-The phases advance the scan through seqscan.scans; how the scan ends (and the lock around it) is
-the business of seqscan.jobs.run. `check()` is called between runs and phases: it raises when the
-scan must stop (its lock was lost).
+The scanner's Flask-facing layer: it alone reads settings, and tells the scan record's owner
+(seqscan.scans) what each step found; the modules below it take values and a session. How the scan
+ends (and the lock around it) is the business of seqscan.jobs.run. `check()` is called between runs
+and phases: it raises when the scan must stop (its lock was lost).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from seqscan import roots, scans
 from seqscan.dberrors import is_disk_full
 from seqscan.enums import ScanState
 from seqscan.extensions import db
-from seqscan.layout import Profile
-from seqscan.models import ScanRun, ScanWarning, SequencingRun, missing_files
-from seqscan.roots import Root
-from seqscan.scanner import guards
+from seqscan.models import ScanRun
+from seqscan.scanner import guards, store, vanished
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.options import ScanOptions, scan_options
+from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
-from seqscan.scanner.sync import mark_deleted, mark_skipped, sync_run, vanished_runs
-from seqscan.scanner.walk import WalkOptions, walk
+from seqscan.scanner.sync import sync_run
+from seqscan.scanner.vanished import Guard
+from seqscan.scanner.walk import walk
 
 log = logging.getLogger("seqscan.scan")
 Check = Callable[[], None]
 
 
-def walk_options(profile: Profile) -> WalkOptions:
-    config = current_app.config
-    return WalkOptions(
-        profile=profile,
-        skip_markers=tuple(config["SKIP_MARKERS"]),
-        completion_markers=tuple(config["COMPLETION_MARKERS"]),
-        never_descend=frozenset(config["NEVER_DESCEND"]),
-        max_depth=int(config["MAX_DEPTH"]),
-        mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
-        pause_per_run_s=float(config["PAUSE_PER_RUN_SECONDS"]),
-        symlink_roots=tuple(config["SYMLINK_ROOTS"]),
-    )
+def _guard(scan: ScanRun, options: ScanOptions, accept: bool) -> Guard:
+    limits = options.max_vanished_runs, options.max_vanished_fraction
+    return Guard(scan.root, options.sentinel, *limits, accept, partial(scans.accept_deletions, scan))
 
 
 class _Progress:
-    """Writes walk progress to the scan row at most every two seconds; stops the walk when told."""
+    """Reports walk progress to the scan record at most every two seconds; stops the walk when told."""
 
     def __init__(self, scan: ScanRun, check: Check) -> None:
         self.scan, self.check, self.last = scan, check, 0.0
@@ -60,9 +53,7 @@ class _Progress:
         self.check()
         if time.monotonic() - self.last >= 2:
             self.last = time.monotonic()
-            self.scan.dirs_walked, self.scan.files_seen = result.dirs_walked, result.files_seen
-            self.scan.runs_total = len(result.runs)
-            db.session.commit()
+            scans.record_walk(self.scan, result.dirs_walked, result.files_seen, len(result.runs))
 
 
 def reusable_lists(scan_id: int, root: str) -> WalkResult:
@@ -87,24 +78,18 @@ def reusable_lists(scan_id: int, root: str) -> WalkResult:
         ) from None
 
 
-def _scanning_files(scan: ScanRun, root: Root, check: Check) -> WalkResult:
+def _scanning_files(scan: ScanRun, options: ScanOptions, check: Check) -> WalkResult:
     if scan.reused_scan_id:
         result = reusable_lists(scan.reused_scan_id, scan.root)
         log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, walk_options(root.profile), _Progress(scan, check), _previous_snapshot(scan))
-    if not scan.reused_scan_id:
-        guards.check_root(scan.root, root.sentinel, ScanState.SCANNING_FILES)  # did the disk stay while it was walked?
+        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan))
+        guards.check_root(scan.root, options.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
     write_lists(scans.folder(scan.id), result)
-    scan.dirs_walked, scan.files_seen, scan.runs_total = result.dirs_walked, result.files_seen, len(result.runs)
-    log.info(
-        "found %d run folders, %d files; %d folders listed, %d unchanged since the last scan",
-        len(result.runs),
-        result.files_seen,
-        result.dirs_walked,
-        result.dirs_reused,
-    )
+    scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
+    walked = len(result.runs), result.files_seen, result.dirs_walked, result.dirs_reused
+    log.info("found %d run folders, %d files; %d folders listed, %d unchanged since the last scan", *walked)
     return result
 
 
@@ -121,71 +106,70 @@ def _previous_snapshot(scan: ScanRun) -> Snapshot | None:
 
 
 def _warn(scan: ScanRun, run_name: str | None, path: str, message: str) -> None:
-    db.session.add(ScanWarning(scan_id=scan.id, run_name=run_name, path=path, message=message))
+    scans.add_warning(scan, run_name, path, message)
     log.warning("%s: %s", path or run_name or scan.root, message)
 
 
 def _create_models(
-    scan: ScanRun, result: WalkResult, root: Root, full: bool, check: Check, accept_vanished: bool
+    scan: ScanRun, result: WalkResult, options: ScanOptions, full: bool, check: Check, guard: Guard
 ) -> None:
-    profile = root.profile
     scans.advance(scan, ScanState.CREATE_MODELS)
-    walk_warnings: dict[str, list] = {}
-    run_paths = sorted((r.path for r in result.runs), key=len, reverse=True)
-    for w in result.warnings:
-        owner = next((p for p in run_paths if w.path == p or w.path.startswith(p + "/")), None)
-        walk_warnings.setdefault(owner, []).append(w)
-    for w in walk_warnings.pop(None, []):
-        _warn(scan, None, w.path, w.message)
-    db.session.commit()
-
-    # A run is its root plus its path: a scan only reads and changes the runs of its own root.
-    known = dict(
-        db.session.execute(
-            select(SequencingRun.path, SequencingRun.fingerprint).where(SequencingRun.root == scan.root)
-        ).all()
-    )
-    salt = f"{profile.fingerprint}|{scan.root}"
-    seen: set[str] = set()  # run names: the same name twice in one root is one run and a warning
-    unchanged: dict[str, tuple[FoundRun, str]] = {}
-    changed: list[tuple[FoundRun, str]] = []
-    for found in result.runs:
-        if found.name in seen:
-            _warn(scan, found.name, found.path, "a run of the same name was already found; this copy is ignored")
-            continue
-        seen.add(found.name)
-        for w in walk_warnings.get(found.path, []):
-            _warn(scan, found.name, w.path, w.message)
-        fingerprint = hashlib.blake2b(f"{found.fingerprint}|{salt}".encode(), digest_size=16).hexdigest()
-        if known.get(found.path) == fingerprint and not full:
-            unchanged[found.path] = (found, fingerprint)
-        else:
-            changed.append((found, fingerprint))
+    known = store.known_fingerprints(db.session, scan.root)
+    plan = plan_runs(result, known, f"{options.walk.profile.fingerprint}|{scan.root}", full)
+    for run_name, path, message in plan.warnings:
+        _warn(scan, run_name, path, message)
     if not result.runs:
         _warn(scan, None, "", f"0 runs found in {scan.root}")
-    found_paths = {r.path for r in result.runs}
-    vanished = vanished_runs(scan.root, found_paths, result.blind_spots, result.skipped_folders)
-    guards.refuse_mass_deletion(scan, vanished, accept_vanished)
-    for path in rewritten_in_place(scan.root, list(unchanged)):  # a file finished in place
-        changed.append(unchanged.pop(path))
-    _touch_unchanged(scan, list(unchanged))
-    scan.runs_done = len(unchanged)
+    found = {r.path for r in result.runs}
+    lost = vanished.vanished_runs(db.session, scan.root, found, result.blind_spots, result.skipped_folders)
+    vanished.refuse_mass_deletion(guard, lost)
+    for path in rewritten_in_place(db.session, scan.root, list(plan.unchanged)):  # a file finished in place
+        plan.changed.append(plan.unchanged.pop(path))
+    _touch_unchanged(scan, list(plan.unchanged))
+    scans.record_unchanged_runs(scan, len(plan.unchanged))
+    db.session.commit()
+    planned = len(plan.changed), len(lost.gone), len(lost.skipped)
+    log.info("%d run folders new or changed: parsed; %d gone from disk; %d below a skipped kit folder", *planned)
+    vanished.refuse_held(_record_changed(scan, plan.changed, options, check, guard))
+    if lost.gone:
+        guards.check_root(scan.root, guard.sentinel, ScanState.CREATE_MODELS)
+    scans.record_deleted_runs(scan, vanished.mark_deleted(db.session, lost.gone, scan.id))
+    vanished.mark_skipped(db.session, lost.skipped)
+    for run in lost.gone:
+        _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
+    for run in lost.still_there:
+        message = "run folder still on disk but no longer found as a run (no completion marker, or below MAX_DEPTH "
+        _warn(scan, run.name, "", message + "or a NEVER_DESCEND folder): its records are kept as they were, not judged")
+    for name in lost.unjudged:
+        log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
+    files = sum(len(r.files) for r in result.runs if r.name in plan.names)
+    scans.record_runs_found(scan, len(plan.names), files)
     db.session.commit()
 
-    pause = float(current_app.config["PAUSE_PER_RUN_SECONDS"])
-    check_bgzf, bgzf_checked = bool(current_app.config["CHECK_BGZF_EOF"]), 0
-    max_samples = int(current_app.config["MAX_SAMPLES_PER_SHEET"])
-    max_bytes = int(current_app.config["MAX_SHEET_BYTES"])
-    refused: list[str] = []  # runs whose deletions were held back
+
+def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
+    """Unchanged runs cost one UPDATE; their standing warnings are carried onto this scan."""
+    for run_name, message in store.touch_unchanged(db.session, scan.root, scan.id, paths):
+        scans.add_warning(scan, run_name, "", message)
+    db.session.commit()
+    log.info("%d run folders unchanged since their last scan: not re-parsed", len(paths))
+
+
+def _record_changed(
+    scan: ScanRun, changed: list[tuple[FoundRun, str]], options: ScanOptions, check: Check, guard: Guard
+) -> list[str]:
+    """Parse, reconcile and store each changed run, one transaction each; returns why the deletions
+    of some runs were held back."""
+    limits = options.check_bgzf, options.max_samples, options.max_sheet_bytes
+    refused: list[str] = []
+    bgzf_checked = 0
     for found, fingerprint in changed:
         check()
-        scan.current_run = found.name  # for the live page: committed before the run's own work
-        db.session.commit()
-        time.sleep(pause)
-        scan.runs_done += 1
+        scans.record_current_run(scan, found.name)
+        time.sleep(options.pause_per_run_s)
         try:
-            synced = sync_run(found, scan.root, profile, scan, fingerprint, check_bgzf, max_samples, max_bytes)
-            held = guards.held_deletions(scan, root.sentinel, found.name, synced, accept_vanished)
+            synced = sync_run(db.session, found, scan.root, options.walk.profile, scan.id, fingerprint, *limits)
+            held = vanished.held_deletions(guard, found.name, synced)
             if held:  # most of the run's files gone at once: nothing of it is written
                 db.session.rollback()
                 _warn(scan, found.name, found.path, held)
@@ -195,65 +179,26 @@ def _create_models(
             bgzf_checked += synced.bgzf_checked
             for message in synced.warnings:
                 _warn(scan, found.name, found.path, message)
-            scan.files_new += synced.new_files
-            scan.files_deleted += synced.deleted_files
-            scan.runs_reparsed += 1
+            scans.record_run_reparsed(scan, synced.new_files, synced.deleted_files)
             db.session.commit()
         except Exception as e:  # one bad run must not fail the scan
-            if isinstance(e, guards.RootGone) or is_disk_full(
-                e
-            ):  # but a full database disk fails every run after it: one clear Error
+            if isinstance(e, guards.RootGone) or is_disk_full(e):  # but a full disk fails every run after it
                 raise
             db.session.rollback()
             log.exception("run %s could not be recorded", found.name)
             why = f"{type(e).__name__}: {e}"
             _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
             db.session.commit()
-    if check_bgzf:
+    if options.check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
-    guards.refuse_held(refused)
-    if vanished.gone:
-        guards.check_root(scan.root, root.sentinel, ScanState.CREATE_MODELS)
-    scan.files_deleted += mark_deleted(vanished.gone, scan)
-    mark_skipped(vanished.skipped)
-    for run in vanished.gone:
-        _warn(scan, run.name, "", "run folder gone from disk: run and its files marked Deleted")
-    for run in vanished.still_there:
-        _warn(
-            scan,
-            run.name,
-            "",
-            "run folder still on disk but no longer found as a run (no completion marker, or "
-            "below MAX_DEPTH or a NEVER_DESCEND folder): its records are kept as they were, not judged",
-        )
-    for name in vanished.unjudged:
-        log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
-    scan.runs_count, scan.current_run = len(seen), ""
-    scan.files_found = sum(len(r.files) for r in result.runs if r.name in seen)
-    db.session.commit()
+    return refused
 
 
-def _touch_unchanged(scan: ScanRun, paths: list[str]) -> None:
-    """Unchanged runs (by path under the scan's root) cost one UPDATE; their standing warnings are
-    carried onto this scan."""
-    now = datetime.now(UTC)
-    for i in range(0, len(paths), 500):
-        ours = [SequencingRun.root == scan.root, SequencingRun.path.in_(paths[i : i + 500])]
-        db.session.execute(update(SequencingRun).where(*ours).values(last_seen_at=now, last_seen_scan_id=scan.id))
-        for name, warnings in db.session.execute(
-            select(SequencingRun.name, SequencingRun.warnings).where(*ours, SequencingRun.warnings != "")
-        ):
-            for message in warnings.splitlines():
-                db.session.add(ScanWarning(scan_id=scan.id, run_name=name, path="", message=message))
-    db.session.commit()
-    log.info("%d run folders unchanged since their last scan: not re-parsed", len(paths))
-
-
-def _finish_counts(scan: ScanRun) -> None:
-    scan.root_files_missing = missing_files(scan.root)
-    scan.warnings_count = db.session.scalar(
-        select(func.count()).select_from(ScanWarning).where(ScanWarning.scan_id == scan.id)
-    )
+def _scripts_and_jobs(scan: ScanRun, options: ScanOptions) -> None:
+    scans.advance(scan, ScanState.SCRIPTS_AND_JOBS)
+    commands = options.script_templates, options.script_timeout_s, options.symlink_roots
+    run_scripts(db.session, scan.root, scans.folder(scan.id), *commands, partial(scans.add_warning, scan))
+    scans.record_totals(scan)
 
 
 def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: bool = False) -> None:
@@ -263,27 +208,24 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     accept_vanished: mark runs gone from disk Deleted even when so many are gone that it looks like
     a lost mount (the operator's decision).
     """
-    root = roots.of_scan(scan.root, scan.layout)
-    guards.check_sentinel(root.path, root.sentinel)
-    result = _scanning_files(scan, root, check)
+    root = roots.of_scan(scan.root, scan.layout)  # read with its own layout, always
+    options = scan_options(current_app.config, root.profile, root.sentinel)
+    guards.check_sentinel(scan.root, options.sentinel)
+    result = _scanning_files(scan, options, check)
     check()
-    _create_models(scan, result, root, full, check, accept_vanished)
-    _finish_counts(scan)
+    _create_models(scan, result, options, full, check, _guard(scan, options, accept_vanished))
+    scans.record_totals(scan)
     check()
-    if current_app.config["SCRIPTS_AND_JOBS"]:
-        scans.advance(scan, ScanState.SCRIPTS_AND_JOBS)
-        run_scripts(scan, scans.folder(scan.id))
+    if options.scripts:
+        _scripts_and_jobs(scan, options)
         check()
+    found = scan.runs_count, scan.runs_reparsed, scan.files_found, scan.root_files_missing
+    changed = scan.files_new, scan.files_deleted, scan.warnings_count
     log.info(
         "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
         scan.id,
-        scan.runs_count,
-        scan.runs_reparsed,
-        scan.files_found,
-        scan.root_files_missing,
-        scan.files_new,
-        scan.files_deleted,
-        scan.warnings_count,
+        *found,
+        *changed,
     )
 
 

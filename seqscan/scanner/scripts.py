@@ -14,14 +14,14 @@ import logging
 import os
 import shlex
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from seqscan.enums import DataState
-from seqscan.extensions import db
-from seqscan.models import Sample, ScanRun, ScanWarning, SequencingFile, SequencingRun
+from seqscan.models import Sample, SequencingFile, SequencingRun
 from seqscan.scanner.confine import inside
 
 log = logging.getLogger("seqscan.scan")
@@ -40,18 +40,27 @@ def command_env(values: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **{f"SEQSCAN_{k.upper()}": v for k, v in values.items()}}
 
 
-def run_scripts(scan: ScanRun, folder: Path) -> None:
-    templates: dict[str, str] = current_app.config["SCRIPT_TEMPLATES"] or {}
-    timeout = float(current_app.config["SCRIPT_TIMEOUT_SECONDS"])
-    roots = [scan.root, *current_app.config["SYMLINK_ROOTS"]]
-    rows = db.session.execute(
+def run_scripts(
+    session: Session,
+    root: str,
+    folder: Path,
+    templates: dict[str, str],
+    timeout: float,
+    symlink_roots: tuple[str, ...],
+    warn: Callable[[str, str, str], None],
+) -> None:
+    """Run the command of each Non-existent file under root with a template (SCRIPT_TEMPLATES), each
+    in SCRIPT_TIMEOUT_SECONDS; folder: the scan's own. Each failure is told to warn(run name, path,
+    message), and committed."""
+    roots = [root, *symlink_roots]
+    rows = session.execute(
         select(SequencingFile.id, SequencingFile.path, SequencingFile.file_type, SequencingRun, Sample.name)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
         .outerjoin(Sample, SequencingFile.sample_pk == Sample.id)
         .where(
             SequencingFile.data_state == DataState.NON_EXISTENT,
             SequencingFile.file_type.in_(list(templates)),
-            SequencingRun.root == scan.root,
+            SequencingRun.root == root,
         )
         .order_by(SequencingFile.id)
     ).all()
@@ -60,7 +69,7 @@ def run_scripts(scan: ScanRun, folder: Path) -> None:
     ok = failed = 0
     status: int | None
     for file_id, path, file_type, run, sample in rows:
-        run_path = os.path.abspath(f"{scan.root}/{run.path}")
+        run_path = os.path.abspath(f"{root}/{run.path}")
         values = {"path": f"{run_path}/{path}", "run_path": run_path, "run": run.name}
         values |= {"sample": sample or "", "file_type": file_type}
         record = scripts_dir / f"{file_id}_{file_type}.json"  # what was run, for the lab to read
@@ -89,8 +98,7 @@ def run_scripts(scan: ScanRun, folder: Path) -> None:
             failed += 1
             outcome = "not run" if status is None else f"failed (exit {status})"
             message = f"command {record.stem} for {path} {outcome}: {detail}"
-            db.session.add(ScanWarning(scan_id=scan.id, run_name=run.name, path=path, message=message))
+            warn(run.name, path, message)
             log.warning("%s", message)
-        db.session.commit()
-    scan.warnings_count += failed
+        session.commit()
     log.info("Scripts and Jobs: %d commands succeeded, %d failed", ok, failed)

@@ -3,7 +3,7 @@ its folder of lists and log (files.py).
 
 `from seqscan import scans; scans.fail(...)` is how the rest of seqscan calls it: every public
 name of the package's modules is re-exported here. A new module of the package (what the scanner
-reports, say: its counts and progress, as report.py) adds its names below; nothing imports the
+reports: report.py) adds its names below; nothing imports the
 modules themselves but this package.
 """
 
@@ -21,8 +21,28 @@ from seqscan.scans.queries import (
     waiting,
     warnings,
 )
+from seqscan.scans.report import (
+    accept_deletions,
+    add_warning,
+    record_current_run,
+    record_deleted_runs,
+    record_run_reparsed,
+    record_runs_found,
+    record_totals,
+    record_unchanged_runs,
+    record_walk,
+)
 
 __all__ = [
+    "accept_deletions",
+    "add_warning",
+    "record_current_run",
+    "record_deleted_runs",
+    "record_run_reparsed",
+    "record_runs_found",
+    "record_totals",
+    "record_unchanged_runs",
+    "record_walk",
     "LIST_LIMIT",
     "ScanRefused",
     "advance",
