@@ -28,7 +28,7 @@ from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim, lock_path
 from seqscan.jobs.outage import when_back
 from seqscan.jobs.processes import died_here, worker_name
-from seqscan.jobs.scanqueue import get_queue, get_redis, record_job_failure, resolve_dead_scans
+from seqscan.jobs.scanqueue import get_queue, get_redis, record_dead_scans, record_job_failure
 from seqscan.jobs.watch import start_scheduler_watch
 from seqscan.schema import upgrade_database
 
@@ -121,7 +121,7 @@ def serve(queue, burst: bool, log: logging.Logger) -> None:
             forget_dead_workers(queue)
             # Scans left behind by a dead worker, each logged as it is set to Error; the database may be
             # away too (an outage can overlap a Redis restart, which brings the loop back here).
-            when_back(resolve_dead_scans)
+            when_back(record_dead_scans)
             db.session.remove()  # hold no connection while idle (see run_queued_scan)
             log.info("worker %s serving queue %s", name, queue.name)
             worker.work(burst=burst, with_scheduler=False)

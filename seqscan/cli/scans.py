@@ -11,7 +11,8 @@ from sqlalchemy import select
 from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused
 
@@ -22,14 +23,13 @@ scans_group = AppGroup("scans", help="Scan history.")
 @click.option("--limit", default=20, show_default=True)
 def scans_list(limit: int) -> None:
     """The most recent scans, newest first."""
-    resolve_dead_scans()  # reading the status tells the truth: scans whose process died are Error
     scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
     table(
         ["id", "state", "trigger", "created", "total", "runs", "found", "missing", "new", "deleted", "warnings"],
         [
             [
                 s.id,
-                s.state,
+                f"{s.state} (interrupted)" if interrupted(s) else s.state,
                 s.trigger,
                 when(s.created),
                 secs(s.duration),
@@ -49,11 +49,12 @@ def scans_list(limit: int) -> None:
 @click.argument("scan_id", type=int)
 def scans_show(scan_id: int) -> None:
     """One scan: phases, counts, warnings and error."""
-    resolve_dead_scans()
     scan = db.session.get(ScanRun, scan_id)
     if scan is None:
         raise click.ClickException(f"no scan {scan_id}")
     scan_summary(scan)
+    if why := interrupted(scan):
+        click.echo(f"  {why}")
     if scan.reused_scan_id:
         click.echo(f"  re-used the lists of scan {scan.reused_scan_id}")
     if scan.warnings:

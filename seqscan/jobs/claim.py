@@ -16,6 +16,7 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
+from seqscan.jobs import keys
 from seqscan.jobs.processes import died_here, this_process
 
 OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
@@ -27,7 +28,7 @@ class QueueClaim:
     """The claim of one worker process on one queue."""
 
     def __init__(self, connection: Redis, queue_name: str) -> None:
-        self.connection, self.queue_name, self.key = connection, queue_name, claim_key(queue_name)
+        self.connection, self.queue_name, self.key = connection, queue_name, keys.worker_claim(queue_name)
         self.me = this_process()
         self.stop = threading.Event()
 
@@ -76,17 +77,13 @@ class QueueClaim:
             pass
 
 
-def claim_key(queue_name: str) -> str:
-    return f"seqscan:worker-of:{queue_name}"
-
-
 def live_worker(connection: Redis, queue_name: str, data_dir: str | None = None) -> str | None:
     """host:pid of the live worker of the queue, or None.
 
     data_dir: also look at this machine's worker lock file (worker.py writes its pid there), which
     knows the worker while a restarted Redis has not got its claim back yet.
     """
-    holder = (connection.get(claim_key(queue_name)) or b"").decode()
+    holder = (connection.get(keys.worker_claim(queue_name)) or b"").decode()
     if holder and not died_here(holder):
         return holder
     return local_worker(data_dir, queue_name) if data_dir else None

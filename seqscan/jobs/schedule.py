@@ -27,9 +27,10 @@ from seqscan import alerts
 from seqscan.dberrors import is_outage, reason
 from seqscan.enums import Trigger
 from seqscan.extensions import db
+from seqscan.jobs import keys
 from seqscan.jobs.backoff import Backoff
-from seqscan.jobs.scanqueue import enqueue_scan, get_redis, refusal, resolve_dead_scans
-from seqscan.jobs.watch import alive_key, watch_worker
+from seqscan.jobs.scanqueue import enqueue_scan, get_redis, record_dead_scans, refusal
+from seqscan.jobs.watch import watch_worker
 from seqscan.scans import ScanRefused
 
 log = logging.getLogger("seqscan.schedule")
@@ -90,12 +91,12 @@ class ScanScheduler(Scheduler):
 
     def heartbeat(self):
         super().heartbeat()
-        self.connection.set(alive_key(self.queue_name), self.name, ex=int(self._interval) + 10)
+        self.connection.set(keys.scheduler_alive(self.queue_name), self.name, ex=int(self._interval) + 10)
 
     def enqueue_jobs(self):
         # Once per loop (rq-scheduler beats twice per loop). A restarted Redis is empty: the cron
         # jobs are registered again from the settings, a firing missed meanwhile is made up for,
-        # and waiting scans' jobs are queued again (resolve_dead_scans).
+        # and waiting scans' jobs are queued again (record_dead_scans).
         now = time.time()
         if self.owed:
             self.queue_scheduled_scan()
@@ -103,7 +104,7 @@ class ScanScheduler(Scheduler):
         if added and self.last_look is not None:
             self.make_up_missed(added, since=self.last_look, until=now)
         try:
-            resolve_dead_scans()
+            record_dead_scans()
             watch_worker(self.connection)
             alerts.check_stale()
         except RedisError:
@@ -153,7 +154,7 @@ class ScanScheduler(Scheduler):
 
     def register_death(self):
         super().register_death()
-        self.connection.delete(alive_key(self.queue_name))
+        self.connection.delete(keys.scheduler_alive(self.queue_name))
 
     def enqueue_job(self, job):
         if not job.id.startswith(job_id_prefix()):

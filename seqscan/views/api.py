@@ -11,7 +11,8 @@ from seqscan.auth import operator_required
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scans import ScanRefused
 from seqscan.views.missing import as_row, chosen_filters, selection
@@ -50,6 +51,8 @@ def scan_json(scan: ScanRun) -> dict:
             k: getattr(scan, k) for k in ("dirs_walked", "files_seen", "runs_done", "runs_total", "current_run")
         },
         "error": scan.error or None,
+        # A working scan whose process is gone, before it is recorded as Error: why (else null).
+        "interrupted": interrupted(scan),
     }
 
 
@@ -89,7 +92,6 @@ def _page_args() -> tuple[int, int]:
 
 @bp.get("/scans")
 def scans():
-    resolve_dead_scans()
     page, per_page = _page_args()
     result = db.paginate(select(ScanRun).order_by(ScanRun.id.desc()), page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, scans=[scan_json(s) for s in result.items])
@@ -97,7 +99,6 @@ def scans():
 
 @bp.get("/scans/<int:scan_id>")
 def scan(scan_id: int):
-    resolve_dead_scans()
     found = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
     return jsonify(
         scan_json(found)
@@ -151,7 +152,7 @@ def missing():
 
 @bp.get("/status")
 def status():
-    s = server_status(resolve_dead=True)
+    s = server_status()
     return jsonify(
         database=s["database"],
         redis=s["redis"],

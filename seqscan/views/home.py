@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from seqscan import scans
 from seqscan.enums import DataState, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs.scanqueue import refusal, resolve_dead_scans
+from seqscan.jobs.scanqueue import refusal
 from seqscan.models import ScanRun, SequencingRun, utcnow
 
 bp = Blueprint("home", __name__)
@@ -91,7 +91,6 @@ def today() -> dict:
 
 @bp.get("/")
 def index():
-    resolve_dead_scans()
     return render_template("home.html", **today())
 
 
