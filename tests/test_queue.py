@@ -11,8 +11,8 @@ from rq.job import Job
 
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs.lock import live_holder
 from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.lock import live_holder
 from seqscan.jobs.scanqueue import enqueue_scan, record_dead_scans
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused

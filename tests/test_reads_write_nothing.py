@@ -51,7 +51,9 @@ def busy(app, users, scan, lab_redis, root):
         ids["waiting"] = enqueue_scan(Trigger.MANUAL, "olga")[0].id
         register_schedule()
         for name, state in (("failed", ScanState.ERROR), ("dead", ScanState.SCANNING_FILES)):
-            row = ScanRun(root=app.config["SCAN_ROOT"], trigger=Trigger.MANUAL, state=state, error="boom" * (name == "failed"))
+            row = ScanRun(
+                root=app.config["SCAN_ROOT"], trigger=Trigger.MANUAL, state=state, error="boom" * (name == "failed")
+            )
             db.session.add(row)
             db.session.commit()
             ids[name] = row.id

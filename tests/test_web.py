@@ -120,7 +120,9 @@ def test_a_dead_scan_is_shown_interrupted_on_the_page_and_left_as_it_is(operator
     assert "data-interrupted" in row.text and ">interrupted<" in row.text
     assert "interrupted during Scanning Files" in operator.get(f"/scans/{dead}").text
     with app.app_context():
-        assert db.session.get(ScanRun, dead).state == ScanState.SCANNING_FILES  # recorded only by the worker, scheduler or a trigger
+        assert (
+            db.session.get(ScanRun, dead).state == ScanState.SCANNING_FILES
+        )  # recorded only by the worker, scheduler or a trigger
 
 
 def test_scans_are_paginated_newest_first(operator, app):

@@ -68,9 +68,6 @@ def scan_command(
         running = f"scan {holder.scan_id} ({holder.holder})" if holder else "another scan"
         click.echo(f"waiting for {running} to finish...", err=True)
 
-    # A trigger records what a dead scan left behind (the pages only show it); the queue's waiting
-    # scans are the worker's and the scheduler's to put back.
-    scans.fail_dead(lock.live_scan_id, None)
     try:
         scan = scans.create(root, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
         click.echo(f"scan {scan.id} started")

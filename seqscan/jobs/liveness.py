@@ -14,7 +14,7 @@ from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.models import ScanRun
 
-SHOWN = "interrupted during {state}: its process stopped (recorded as Error at the next scan, worker start or scheduler look)"
+SHOWN = "interrupted during {phase}: its process stopped (recorded as Error at the next scan, worker start or scheduler look)"
 
 
 def interrupted(scan: ScanRun | None) -> str | None:
@@ -24,4 +24,4 @@ def interrupted(scan: ScanRun | None) -> str | None:
     # Read again after the lock: a scan that ended meanwhile has ended its state before giving the
     # lock back, so a state still working here belongs to a dead scan.
     state = db.session.scalar(select(ScanRun.state).where(ScanRun.id == scan.id))
-    return SHOWN.format(state=state) if state is not None and state.is_working else None
+    return SHOWN.format(phase=state) if state is not None and state.is_working else None
