@@ -49,7 +49,7 @@ def flaky_lab(tmp_path, private_redis):
 def registered(lab) -> list[str]:
     with lab.app.app_context():
         try:
-            return [cron for _, cron, _ in next_scans()]
+            return [cron for _, cron, _, _ in next_scans()]
         except Exception:  # Redis down
             return []
 

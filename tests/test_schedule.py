@@ -105,3 +105,14 @@ def test_the_schedulers_heartbeat_sets_a_dead_scan_to_error_without_any_page_rea
     scan = lab.scan(dead_id)
     assert scan.state == ScanState.ERROR and scan.error.startswith("interrupted during Scanning Files")
     assert scan.finished is not None
+
+
+def test_a_changed_cron_gets_a_new_job_id_and_the_old_job_goes(lab):
+    lab.run("flask", "schedule", "register", SCHEDULE=["0 6 * * *"])
+    first = set(registered(lab))
+    lab.run("flask", "schedule", "register", SCHEDULE=["0 6 * * *"])
+    assert set(registered(lab)) == first  # the same schedule: the same id
+    lab.run("flask", "schedule", "register", SCHEDULE=["0 7 * * *"])
+    again = set(registered(lab))
+    assert len(again) == 1 and not again & first
+    assert not lab.redis.exists(f"rq:job:{first.pop()}")  # cancelled and deleted

@@ -1,0 +1,39 @@
+"""Redis key names and schedule job ids (seqscan.jobs.keys): namespaced by the queue, and made from
+what they schedule."""
+
+from __future__ import annotations
+
+import inspect
+
+from seqscan.jobs import keys
+
+NAMERS = {
+    name: f
+    for name, f in inspect.getmembers(keys, inspect.isfunction)
+    if f.__module__ == keys.__name__ and name != "scan_job_id"
+}
+
+
+def _every_key(queue: str) -> set[str]:
+    made = set()
+    for name, f in NAMERS.items():
+        extra = {"what": "worker", "cron": "0 6 * * *", "zone": "Europe/London"}
+        params = inspect.signature(f).parameters
+        made.add(f(queue, **{k: v for k, v in extra.items() if k in params}))
+    made.add(keys.scan_job_id(queue, 1))
+    return made
+
+
+def test_every_key_names_its_queue_and_two_queues_share_none():
+    first, second = _every_key("lab-a"), _every_key("lab-b")
+    assert len(first) == len(NAMERS) + 1  # no two kinds of key share a name
+    assert all("lab-a" in key for key in first)
+    assert not first & second
+
+
+def test_a_changed_cron_or_time_zone_is_a_new_schedule_job_id_and_the_same_one_is_the_same():
+    same = keys.schedule_job_id("q", "0 6 * * *", "Europe/London")
+    assert keys.schedule_job_id("q", "0 6 * * *", "Europe/London") == same
+    assert keys.schedule_job_id("q", "0 7 * * *", "Europe/London") != same
+    assert keys.schedule_job_id("q", "0 6 * * *", "Europe/Paris") != same
+    assert same.startswith(keys.schedule_job_prefix("q"))
