@@ -16,7 +16,7 @@ NAMERS = {
 
 def _every_key(queue: str) -> set[str]:
     made = set()
-    for name, f in NAMERS.items():
+    for f in NAMERS.values():
         extra = {"what": "worker", "cron": "0 6 * * *", "zone": "Europe/London"}
         params = inspect.signature(f).parameters
         made.add(f(queue, **{k: v for k, v in extra.items() if k in params}))
