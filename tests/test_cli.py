@@ -103,7 +103,7 @@ def test_settings_come_from_seqscan_environment_variables(monkeypatch, tmp_path)
     monkeypatch.setenv("SEQSCAN_SKIP_MARKERS", ".skip_a, .skip_b")
     monkeypatch.setenv("SEQSCAN_DATABASE_URL", "postgresql://u@localhost/x")
     monkeypatch.setenv("SEQSCAN_LAYOUT", "bclconvert")
-    app = create_app({"AUTO_CREATE_SCHEMA": False})
+    app = create_app({})
     assert app.config["SCAN_ROOT"] == "/tau/data/clinical_hg38"
     assert app.config["ENABLED"] is False
     assert app.config["SKIP_MARKERS"] == [".skip_a", ".skip_b"]
