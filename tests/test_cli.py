@@ -113,6 +113,7 @@ def test_settings_come_from_seqscan_environment_variables(monkeypatch, tmp_path)
 
 def test_a_sqlite_file_in_a_folder_not_made_yet_just_works(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new' / 'folder' / 'seqscan.sqlite'}"})
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     assert app.test_cli_runner().invoke(args=["scans", "list"]).exit_code == 0
     assert (tmp_path / "new" / "folder" / "seqscan.sqlite").exists()
 

@@ -116,3 +116,10 @@ def test_a_changed_cron_gets_a_new_job_id_and_the_old_job_goes(lab):
     again = set(registered(lab))
     assert len(again) == 1 and not again & first
     assert not lab.redis.exists(f"rq:job:{first.pop()}")  # cancelled and deleted
+
+
+def test_schedule_show_names_the_zone_each_job_was_registered_in(lab):
+    """Not the zone of the process showing it: the firing times were computed on the registered zone's clock."""
+    assert lab.run("flask", "schedule", "register", TIMEZONE="Asia/Tokyo", SCHEDULE=["0 6 * * *"]).returncode == 0
+    shown = lab.run("flask", "schedule", "show", TIMEZONE="UTC").stdout
+    assert "06:00 JST  (0 6 * * * in Asia/Tokyo)" in shown, shown
