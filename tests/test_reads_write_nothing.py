@@ -24,6 +24,9 @@ pytestmark = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="reads the SQLit
 READ_ONLY_COMMANDS = [
     ["scans", "list"],
     ["scans", "show", "{dead}"],
+    ["scans", "show", "{finished}"],
+    ["files", "export", "--missing"],
+    ["settings", "get", "SCAN_ROOT"],
     ["runs", "list"],
     ["runs", "show", RUN],
     ["schedule", "show"],
@@ -69,11 +72,8 @@ def test_no_get_and_no_read_only_command_writes_to_the_database_or_redis(app, bu
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
-        filled = {"<int:scan_id>": str(busy["dead"]), "<name>": RUN, "<any(csv, tsv):fmt>": "csv"}
-        route = rule.rule
-        for placeholder, value in filled.items():
-            route = route.replace(placeholder, value)
-        routes.append(route)
+        route = rule.rule.replace("<name>", RUN).replace("<any(csv, tsv):fmt>", "csv")
+        routes += [route.replace("<int:scan_id>", str(i)) for i in busy.values()] if "<int:" in route else [route]
     assert len(routes) >= 20, routes  # every page family and the API
     redis = Redis.from_url(TEST_REDIS_URL)
     before = database_dump(app), redis_dump(redis)
