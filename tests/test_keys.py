@@ -37,3 +37,14 @@ def test_a_changed_cron_or_time_zone_is_a_new_schedule_job_id_and_the_same_one_i
     assert keys.schedule_job_id("q", "0 7 * * *", "Europe/London") != same
     assert keys.schedule_job_id("q", "0 6 * * *", "Europe/Paris") != same
     assert same.startswith(keys.schedule_job_prefix("q"))
+
+
+def test_the_schedulers_of_two_queues_on_one_redis_both_run_and_see_only_their_own_jobs(app, lab_redis):
+    from seqscan.jobs.schedule import ScanScheduler, register_schedule
+
+    first, second = (ScanScheduler(queue_name=q, connection=lab_redis) for q in ("lab-a", "lab-b"))
+    assert first.acquire_lock() and second.acquire_lock()  # rq-scheduler's own lock is one per Redis database
+    with app.app_context():
+        app.config["SCAN_QUEUE"] = "lab-a"
+        assert len(register_schedule(first)) == 2
+    assert len(list(first.get_jobs())) == 2 and list(second.get_jobs()) == []

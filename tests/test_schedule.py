@@ -10,17 +10,16 @@ import pytest
 
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs.keys import schedule_job_prefix, scheduled_jobs
 from seqscan.models import ScanRun
-
-SCHEDULED = "rq:scheduler:scheduled_jobs"
 
 
 def registered(lab) -> dict[str, datetime]:
     """{job id: next firing (UTC)} of this lab's scheduled scans, as rq-scheduler stored them."""
-    prefix = f"seqscan-schedule-{lab.settings['SCAN_QUEUE']}-"
+    prefix = schedule_job_prefix(lab.settings["SCAN_QUEUE"])
     return {
         job_id.decode(): datetime.fromtimestamp(score, UTC)
-        for job_id, score in lab.redis.zrange(SCHEDULED, 0, -1, withscores=True)
+        for job_id, score in lab.redis.zrange(scheduled_jobs(lab.settings["SCAN_QUEUE"]), 0, -1, withscores=True)
         if job_id.decode().startswith(prefix)
     }
 
@@ -77,7 +76,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
     assert lab.run("flask", "schedule", "register").returncode == 0
     job_id = min(registered(lab))
-    lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})  # due now
+    lab.redis.zadd(scheduled_jobs(lab.settings["SCAN_QUEUE"]), {job_id: time.time() - 5})  # due now
     fired = lab.run("flask", "scheduler", "--burst")
     assert fired.returncode == 0, fired.stderr
     with lab.app.app_context():
@@ -88,7 +87,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     assert lab.run("worker.py", "--burst").returncode == 0
     assert lab.scan(scan.id).state == ScanState.FINISHED
     # The next firing is another ScanRun, though rq-scheduler fires the same job id again.
-    lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})
+    lab.redis.zadd(scheduled_jobs(lab.settings["SCAN_QUEUE"]), {job_id: time.time() - 5})
     lab.run("flask", "scheduler", "--burst")
     with lab.app.app_context():
         assert db.session.query(ScanRun).count() == 2

@@ -38,6 +38,17 @@ def scan_job_id(queue: str, scan_id: int) -> str:
     return f"seqscan-scan-{queue}-{scan_id}-{uuid.uuid4().hex[:8]}"
 
 
+def scheduled_jobs(queue: str) -> str:
+    """rq-scheduler's sorted set of job ids by next firing (its own default is one for the whole Redis database)."""
+    return f"seqscan:scheduled-jobs:{queue}"
+
+
+def scheduler_lock(queue: str) -> str:
+    """Held by the queue's one running scheduler (rq-scheduler's default lock is one for the whole
+    Redis database: a second installation's scheduler would never look at its schedule)."""
+    return f"seqscan:scheduler-lock:{queue}"
+
+
 def schedule_job_prefix(queue: str) -> str:
     return f"seqscan-schedule-{queue}-"
 

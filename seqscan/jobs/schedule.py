@@ -48,6 +48,11 @@ class ScanScheduler(Scheduler):
     last_look: float | None = None  # when the schedule was last seen registered (unix time)
     owed = False  # a firing fell due while the database was away: queue its scan when it is back
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scheduled_jobs_key = keys.scheduled_jobs(self.queue_name)
+        self.scheduler_lock_key = keys.scheduler_lock(self.queue_name)
+
     def run(self, burst=False):
         backoff = Backoff(log)
         while True:
@@ -173,6 +178,14 @@ def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
     wanted, added = wanted_schedule(), []
     for cron in wanted.values():
         clock.check_cron(cron)
+    # Registered by a release before the schedule had a key of its own per queue: not looked at any more.
+    legacy = [
+        i
+        for i in scheduler.connection.zrange(Scheduler.scheduled_jobs_key, 0, -1)
+        if i.decode().startswith(job_id_prefix())
+    ]
+    if legacy:
+        scheduler.connection.zrem(Scheduler.scheduled_jobs_key, *legacy)
     for job_id, job in ours.items():
         if job_id not in wanted:  # its cron string, time zone or queue changed, or scanning is off
             scheduler.cancel(job)
