@@ -22,12 +22,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from seqscan import create_app, roots, scans  # noqa: E402
+from seqscan import create_app as _create_app  # noqa: E402
+from seqscan import roots, scans  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
 from seqscan.enums import Trigger  # noqa: E402
 from seqscan.extensions import db  # noqa: E402
 from seqscan.jobs.run import run_scan  # noqa: E402
 from seqscan.models import ScanRun, SequencingFile  # noqa: E402
+from seqscan.schema import upgrade_database  # noqa: E402
+
+
+def create_app(settings: dict):
+    """The app on a database of the bench's own, made as `flask init-db` makes it."""
+    app = _create_app(settings)
+    with app.app_context():
+        upgrade_database()
+    return app
 
 
 def peak_rss_mb() -> float:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seqscan import create_app, roots, scans  # noqa: E402
+from seqscan import create_app as _create_app  # noqa: E402
+from seqscan import roots, scans  # noqa: E402
 from seqscan.auth import hash_password  # noqa: E402
 from seqscan.demo import make_demo_tree  # noqa: E402
 from seqscan.enums import (  # noqa: E402
@@ -36,6 +37,15 @@ from seqscan.enums import (  # noqa: E402
 from seqscan.extensions import db  # noqa: E402
 from seqscan.jobs.run import run_scan  # noqa: E402
 from seqscan.models import ScanRun, SequencingFile, SequencingRun, User  # noqa: E402
+from seqscan.schema import upgrade_database  # noqa: E402
+
+
+def create_app(settings: dict):
+    """The app on a database of the bench's own, made as `flask init-db` makes it."""
+    app = _create_app(settings)
+    with app.app_context():
+        upgrade_database()
+    return app
 
 
 def add_history(n: int, root: str) -> None:

@@ -92,11 +92,19 @@ def check_settings_or_exit() -> None:
         _refuse_to_start(e)
 
 
+# Commands that need no schema, or make it: a process running one of them does not check it.
+SCHEMA_FREE_COMMANDS = {"init-db", "db", "config-check", "settings", "demo-tree", "--help", "-h"}
+
+
 def create_app_or_exit() -> Flask:
-    """create_app() for an entry point (app.py, worker.py): a setting seqscan cannot use ends the
-    process with one line on stderr and a non-zero status, not a traceback."""
+    """create_app() for an entry point (app.py, worker.py), with the schema checked (see
+    seqscan.schema.check_or_upgrade): a setting seqscan cannot use, or a schema behind the code's,
+    ends the process with one line on stderr and status 2, not a traceback."""
     try:
-        return create_app()
+        app = create_app()
+        if not SCHEMA_FREE_COMMANDS & set(sys.argv[1:]):
+            _schema_at_start(app)
+        return app
     except SettingError as e:
         if "gunicorn" in sys.modules:  # a worker (gunicorn started without our gunicorn.conf.py)
             # gunicorn boots a worker again after each one that exits; its own error stops it instead.
@@ -106,7 +114,25 @@ def create_app_or_exit() -> Flask:
         _refuse_to_start(e)
 
 
-SCHEMA_PENDING = "seqscan.schema_pending"  # in app.extensions: the start-up upgrade found no database
+def _schema_at_start(app: Flask) -> None:
+    from seqscan.dberrors import is_outage, reason
+    from seqscan.schema import check_or_upgrade
+
+    with app.app_context():
+        try:
+            check_or_upgrade()
+        except SettingError:
+            raise
+        except Exception as e:
+            if not is_outage(e):
+                raise
+            # Away at start: pages answer 503 and commands say so until it is back; the worker
+            # waits for it and checks then (seqscan.jobs.worker).
+            app.logger.error("the database is unreachable at start (%s): its schema is not checked yet", reason(e))
+            app.extensions[SCHEMA_PENDING] = True
+
+
+SCHEMA_PENDING = "seqscan.schema_pending"  # in app.extensions: the start-up check found no database
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -128,19 +154,4 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     display.init_app(app)
     cli.init_app(app)
     views.init_app(app)
-    # `flask config-check` reports on the database, reachable or not, and changes nothing in it.
-    if app.config["AUTO_CREATE_SCHEMA"] and "config-check" not in sys.argv[1:]:
-        from seqscan.dberrors import is_outage, reason
-        from seqscan.schema import upgrade_database
-
-        with app.app_context():
-            try:
-                upgrade_database()  # a no-op at the newest schema; `flask init-db` does the same explicitly
-            except Exception as e:
-                if not is_outage(e):
-                    raise
-                # Away at start: pages answer 503 and commands say so until it is back; the worker
-                # waits for it and upgrades then (worker.py).
-                app.logger.error("the database is unreachable at start (%s): its schema is not checked yet", reason(e))
-                app.extensions[SCHEMA_PENDING] = True
     return app

@@ -24,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from seqscan import scans
+from seqscan.clock import now as utcnow
 from seqscan.enums import ATTENTION_STATES, DataState, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.models import Alert, FileEvent, ScanRun, SequencingRun, utcnow
+from seqscan.models import Alert, FileEvent, ScanRun, SequencingRun
 
 log = logging.getLogger("seqscan.alerts")
 TIMEOUT = 10  # seconds a channel may take: an alert must not hold up what sends it

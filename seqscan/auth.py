@@ -24,6 +24,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from seqscan.extensions import csrf, db, limiter, login_manager
+from seqscan.jobs import keys
 from seqscan.models import User
 
 OPEN_ENDPOINTS = {"auth.sign_in", "static", "metrics.metrics"}  # /metrics checks the address itself
@@ -168,7 +169,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"seqscan:{app.config['SCAN_QUEUE']}")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", keys.rate_limits(app.config["SCAN_QUEUE"]))
     limiter.init_app(app)
     # The check runs in _guard, after the user is known, so that token requests can skip it.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

@@ -8,9 +8,10 @@ SCAN_ROOT = None
 # SQLAlchemy URL. None: a SQLite file in the instance folder.
 DATABASE_URL = None
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# Every process brings the database to the newest schema as it starts (`flask init-db` does it
-# explicitly; a database made before migrations is adopted). False: leave the schema alone.
-AUTO_CREATE_SCHEMA = True
+# The schema is upgraded by `flask init-db` (or `flask db upgrade`; `make run` runs it). A web app,
+# worker or scheduler that finds it behind says so and exits 2, rather than each of them (every
+# gunicorn worker too) altering tables as it starts. True: upgrade it at start instead.
+UPGRADE_ON_START = False
 # Master switches: both must be true for scheduled and button scans.
 ENABLED = True
 SCAN_DISKS = True

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from seqscan import clock
 from seqscan.enums import PHASES, DataState, ScanState
-from seqscan.models import utcnow
 
 
 def localtime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if dt is None:
         return "–"
-    return dt.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+    return clock.lab_time(dt).strftime(fmt)
 
 
 def duration(delta: timedelta | float | None) -> str:
@@ -38,7 +37,7 @@ def duration(delta: timedelta | float | None) -> str:
 
 
 def ago(dt: datetime | None) -> str:
-    return "never" if dt is None else f"{duration(utcnow() - dt)} ago"
+    return "never" if dt is None else f"{duration(clock.now() - dt)} ago"
 
 
 def css(state: str) -> str:

@@ -4,19 +4,19 @@ and the API report it. Every check reports, none raises."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC
 
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Worker
 from sqlalchemy import text
 
-from seqscan import alerts, roots, scans
+from seqscan import alerts, clock, roots, scans
 from seqscan.extensions import db
+from seqscan.jobs import keys
 from seqscan.jobs.claim import live_worker
-from seqscan.jobs.scanqueue import get_queue, get_redis, resolve_dead_scans
+from seqscan.jobs.scanqueue import get_queue, get_redis
 from seqscan.jobs.schedule import next_scans, wanted_schedule
-from seqscan.jobs.watch import alive_key
 
 
 def _database() -> dict:
@@ -34,19 +34,16 @@ def _scheduler(alive: bool, registered: list) -> tuple[bool, str]:
     if not alive:
         return False, "not running: no scheduled scans will be queued"
     wanted = sorted(wanted_schedule().values())
-    if sorted(cron for _, cron, _ in registered) != wanted:
+    if sorted(cron for _, cron, _, _ in registered) != wanted:
         return False, f"running, but the schedule is not registered ({len(registered)} of {len(wanted)} scans)"
     return True, f"running; {len(wanted)} scheduled scans registered" if wanted else "running; no scans scheduled"
 
 
-def server_status(resolve_dead: bool = False) -> dict:
-    """Everything the status page shows, and how long gathering it took (took_ms).
-
-    resolve_dead: first set scans whose process died to Error (a page's first load; not its polls).
-    """
+def server_status() -> dict:
+    """Everything the status page shows, and how long gathering it took (took_ms); reads only."""
     start = time.perf_counter()
     config = current_app.config
-    status: dict = {"database": _database(), "checked_at": datetime.now(UTC)}
+    status: dict = {"database": _database(), "checked_at": clock.now()}
     connection = get_redis()
     try:
         connection.ping()
@@ -68,13 +65,11 @@ def server_status(resolve_dead: bool = False) -> dict:
                     "last_heartbeat": worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None,
                 }
             )
-        status["scheduler_alive"] = bool(connection.exists(alive_key(queue.name)))
+        status["scheduler_alive"] = bool(connection.exists(keys.scheduler_alive(queue.name)))
         registered = next_scans()
-        status["next_scans"] = [when for _, _, when in registered[:2]]
+        status["next_scans"] = [when for _, _, when, _ in registered[:2]]
         status["scheduler_ok"], status["scheduler_detail"] = _scheduler(status["scheduler_alive"], registered)
     if status["database"]["ok"]:
-        if resolve_dead:
-            resolve_dead_scans()
         status["waiting"] = scans.all_waiting()
         running = scans.running()
         status["running"] = [running] if running else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from seqscan.jobs.liveness import interrupted
 from seqscan.models import ScanRun, ScanWarning, SequencingFile, SequencingRun
 
 SCAN_COUNTS = ("runs_count", "files_found", "root_files_missing", "files_new", "files_deleted", "warnings_count")
@@ -51,6 +52,8 @@ def scan(s: ScanRun) -> dict:
         "counts": {k: getattr(s, k) for k in SCAN_COUNTS},
         "progress": {k: getattr(s, k) for k in SCAN_PROGRESS},
         "error": s.error or None,
+        # A working scan whose process is gone, before it is recorded as Error: why (else null).
+        "interrupted": interrupted(s),
     }
 
 

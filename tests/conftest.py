@@ -64,7 +64,6 @@ def app(tmp_path):
             "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
             "DATA_DIR": str(tmp_path / "data"),
             "SCAN_ROOT": str(tmp_path / "root"),
-            "AUTO_CREATE_SCHEMA": False,
             # Trees here are milliseconds old: trust folder mtimes at once, so that every
             # rescan in the suite goes through the re-use of unchanged folder listings.
             "MTIME_MARGIN_SECONDS": 0,

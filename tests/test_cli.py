@@ -123,7 +123,7 @@ def test_settings_come_from_seqscan_environment_variables(monkeypatch, tmp_path)
     monkeypatch.setenv("SEQSCAN_SKIP_MARKERS", ".skip_a, .skip_b")
     monkeypatch.setenv("SEQSCAN_DATABASE_URL", "postgresql://u@localhost/x")
     monkeypatch.setenv("SEQSCAN_LAYOUT", "bclconvert")
-    app = create_app({"AUTO_CREATE_SCHEMA": False})
+    app = create_app({})
     assert app.config["SCAN_ROOT"] == "/tau/data/clinical_hg38"
     assert app.config["ENABLED"] is False
     assert app.config["SKIP_MARKERS"] == [".skip_a", ".skip_b"]
@@ -133,6 +133,7 @@ def test_settings_come_from_seqscan_environment_variables(monkeypatch, tmp_path)
 
 def test_a_sqlite_file_in_a_folder_not_made_yet_just_works(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new' / 'folder' / 'seqscan.sqlite'}"})
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     assert app.test_cli_runner().invoke(args=["scans", "list"]).exit_code == 0
     assert (tmp_path / "new" / "folder" / "seqscan.sqlite").exists()
 

@@ -18,9 +18,10 @@ from seqscan import scans
 from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
-from seqscan.jobs.claim import claim_key, live_worker
+from seqscan.jobs.claim import live_worker
+from seqscan.jobs.keys import scheduler_alive, worker_claim
 from seqscan.jobs.run import run_queued_scan
-from seqscan.jobs.scanqueue import get_queue, resolve_dead_scans
+from seqscan.jobs.scanqueue import get_queue, record_dead_scans
 from seqscan.jobs.schedule import get_scheduler, next_scans
 from seqscan.models import ScanRun, SequencingRun
 from seqscan.scanner import store
@@ -48,7 +49,7 @@ def flaky_lab(tmp_path, private_redis):
 def registered(lab) -> list[str]:
     with lab.app.app_context():
         try:
-            return [cron for _, cron, _ in next_scans()]
+            return [cron for _, cron, _, _ in next_scans()]
         except Exception:  # Redis down
             return []
 
@@ -87,9 +88,8 @@ def test_the_status_page_says_ok_for_the_scheduler_only_when_the_schedule_is_reg
     lab.settings["SCHEDULE"] = ["0 6 * * *"]
     with lab.make_app().app_context():
         from seqscan.jobs.schedule import register_schedule
-        from seqscan.jobs.watch import alive_key
 
-        lab.redis.set(alive_key(lab.settings["SCAN_QUEUE"]), "a scheduler", ex=60)
+        lab.redis.set(scheduler_alive(lab.settings["SCAN_QUEUE"]), "a scheduler", ex=60)
         status = server_status()
         assert status["scheduler_alive"] and not status["scheduler_ok"]
         assert "not registered" in status["scheduler_detail"]
@@ -138,12 +138,12 @@ def test_a_job_lost_twice_ends_the_scan_in_error_rather_than_looping(flaky_lab):
     scan_id = lab.enqueue()
     Job.fetch(lab.scan(scan_id).task_id, connection=lab.redis).delete()
     with lab.app.app_context():
-        assert resolve_dead_scans() == []  # queued again
+        assert record_dead_scans() == []  # queued again
     requeued = lab.scan(scan_id)
     assert requeued.state == ScanState.CREATED and Job.fetch(requeued.task_id, connection=lab.redis)
     Job.fetch(requeued.task_id, connection=lab.redis).delete()
     with lab.app.app_context():
-        assert resolve_dead_scans() == [scan_id]
+        assert record_dead_scans() == [scan_id]
     scan = lab.scan(scan_id)
     assert scan.state == ScanState.ERROR and scan.error == "never started: its queue job is gone from Redis again"
     assert lab.enqueue() != scan_id  # and a new press queues a new scan
@@ -313,9 +313,9 @@ def test_a_started_job_is_not_taken_for_dead_while_its_worker_lives_but_redis_lo
     waiting = lab.enqueue()
     job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
     lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")
-    lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))  # as a restart would, before it is put back
+    lab.redis.delete(worker_claim(lab.settings["SCAN_QUEUE"]))  # as a restart would, before it is put back
     with lab.app.app_context():
-        assert resolve_dead_scans() == []
+        assert record_dead_scans() == []
     assert lab.wait_state(waiting, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
 
 
@@ -335,8 +335,8 @@ def test_a_scan_whose_heartbeat_is_held_up_by_another_writer_is_not_taken_for_de
         time.sleep(float(lab.settings["STALE_AFTER_SECONDS"]) + 2)  # no heartbeat can be written meanwhile
         waiter = lab.start("flask", "scan", "--wait")
         with lab.app.app_context():
-            assert resolve_dead_scans() == []  # its process lives: not dead, and nothing to write
-            status = server_status(resolve_dead=True)  # a page's first load answers while the writer writes
+            assert record_dead_scans() == []  # its process lives: not dead, and nothing to write
+            status = server_status()  # a page answers while the writer writes
             assert [s.id for s in status["running"]] == [1]
         assert writer.in_transaction  # all of that happened before the write lock was let go
     finally:
@@ -434,9 +434,9 @@ def test_the_status_page_knows_the_local_worker_while_redis_has_lost_its_claim(l
     worker = lab.start("worker.py")
     with lab.app.app_context():
         claimed = lab.wait_for(lambda: live_worker(lab.redis, lab.settings["SCAN_QUEUE"]), what="the claim")
-        lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))  # as a restarted Redis, for up to a second
+        lab.redis.delete(worker_claim(lab.settings["SCAN_QUEUE"]))  # as a restarted Redis, for up to a second
         assert server_status()["queue_owner"] == claimed == f"{socket.gethostname()}:{worker.pid}"
         worker.kill()
         worker.wait()
-        lab.redis.delete(claim_key(lab.settings["SCAN_QUEUE"]))
+        lab.redis.delete(worker_claim(lab.settings["SCAN_QUEUE"]))
         assert server_status()["queue_owner"] is None  # the kernel dropped its lock with it

@@ -40,7 +40,7 @@ def fresh_database(tmp_path):
 @pytest.fixture
 def empty_app(tmp_path):
     with fresh_database(tmp_path) as url:
-        app = create_app({"TESTING": True, "DATABASE_URL": url, "AUTO_CREATE_SCHEMA": False, "DATA_DIR": str(tmp_path)})
+        app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(tmp_path)})
         yield app
         with app.app_context():
             db.engine.dispose()

@@ -11,8 +11,9 @@ from rq.job import Job
 
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs.liveness import interrupted
 from seqscan.jobs.lock import live_holder
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.scanqueue import enqueue_scan, record_dead_scans
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused
 
@@ -89,17 +90,18 @@ def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_ne
     worker.wait()
     killed = time.monotonic()
 
-    def interrupted():
+    def shown_dead():
         with lab.app.app_context():
-            resolve_dead_scans()  # what every status read does
-        return lab.scan(first).state == ScanState.ERROR
+            return interrupted(db.session.get(ScanRun, first))  # what every page and `flask scans` show
 
-    lab.wait_for(interrupted, timeout=30, what="the interrupted scan to read as Error")
-    took = time.monotonic() - killed
-    print(f"killed worker's scan read as Error {took:.2f} s after SIGKILL")
-    assert lab.scan(first).error.startswith("interrupted during Scanning Files")
+    assert lab.wait_for(shown_dead, timeout=30, what="the killed scan to be shown interrupted").startswith(
+        "interrupted during Scanning Files"
+    )
+    print(f"killed worker's scan shown as interrupted {time.monotonic() - killed:.2f} s after SIGKILL")
+    assert lab.scan(first).state == ScanState.SCANNING_FILES  # shown, not written: that is the next worker's
     assert lab.scan(second).state == ScanState.CREATED  # still waiting, not lost
-    lab.start("worker.py")
+    lab.start("worker.py")  # records the dead scan as it starts, then runs the waiting one
+    assert lab.wait_state(first, ScanState.ERROR, timeout=30).error.startswith("interrupted during Scanning Files")
     assert lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
 
 
@@ -114,12 +116,12 @@ def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):
         lock = db.session.get(ScanLock, "scan")
         lock.scan_id, lock.holder, lock.heartbeat_at = scan.id, "other-host:123", utcnow()
         db.session.commit()
-        assert resolve_dead_scans() == []  # fresh heartbeat: alive
+        assert record_dead_scans() == []  # fresh heartbeat: alive
         from datetime import timedelta
 
         lock.heartbeat_at = utcnow() - timedelta(seconds=6)
         db.session.commit()
-        assert resolve_dead_scans() == [scan.id]
+        assert record_dead_scans() == [scan.id]
         assert scan.error.startswith("interrupted during Create Models")
 
 
@@ -199,11 +201,11 @@ def test_a_scan_waiting_inside_a_killed_worker_is_resolved(lab):
     job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
     lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")
     with lab.app.app_context():
-        assert resolve_dead_scans() == []  # waiting in a live worker: left alone
+        assert record_dead_scans() == []  # waiting in a live worker: left alone
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     with lab.app.app_context():
-        assert resolve_dead_scans() == [waiting]
+        assert record_dead_scans() == [waiting]
     assert lab.scan(waiting).error == "never started: its queue job is held by a worker that stopped"
     assert lab.wait_state(1, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
 

@@ -16,7 +16,7 @@ from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock, run, scanqueue
 from seqscan.jobs.run import run_queued_scan, run_scan
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.scanqueue import enqueue_scan, record_dead_scans
 from seqscan.models import ScanLock, ScanRun
 from tests.conftest import TEST_DATABASE_URL, make_run
 
@@ -95,8 +95,8 @@ def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redi
         scan = scans.create(roots.default(), Trigger.MANUAL)
         scans.advance(scan, ScanState.SCANNING_FILES)
         scans.advance(scan, ScanState.CREATE_MODELS)
-        assert resolve_dead_scans() == [scan.id]
-        assert resolve_dead_scans() == []  # ended once: the second look changes nothing
+        assert record_dead_scans() == [scan.id]
+        assert record_dead_scans() == []  # ended once: the second look changes nothing
     assert_ended(app, caplog, scan.id, ScanState.ERROR, EndReason.INTERRUPTED, "interrupted during Create Models")
 
 

@@ -102,6 +102,7 @@ def _unprivileged_scan(app_dir: Path, root: Path) -> subprocess.CompletedProcess
         "SEQSCAN_DATABASE_URL": f"sqlite:///{app_dir / 'db.sqlite'}",
         "SEQSCAN_DATA_DIR": str(app_dir / "data"),
         "SEQSCAN_SCAN_ROOT": str(root),
+        "SEQSCAN_UPGRADE_ON_START": "true",  # a fresh database, made by the first scan
     }
     command = [sys.executable, "-m", "flask", "--app", "app", "scan"]
     if os.geteuid() == 0:
@@ -134,7 +135,11 @@ def test_permission_denied_folder_is_a_warning_and_its_runs_are_not_deleted():
                 [sys.executable, "-m", "flask", "--app", "app", *args],
                 capture_output=True,
                 text=True,
-                env={**os.environ, "SEQSCAN_DATABASE_URL": f"sqlite:///{base / 'db.sqlite'}"},
+                env={
+                    **os.environ,
+                    "SEQSCAN_DATABASE_URL": f"sqlite:///{base / 'db.sqlite'}",
+                    "SEQSCAN_UPGRADE_ON_START": "true",
+                },
                 cwd=Path(__file__).resolve().parents[1],
                 check=True,
             ).stdout

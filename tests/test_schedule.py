@@ -10,17 +10,16 @@ import pytest
 
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs.keys import schedule_job_prefix, scheduled_jobs
 from seqscan.models import ScanRun
-
-SCHEDULED = "rq:scheduler:scheduled_jobs"
 
 
 def registered(lab) -> dict[str, datetime]:
     """{job id: next firing (UTC)} of this lab's scheduled scans, as rq-scheduler stored them."""
-    prefix = f"seqscan-schedule-{lab.settings['SCAN_QUEUE']}-"
+    prefix = schedule_job_prefix(lab.settings["SCAN_QUEUE"])
     return {
         job_id.decode(): datetime.fromtimestamp(score, UTC)
-        for job_id, score in lab.redis.zrange(SCHEDULED, 0, -1, withscores=True)
+        for job_id, score in lab.redis.zrange(scheduled_jobs(lab.settings["SCAN_QUEUE"]), 0, -1, withscores=True)
         if job_id.decode().startswith(prefix)
     }
 
@@ -77,7 +76,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
     assert lab.run("flask", "schedule", "register").returncode == 0
     job_id = min(registered(lab))
-    lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})  # due now
+    lab.redis.zadd(scheduled_jobs(lab.settings["SCAN_QUEUE"]), {job_id: time.time() - 5})  # due now
     fired = lab.run("flask", "scheduler", "--burst")
     assert fired.returncode == 0, fired.stderr
     with lab.app.app_context():
@@ -88,7 +87,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     assert lab.run("worker.py", "--burst").returncode == 0
     assert lab.scan(scan.id).state == ScanState.FINISHED
     # The next firing is another ScanRun, though rq-scheduler fires the same job id again.
-    lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})
+    lab.redis.zadd(scheduled_jobs(lab.settings["SCAN_QUEUE"]), {job_id: time.time() - 5})
     lab.run("flask", "scheduler", "--burst")
     with lab.app.app_context():
         assert db.session.query(ScanRun).count() == 2
@@ -105,3 +104,21 @@ def test_the_schedulers_heartbeat_sets_a_dead_scan_to_error_without_any_page_rea
     scan = lab.scan(dead_id)
     assert scan.state == ScanState.ERROR and scan.error.startswith("interrupted during Scanning Files")
     assert scan.finished is not None
+
+
+def test_a_changed_cron_gets_a_new_job_id_and_the_old_job_goes(lab):
+    lab.run("flask", "schedule", "register", SCHEDULE=["0 6 * * *"])
+    first = set(registered(lab))
+    lab.run("flask", "schedule", "register", SCHEDULE=["0 6 * * *"])
+    assert set(registered(lab)) == first  # the same schedule: the same id
+    lab.run("flask", "schedule", "register", SCHEDULE=["0 7 * * *"])
+    again = set(registered(lab))
+    assert len(again) == 1 and not again & first
+    assert not lab.redis.exists(f"rq:job:{first.pop()}")  # cancelled and deleted
+
+
+def test_schedule_show_names_the_zone_each_job_was_registered_in(lab):
+    """Not the zone of the process showing it: the firing times were computed on the registered zone's clock."""
+    assert lab.run("flask", "schedule", "register", TIMEZONE="Asia/Tokyo", SCHEDULE=["0 6 * * *"]).returncode == 0
+    shown = lab.run("flask", "schedule", "show", TIMEZONE="UTC").stdout
+    assert "06:00 JST  (0 6 * * * in Asia/Tokyo)" in shown, shown

@@ -28,7 +28,6 @@ def app_with(monkeypatch, tmp_path, **env: str):
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'seqscan.sqlite'}",
             "DATA_DIR": str(tmp_path),
-            "AUTO_CREATE_SCHEMA": False,
         },
         instance_path=str(tmp_path / "instance"),
     )
@@ -45,6 +44,7 @@ def lab_env(tmp_path: Path, **settings: str) -> dict[str, str]:
         "REDIS_URL": TEST_REDIS_URL,
         "SCAN_QUEUE": f"test-settings-{os.getpid()}-{free_port()}",
         "WORKER_LOG": str(tmp_path / "worker.log"),
+        "UPGRADE_ON_START": "true",  # a fresh database, made by the first process
     }
     env.update({f"SEQSCAN_{key}": value for key, value in {**base, **settings}.items()})
     return env

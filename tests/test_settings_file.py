@@ -61,19 +61,19 @@ def test_a_key_in_lower_case_is_unknown_and_the_message_gives_it_in_upper_case(t
     (tmp_path / "instance").mkdir()
     (tmp_path / "instance" / "seqscan.toml").write_text("scan_disks = false\n")
     with pytest.raises(SettingError, match=r"unknown setting scan_disks in .* \(did you mean SCAN_DISKS\?\)"):
-        create_app({"AUTO_CREATE_SCHEMA": False}, instance_path=str(tmp_path / "instance"))
+        create_app({}, instance_path=str(tmp_path / "instance"))
 
 
 def test_a_seqscan_toml_that_is_not_toml_is_refused_with_its_line(tmp_path):
     (tmp_path / "instance").mkdir()
     (tmp_path / "instance" / "seqscan.toml").write_text("SCAN_DISKS = false\nMAX_DEPTH = = 4\n")
     with pytest.raises(SettingError, match=r"seqscan.toml is not valid TOML: .*line 2"):
-        create_app({"AUTO_CREATE_SCHEMA": False}, instance_path=str(tmp_path / "instance"))
+        create_app({}, instance_path=str(tmp_path / "instance"))
 
 
 def test_the_test_suites_own_seqscan_test_variables_are_not_settings_and_not_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("SEQSCAN_TEST_SOMETHING_ELSE", "x")
-    app = create_app({"AUTO_CREATE_SCHEMA": False, "DATA_DIR": str(tmp_path)}, instance_path=str(tmp_path / "i"))
+    app = create_app({"DATA_DIR": str(tmp_path)}, instance_path=str(tmp_path / "i"))
     assert "TEST_SOMETHING_ELSE" not in app.config
 
 
@@ -85,7 +85,7 @@ def test_a_value_in_seqscan_toml_is_used_typed_and_an_environment_variable_overr
         'SCHEDULE = ["0 5 * * *"]\n\n[SCRIPT_TEMPLATES]\nbam = "requeue {path}"\n'
     )
     monkeypatch.setenv("SEQSCAN_MAX_DEPTH", "5")
-    app = create_app({"AUTO_CREATE_SCHEMA": False, "DATA_DIR": str(tmp_path)}, instance_path=str(instance))
+    app = create_app({"DATA_DIR": str(tmp_path)}, instance_path=str(instance))
     assert app.config["SCAN_ROOT"] == "/tau/data/clinical_hg38"
     assert app.config["SCAN_DISKS"] is False and app.config["SCHEDULE"] == ["0 5 * * *"]
     assert app.config["SCRIPT_TEMPLATES"] == {"bam": "requeue {path}"}
@@ -101,7 +101,7 @@ def test_a_bad_value_in_seqscan_toml_is_named_as_the_file_writes_it(tmp_path):
     path = tmp_path / "instance" / "seqscan.toml"
     path.write_text('MAX_DEPTH = "deep"\n')
     with pytest.raises(SettingError) as refused:
-        create_app({"AUTO_CREATE_SCHEMA": False}, instance_path=str(tmp_path / "instance"))
+        create_app({}, instance_path=str(tmp_path / "instance"))
     assert str(refused.value) == f'MAX_DEPTH = "deep" in {path}: expected a whole number, at least 1'
 
 
@@ -202,7 +202,7 @@ def settings_app(tmp_path: Path, text: str | None = None):
     instance.mkdir(exist_ok=True)
     if text is not None:
         (instance / "seqscan.toml").write_text(text)
-    app = create_app({"AUTO_CREATE_SCHEMA": False, "DATA_DIR": str(tmp_path)}, instance_path=str(instance))
+    app = create_app({"DATA_DIR": str(tmp_path)}, instance_path=str(instance))
     return app, instance / "seqscan.toml"
 
 
@@ -264,7 +264,7 @@ def test_seqscan_cfg_is_still_read_after_seqscan_toml_with_a_deprecation_warning
     (tmp_path / "seqscan.toml").write_text('MAX_DEPTH = 4\nTIMEZONE = "Europe/London"\n')
     monkeypatch.setenv("SEQSCAN_SCAN_DISKS", "true")
     for _ in range(2):
-        app = create_app({"AUTO_CREATE_SCHEMA": False, "DATA_DIR": str(tmp_path)}, instance_path=str(tmp_path))
+        app = create_app({"DATA_DIR": str(tmp_path)}, instance_path=str(tmp_path))
     assert (app.config["MAX_DEPTH"], app.config["TIMEZONE"], app.config["SCAN_DISKS"]) == (6, "Europe/London", True)
     assert app.config["SETTINGS_SOURCES"]["MAX_DEPTH"] == "seqscan.cfg"
     warnings = [r.getMessage() for r in caplog.records if "seqscan.cfg is deprecated" in r.getMessage()]

@@ -113,12 +113,16 @@ def test_nothing_polls_on_the_scans_page_when_no_scan_is_active(operator, app):
     assert 'hx-trigger="every' not in main_of(operator.get("/scans").text)  # (the health strip polls on every page)
 
 
-def test_a_dead_scan_reads_as_error_on_the_page(operator, app):
+def test_a_dead_scan_is_shown_interrupted_on_the_page_and_left_as_it_is(operator, app):
     dead = add_scan(app, ScanState.SCANNING_FILES)  # no process holds the lock
     row = operator.get(f"/scans/{dead}/row", headers={"HX-Request": "true"})
-    assert row.status_code == 286 and "interrupted during Scanning Files" not in row.text
-    assert 'data-state="Error"' in row.text
+    assert row.status_code == 286 and "hx-trigger" not in row.text  # shown ended: polling stops
+    assert "data-interrupted" in row.text and ">interrupted<" in row.text
     assert "interrupted during Scanning Files" in operator.get(f"/scans/{dead}").text
+    with app.app_context():
+        assert (
+            db.session.get(ScanRun, dead).state == ScanState.SCANNING_FILES
+        )  # recorded only by the worker, scheduler or a trigger
 
 
 def test_scans_are_paginated_newest_first(operator, app):

@@ -81,6 +81,7 @@ def test_gunicorn_sends_no_server_or_python_version(tmp_path):
         **os.environ,
         "SEQSCAN_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}",
         "SEQSCAN_DATA_DIR": str(tmp_path),
+        "SEQSCAN_UPGRADE_ON_START": "true",
     }
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "app:app"],

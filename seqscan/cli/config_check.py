@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from seqscan import roots
+from seqscan.clock import check_cron
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import get_redis
-from seqscan.jobs.schedule import validate
 from seqscan.settings_file import toml_value
 from seqscan.settings_load import SETTINGS_FILE, SOURCES, known_keys
 
@@ -97,7 +97,7 @@ def config_check_command() -> None:
 
     def schedule() -> str:
         for cron in config["SCHEDULE"]:
-            validate(cron)
+            check_cron(cron)
         return ", ".join(config["SCHEDULE"])
 
     def layout() -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import click
-from flask import current_app
 
+from seqscan import clock
 from seqscan.models import ScanRun
 
 
@@ -23,7 +21,7 @@ def secs(delta) -> str:
 
 def when(dt) -> str:
     """In the lab's time zone (SEQSCAN_TIMEZONE), with the zone's abbreviation."""
-    return dt.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S %Z") if dt else "-"
+    return clock.lab_time(dt).strftime("%Y-%m-%d %H:%M:%S %Z") if dt else "-"
 
 
 def scan_summary(scan: ScanRun) -> None:

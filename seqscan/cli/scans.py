@@ -13,7 +13,8 @@ from seqscan import serialise
 from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused
 
@@ -24,14 +25,13 @@ scans_group = AppGroup("scans", help="Scan history.")
 @click.option("--limit", default=20, show_default=True)
 def scans_list(limit: int) -> None:
     """The most recent scans, newest first."""
-    resolve_dead_scans()  # reading the status tells the truth: scans whose process died are Error
     scans = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
     table(
         ["id", "state", "trigger", "created", "total", "runs", "found", "root-missing", "new", "deleted", "warnings"],
         [
             [
                 s.id,
-                s.state,
+                f"{s.state} (interrupted)" if interrupted(s) else s.state,
                 s.trigger,
                 when(s.created),
                 secs(s.duration),
@@ -52,7 +52,6 @@ def scans_list(limit: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def scans_show(scan_id: int, fmt: str) -> None:
     """One scan: phases, counts, warnings and error (as /api/scans/<id> gives it, with --format json)."""
-    resolve_dead_scans()
     scan = db.session.get(ScanRun, scan_id)
     if scan is None:
         raise click.ClickException(f"no scan {scan_id}")
@@ -62,6 +61,8 @@ def scans_show(scan_id: int, fmt: str) -> None:
         )
         return
     scan_summary(scan)
+    if why := interrupted(scan):
+        click.echo(f"  {why}")
     if scan.reused_scan_id:
         click.echo(f"  re-used the lists of scan {scan.reused_scan_id}")
     if scan.warnings:

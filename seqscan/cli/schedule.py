@@ -39,7 +39,6 @@ def schedule_register() -> None:
 @schedule_group.command("show")
 def schedule_show() -> None:
     """The next scheduled scans, in the lab's time zone."""
-    zone = current_app.config["TIMEZONE"]
     scans = next_scans()
     if not scans:
         why = refusal()
@@ -49,7 +48,7 @@ def schedule_show() -> None:
             else "no scheduled scans registered: start `flask scheduler` "
             "(it registers SEQSCAN_SCHEDULE and keeps it registered), or run `flask schedule register`"
         )
-    for job_id, cron, when in scans:
+    for job_id, cron, when, zone in scans:  # each in the zone it was registered in
         click.echo(f"{when:%Y-%m-%d %H:%M %Z}  ({cron} in {zone})  {job_id}")
 
 

@@ -8,15 +8,15 @@ of the queue keeps this claim fresh from a thread.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
-from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import RedisError
 
+from seqscan.jobs import keys
 from seqscan.jobs.processes import died_here, this_process
+from seqscan.jobs.worker_lock import local_worker
 
 OWNER_TTL = 30  # seconds a worker's claim on the queue outlives it
 CHECK_SECONDS = 1  # how often the claim is looked at (a restarted Redis has lost it)
@@ -27,7 +27,7 @@ class QueueClaim:
     """The claim of one worker process on one queue."""
 
     def __init__(self, connection: Redis, queue_name: str) -> None:
-        self.connection, self.queue_name, self.key = connection, queue_name, claim_key(queue_name)
+        self.connection, self.queue_name, self.key = connection, queue_name, keys.worker_claim(queue_name)
         self.me = this_process()
         self.stop = threading.Event()
 
@@ -76,37 +76,13 @@ class QueueClaim:
             pass
 
 
-def claim_key(queue_name: str) -> str:
-    return f"seqscan:worker-of:{queue_name}"
-
-
 def live_worker(connection: Redis, queue_name: str, data_dir: str | None = None) -> str | None:
     """host:pid of the live worker of the queue, or None.
 
-    data_dir: also look at this machine's worker lock file (worker.py writes its pid there), which
+    data_dir: also look at this machine's worker lock file (seqscan.jobs.worker_lock), which
     knows the worker while a restarted Redis has not got its claim back yet.
     """
-    holder = (connection.get(claim_key(queue_name)) or b"").decode()
+    holder = (connection.get(keys.worker_claim(queue_name)) or b"").decode()
     if holder and not died_here(holder):
         return holder
     return local_worker(data_dir, queue_name) if data_dir else None
-
-
-def lock_path(data_dir: str | Path, queue_name: str) -> Path:
-    """The file a worker of the queue keeps locked on this machine (see worker.py)."""
-    return Path(data_dir) / f"worker-{queue_name}.lock"
-
-
-def local_worker(data_dir: str, queue_name: str) -> str | None:
-    """host:pid of the process holding the queue's worker lock file on this machine (the kernel's
-    own list of locks, /proc/locks, says who: a dead worker holds none), or None."""
-    try:
-        inode = lock_path(data_dir, queue_name).stat().st_ino
-        locks = Path("/proc/locks").read_text()
-    except OSError:
-        return None
-    for line in locks.splitlines():  # "1: FLOCK  ADVISORY  WRITE 1234 08:01:567890 0 EOF"
-        fields = line.split()
-        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
-            return f"{socket.gethostname()}:{fields[4]}"
-    return None

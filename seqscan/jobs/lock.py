@@ -6,7 +6,7 @@ on this machine is alive as long as its process is, whatever its heartbeat says 
 write elsewhere can hold up the beats); a holder on another machine whose heartbeat is older than
 STALE_AFTER_SECONDS is taken for dead, and its lock may be taken.
 A scan in a working phase that does not hold a live lock was interrupted (see
-seqscan.jobs.scanqueue.resolve_dead_scans).
+seqscan.jobs.scanqueue.record_dead_scans; shown so at once by seqscan.jobs.liveness).
 """
 
 from __future__ import annotations

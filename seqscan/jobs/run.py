@@ -185,11 +185,8 @@ def _lost_again(scan: ScanRun) -> bool:
 
 def run_queued_scan(scan_id: int) -> str:
     """The RQ job: run scan scan_id, waiting for the scan lock if a command-line scan holds it."""
-    if not has_app_context():  # run by a plain `rq worker` rather than worker.py
-        from seqscan import create_app
-
-        with create_app().app_context():
-            return run_queued_scan(scan_id)
+    if not has_app_context():  # a plain `rq worker`: it has no app, and a task builds none itself
+        raise RuntimeError("seqscan's scans run in its own worker, `python worker.py`, which gives them the app")
     try:
         # A job picked up while the database is away waits for it rather than failing unrecorded.
         scan = when_back(lambda: db.session.get(ScanRun, scan_id), give_up=shutdown.is_set)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
-import uuid
 
 from flask import current_app
 from redis import Redis
@@ -21,14 +20,13 @@ from rq.job import Job
 from seqscan import roots, scans
 from seqscan.enums import EndReason, Trigger
 from seqscan.extensions import db
-from seqscan.jobs import lock
+from seqscan.jobs import keys, lock
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.processes import died_here, holder_of_worker
 from seqscan.models import ScanRun
 
 log = logging.getLogger("seqscan.queue")
 JOB_FUNCTION = "seqscan.jobs.run.run_queued_scan"  # enqueued by name: RQ imports it in the worker
-ENQUEUE_LOCK = "seqscan:enqueue"
 REQUEUED = "-requeued"  # the end of the task id of a scan whose lost job was queued again
 
 
@@ -89,20 +87,18 @@ def _worker_stopped(job: Job, connection: Redis) -> bool:
     return live_worker(connection, current_app.config["SCAN_QUEUE"]) is None
 
 
-def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:
-    """Deal with scans whose process or queue job is gone; returns the ids set to Error.
+def record_dead_scans() -> list[int]:
+    """Record scans whose process or queue job is gone; returns the ids set to Error.
 
     A working scan without a live scan lock is interrupted (Error). A waiting scan whose job Redis
     lost (a restart empties it) is queued again, once: the scan rows are the truth and the queue is
-    rebuilt from them. Called on a schedule (each look of the scheduler, the worker's start) and
-    when a page is first loaded. A poll passes its scan as suspect: then nothing is asked unless
-    that scan is working without holding the live scan lock, so a poll costs one read of the lock row.
+    rebuilt from them. Called by those that act, never by a read: the worker as it starts, each look
+    of the scheduler, and a trigger (enqueue_scan, `flask scan`). Pages and the CLI show a dead scan
+    as such meanwhile, read-only (seqscan.jobs.liveness).
     """
-    if suspect is not None and not (suspect.state.is_working and suspect.id != lock.live_scan_id()):
-        return []
     connection = get_redis()
     try:
-        with connection.lock(ENQUEUE_LOCK, timeout=60, blocking_timeout=30):
+        with connection.lock(keys.enqueue_lock(current_app.config["SCAN_QUEUE"]), timeout=60, blocking_timeout=30):
             return _resolve(connection)
     except RedisError:
         # Waiting scans are left alone until the queue can be asked.
@@ -110,7 +106,7 @@ def resolve_dead_scans(suspect: ScanRun | None = None) -> list[int]:
 
 
 def _resolve(connection: Redis) -> list[int]:
-    """resolve_dead_scans, under ENQUEUE_LOCK (so a job being queued now is not taken for lost)."""
+    """record_dead_scans, under the enqueue lock (so a job being queued now is not taken for lost)."""
     states = job_state(connection)
     for scan in scans.all_waiting():
         if states(scan.task_id) == "missing":
@@ -142,15 +138,13 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, boo
         raise scans.ScanRefused(why)
     connection = get_redis()
     # Across web processes and the scheduler: look for a waiting scan and add one atomically.
-    with connection.lock(ENQUEUE_LOCK, timeout=60, blocking_timeout=30):
+    with connection.lock(keys.enqueue_lock(current_app.config["SCAN_QUEUE"]), timeout=60, blocking_timeout=30):
         _resolve(connection)
         waiting = scans.waiting()
         if waiting is not None:
             return waiting, False
         scan = scans.create(roots.default(), trigger, requested_by)
-        # Unique even if the database is reset while Redis keeps old jobs (unlike rq-scheduler's cron ids).
-        scan.task_id = f"seqscan-scan-{scan.id}-{uuid.uuid4().hex[:8]}"
-        db.session.commit()
+        scans.record_task(scan, keys.scan_job_id(current_app.config["SCAN_QUEUE"], scan.id))
         try:
             _queue_job(connection, scan)
         except RedisError as e:

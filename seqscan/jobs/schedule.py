@@ -1,58 +1,42 @@
-"""The twice-daily scans: rq-scheduler cron jobs with stable ids, in the lab's time zone.
+"""The twice-daily scans: rq-scheduler cron jobs in the lab's time zone, each with an id made from
+what it schedules (seqscan.jobs.keys), reconciled with the settings as the scheduler starts and on
+each of its looks: a job no longer wanted is cancelled, a wanted one missing is added.
 
-rq-scheduler computes the next cron time from the process's local clock, so every process that
-registers or runs the schedule first sets TZ to SEQSCAN_TIMEZONE. Each firing queues a new
-ScanRun through enqueue_scan (trigger "scheduled"); rq-scheduler re-uses its cron job's id on
-every firing, so nothing is keyed on that id.
+rq-scheduler would read cron on the process's local clock; seqscan computes every firing itself on
+the lab's (seqscan.clock) and stores it, so no process sets TZ. Each firing queues a new ScanRun
+through enqueue_scan (trigger "scheduled"); rq-scheduler re-uses its cron job's id on every firing,
+so nothing is keyed on that id.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import time
 import warnings
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from crontab import CronTab
 from flask import current_app
 from redis.exceptions import RedisError
 from rq_scheduler import Scheduler
-from rq_scheduler.utils import get_next_scheduled_time, to_unix
 
-from seqscan import alerts
+from seqscan import alerts, clock
 from seqscan.dberrors import is_outage, reason
 from seqscan.enums import Trigger
 from seqscan.extensions import db
+from seqscan.jobs import keys
 from seqscan.jobs.backoff import Backoff
-from seqscan.jobs.scanqueue import enqueue_scan, get_redis, refusal, resolve_dead_scans
-from seqscan.jobs.watch import alive_key, watch_worker
+from seqscan.jobs.scanqueue import enqueue_scan, get_redis, record_dead_scans, refusal
+from seqscan.jobs.watch import watch_worker
 from seqscan.scans import ScanRefused
 
 log = logging.getLogger("seqscan.schedule")
-# crontab (pinned) warns that a future release will read cron in UTC; rq-scheduler relies on the
-# local-time reading, which the time zone tests check. The warning would only alarm operators.
-warnings.filterwarnings("ignore", category=FutureWarning, module="rq_scheduler.utils")
-
-
-def use_lab_timezone() -> ZoneInfo:
-    """Make this process's local time the lab's (rq-scheduler reads cron in local time)."""
-    name = current_app.config["TIMEZONE"]
-    zone = ZoneInfo(name)  # raises for an unknown zone
-    os.environ["TZ"] = name
-    time.tzset()
-    return zone
 
 
 def job_id_prefix() -> str:
-    return f"seqscan-schedule-{current_app.config['SCAN_QUEUE']}-"
-
-
-def validate(cron: str) -> None:
-    CronTab(cron)  # raises ValueError with the reason
+    return keys.schedule_job_prefix(current_app.config["SCAN_QUEUE"])
 
 
 class ScanScheduler(Scheduler):
@@ -63,6 +47,11 @@ class ScanScheduler(Scheduler):
 
     last_look: float | None = None  # when the schedule was last seen registered (unix time)
     owed = False  # a firing fell due while the database was away: queue its scan when it is back
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scheduled_jobs_key = keys.scheduled_jobs(self.queue_name)
+        self.scheduler_lock_key = keys.scheduler_lock(self.queue_name)
 
     def run(self, burst=False):
         backoff = Backoff(log)
@@ -90,12 +79,12 @@ class ScanScheduler(Scheduler):
 
     def heartbeat(self):
         super().heartbeat()
-        self.connection.set(alive_key(self.queue_name), self.name, ex=int(self._interval) + 10)
+        self.connection.set(keys.scheduler_alive(self.queue_name), self.name, ex=int(self._interval) + 10)
 
     def enqueue_jobs(self):
         # Once per loop (rq-scheduler beats twice per loop). A restarted Redis is empty: the cron
         # jobs are registered again from the settings, a firing missed meanwhile is made up for,
-        # and waiting scans' jobs are queued again (resolve_dead_scans).
+        # and waiting scans' jobs are queued again (record_dead_scans).
         now = time.time()
         if self.owed:
             self.queue_scheduled_scan()
@@ -103,7 +92,7 @@ class ScanScheduler(Scheduler):
         if added and self.last_look is not None:
             self.make_up_missed(added, since=self.last_look, until=now)
         try:
-            resolve_dead_scans()
+            record_dead_scans()
             watch_worker(self.connection)
             alerts.check_stale()
         except RedisError:
@@ -121,13 +110,8 @@ class ScanScheduler(Scheduler):
         """Queue one scan if a cron job that had to be registered again was due while it was gone
         (the last look saw the schedule; this one did not)."""
         crons = wanted_schedule()
-        zone = use_lab_timezone()
-        now = datetime.fromtimestamp(until, zone).replace(tzinfo=None)
-        due = [
-            crons[i]
-            for i in job_ids
-            if i in crons and until + CronTab(crons[i]).previous(now=now, default_utc=False) > since
-        ]
+        now = datetime.fromtimestamp(until, UTC)
+        due = [crons[i] for i in job_ids if i in crons and clock.previous_firing(crons[i], now).timestamp() > since]
         if due:
             log.warning("schedule: %s fell due while Redis had lost the schedule; queueing it now", ", ".join(due))
             self.queue_scheduled_scan()
@@ -153,15 +137,13 @@ class ScanScheduler(Scheduler):
 
     def register_death(self):
         super().register_death()
-        self.connection.delete(alive_key(self.queue_name))
+        self.connection.delete(keys.scheduler_alive(self.queue_name))
 
     def enqueue_job(self, job):
         if not job.id.startswith(job_id_prefix()):
             return super().enqueue_job(job)
         self.queue_scheduled_scan()
-        cron = job.meta["cron_string"]
-        next_time = get_next_scheduled_time(cron, use_local_timezone=True)
-        self.connection.zadd(self.scheduled_jobs_key, {job.id: to_unix(next_time)})
+        self.connection.zadd(self.scheduled_jobs_key, {job.id: next_firing(job).timestamp()})
 
 
 def get_scheduler(interval: int = 30) -> ScanScheduler:
@@ -177,48 +159,68 @@ def wanted_schedule() -> dict[str, str]:
     """{cron job id: cron string} the settings ask for (none while scanning is refused)."""
     if refusal() is not None:
         return {}
-    return {f"{job_id_prefix()}{i}": cron for i, cron in enumerate(current_app.config["SCHEDULE"], start=1)}
+    queue, zone = current_app.config["SCAN_QUEUE"], current_app.config["TIMEZONE"]
+    return {keys.schedule_job_id(queue, cron, zone): cron for cron in current_app.config["SCHEDULE"]}
+
+
+def next_firing(job) -> datetime:
+    """The next firing of a seqscan cron job, on the wall clock of the zone it was registered in."""
+    zone = job.meta.get("timezone")
+    return clock.next_firing(job.meta["cron_string"], zone=ZoneInfo(zone) if zone else None)
 
 
 def register_schedule(scheduler: ScanScheduler | None = None) -> list[str]:
     """Make the registered cron jobs match the settings; idempotent. Returns the ids added now
     (none when the registered schedule already matched)."""
-    use_lab_timezone()
+    config = current_app.config
     scheduler = scheduler or get_scheduler()
-    prefix = job_id_prefix()
-    ours = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(prefix)}
+    ours = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(job_id_prefix())}
     wanted, added = wanted_schedule(), []
     for cron in wanted.values():
-        validate(cron)
+        clock.check_cron(cron)
+    # Registered by a release before the schedule had a key of its own per queue: not looked at any more.
+    legacy = [
+        i
+        for i in scheduler.connection.zrange(Scheduler.scheduled_jobs_key, 0, -1)
+        if i.decode().startswith(job_id_prefix())
+    ]
+    if legacy:
+        scheduler.connection.zrem(Scheduler.scheduled_jobs_key, *legacy)
     for job_id, job in ours.items():
-        if wanted.get(job_id) != job.meta.get("cron_string"):
+        if job_id not in wanted:  # its cron string, time zone or queue changed, or scanning is off
             scheduler.cancel(job)
             job.delete()
             log.info("schedule: removed %s (%s)", job_id, job.meta.get("cron_string"))
     for job_id, cron in wanted.items():
-        if job_id in ours and ours[job_id].meta.get("cron_string") == cron:
+        if job_id in ours:
             continue  # unchanged: keep its next firing time
-        scheduler.cron(
-            cron,
-            func="seqscan.jobs.schedule.scheduled_scan",
-            id=job_id,
-            queue_name=current_app.config["SCAN_QUEUE"],
-            use_local_timezone=True,
-            description=f"seqscan scheduled scan ({cron}, {current_app.config['TIMEZONE']})",
-        )
-        log.info("schedule: registered %s (%s %s)", job_id, cron, current_app.config["TIMEZONE"])
+        with warnings.catch_warnings():
+            # cron() computes a first firing of its own (replaced below) without telling crontab
+            # (pinned) how to read it, and crontab warns that a future release reads cron in UTC.
+            warnings.simplefilter("ignore", FutureWarning)
+            job = scheduler.cron(
+                cron,
+                func="seqscan.jobs.schedule.scheduled_scan",
+                id=job_id,
+                queue_name=config["SCAN_QUEUE"],
+                meta={"timezone": config["TIMEZONE"]},
+                description=f"seqscan scheduled scan ({cron}, {config['TIMEZONE']})",
+            )
+        scheduler.connection.zadd(scheduler.scheduled_jobs_key, {job_id: next_firing(job).timestamp()})
+        log.info("schedule: registered %s (%s %s)", job_id, cron, config["TIMEZONE"])
         added.append(job_id)
     return added
 
 
-def next_scans(scheduler: ScanScheduler | None = None) -> list[tuple[str, str, datetime]]:
-    """(job id, cron string, next firing in the lab time zone) of each registered scan, soonest first."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+def next_scans(scheduler: ScanScheduler | None = None) -> list[tuple[str, str, datetime, str]]:
+    """(job id, cron string, next firing on its zone's wall clock, that zone) of each registered scan,
+    soonest first."""
     scheduler = scheduler or get_scheduler()
-    prefix = job_id_prefix()
-    out = [
-        (job.id, job.meta.get("cron_string", ""), when.replace(tzinfo=UTC).astimezone(zone))
-        for job, when in scheduler.get_jobs(with_times=True)
-        if job.id.startswith(prefix)
-    ]
+    out = []
+    for job, when in scheduler.get_jobs(with_times=True):
+        if job.id.startswith(job_id_prefix()):
+            zone = job.meta.get("timezone") or current_app.config["TIMEZONE"]
+            out.append(
+                (job.id, job.meta.get("cron_string", ""), when.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)), zone)
+            )
     return sorted(out, key=lambda item: item[2])

@@ -14,19 +14,15 @@ from redis.exceptions import RedisError
 
 from seqscan import alerts
 from seqscan.extensions import db
+from seqscan.jobs import keys
 from seqscan.jobs.claim import live_worker
 
 log = logging.getLogger("seqscan.watch")
 
 
-def alive_key(queue_name: str) -> str:
-    """The key the scheduler keeps (expiring with its heartbeat) while it runs."""
-    return f"seqscan:scheduler-of:{queue_name}"
-
-
 def down_since(connection: Redis, what: str, up: bool) -> float | None:
     """When `what` was first seen down (unix time), or None while it is up."""
-    key = f"seqscan:{what}-down-since:{current_app.config['SCAN_QUEUE']}"
+    key = keys.down_since(current_app.config["SCAN_QUEUE"], what)
     if up:
         connection.delete(key)
         return None
@@ -40,7 +36,7 @@ def watch_worker(connection: Redis) -> None:
 
 
 def watch_scheduler(connection: Redis) -> None:
-    up = bool(connection.exists(alive_key(current_app.config["SCAN_QUEUE"])))
+    up = bool(connection.exists(keys.scheduler_alive(current_app.config["SCAN_QUEUE"])))
     alerts.check_down("scheduler", up, down_since(connection, "scheduler", up))
 
 

@@ -8,7 +8,17 @@ modules themselves but this package.
 """
 
 from seqscan.scans.files import folder, log_tail
-from seqscan.scans.life import ScanRefused, advance, create, fail, fail_dead, finish, keep_log, record_action
+from seqscan.scans.life import (
+    ScanRefused,
+    advance,
+    create,
+    fail,
+    fail_dead,
+    finish,
+    keep_log,
+    record_action,
+    record_task,
+)
 from seqscan.scans.queries import (
     LIST_LIMIT,
     all_waiting,
@@ -59,6 +69,7 @@ __all__ = [
     "new_runs",
     "previous_finished",
     "record_action",
+    "record_task",
     "running",
     "time_left",
     "waiting",

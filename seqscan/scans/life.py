@@ -58,6 +58,12 @@ def advance(scan: ScanRun, phase: ScanState) -> None:
     log.info("scan %s: %s", scan.id, phase)
 
 
+def record_task(scan: ScanRun, task_id: str) -> None:
+    """The RQ job that runs the scan (its id is derived from the queue and the scan: seqscan.jobs.keys)."""
+    scan.task_id = task_id
+    db.session.commit()
+
+
 def finish(scan: ScanRun) -> None:
     """Finished, now."""
     scan.state, scan.finished, scan.error, scan.end_reason = ScanState.FINISHED, utcnow(), "", EndReason.FINISHED

@@ -5,7 +5,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from seqscan import metrics
+    from seqscan.jobs.liveness import interrupted
     from seqscan.views import api, auth, home, missing, runs, scans, status
 
     for module in (auth, home, scans, runs, missing, status, api, metrics):
         app.register_blueprint(module.bp)
+    # Pages show a dead scan as such at once, without writing (see seqscan.jobs.liveness).
+    app.add_template_global(interrupted)

@@ -14,7 +14,7 @@ from seqscan.auth import operator_required
 from seqscan.enums import DataState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
-from seqscan.jobs.scanqueue import enqueue_scan, resolve_dead_scans
+from seqscan.jobs.scanqueue import enqueue_scan
 from seqscan.models import ScanRun, SequencingFile, runs_matching
 from seqscan.scans import ScanRefused
 from seqscan.web import page_number, runs_named
@@ -32,7 +32,6 @@ def _page_args() -> tuple[int, int]:
 
 @bp.get("/scans")
 def scans():
-    resolve_dead_scans()
     page, per_page = _page_args()
     result = db.paginate(select(ScanRun).order_by(ScanRun.id.desc()), page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, scans=[scan_json(s) for s in result.items])
@@ -40,7 +39,6 @@ def scans():
 
 @bp.get("/scans/<int:scan_id>")
 def scan(scan_id: int):
-    resolve_dead_scans()
     found = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
     return jsonify(scan_json(found) | {"warnings": [serialise.warning(w) for w in found.warnings]})
 
@@ -97,7 +95,7 @@ def missing():
 
 @bp.get("/status")
 def status():
-    s = server_status(resolve_dead=True)
+    s = server_status()
     return jsonify(
         database=s["database"],
         redis=s["redis"],

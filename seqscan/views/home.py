@@ -4,18 +4,17 @@ check every 30 s (only while visible) that swaps in a new summary when there is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crontab import CronTab
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select
 
-from seqscan import scans
+from seqscan import clock, scans
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs.scanqueue import refusal, resolve_dead_scans
-from seqscan.models import ScanRun, SequencingRun, utcnow
+from seqscan.jobs.scanqueue import refusal
+from seqscan.models import ScanRun, SequencingRun
 
 bp = Blueprint("home", __name__)
 ATTENTION_LIMIT = 50  # runs listed as needing attention
@@ -28,16 +27,8 @@ def latest_key() -> str:
 
 
 def last_slot(schedule: list[str], zone: ZoneInfo, now: datetime, grace: timedelta) -> datetime:
-    """The latest slot of schedule (cron strings on zone's wall clock) at least grace before now, in UTC.
-
-    Only the cron step is on the wall clock; every sum is in UTC. (A datetime in zone plus a timedelta
-    moves its wall clock, which is an hour off across a daylight-saving change: a slot seen on the
-    morning of that day came out an hour late in spring and an hour early in autumn.)"""
-    probe = (now - grace).astimezone(UTC)
-    return max(
-        CronTab(c).previous(now=probe.astimezone(zone), default_utc=False, return_datetime=True).astimezone(UTC)
-        for c in schedule
-    )
+    """The latest slot of schedule (cron strings on zone's wall clock) at least grace before now, in UTC."""
+    return max(clock.previous_firing(cron, before=now - grace, zone=zone) for cron in schedule)
 
 
 def overdue_since(now: datetime | None = None) -> datetime | None:
@@ -46,7 +37,7 @@ def overdue_since(now: datetime | None = None) -> datetime | None:
     if refusal() is not None or not config["SCHEDULE"]:
         return None
     grace = timedelta(minutes=config["SCHEDULE_GRACE_MINUTES"])
-    slot = last_slot(config["SCHEDULE"], ZoneInfo(config["TIMEZONE"]), now or utcnow(), grace)
+    slot = last_slot(config["SCHEDULE"], clock.lab_zone(), now or clock.now(), grace)
     queued = db.session.scalar(
         select(func.count()).where(ScanRun.trigger == Trigger.SCHEDULED, ScanRun.created >= slot)
     )
@@ -85,7 +76,6 @@ def today() -> dict:
 
 @bp.get("/")
 def index():
-    resolve_dead_scans()
     return render_template("home.html", **today())
 
 

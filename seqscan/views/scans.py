@@ -12,7 +12,8 @@ from seqscan.auth import operator_required
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db, htmx
 from seqscan.jobs.claim import live_worker
-from seqscan.jobs.scanqueue import enqueue_scan, get_redis, resolve_dead_scans
+from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.scanqueue import enqueue_scan, get_redis
 from seqscan.models import ScanRun
 from seqscan.web import page_number
 
@@ -32,7 +33,6 @@ def running_id() -> int | None:
 
 @bp.get("/scans")
 def index():
-    resolve_dead_scans()  # a scan whose process died reads as Error, not "running" forever
     chosen = {key: request.args.get(key, "") for key in ("trigger", "state")}
     query = select(ScanRun).order_by(ScanRun.id.desc())
     if chosen["trigger"] in set(Trigger):
@@ -71,9 +71,8 @@ def trigger():
 @bp.get("/scans/<int:scan_id>/row")
 def row(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    resolve_dead_scans(suspect=scan)
     html = render_template("_scan_row.html", scan=scan, running=running_id())
-    return poll_response(html, scan.is_active)
+    return poll_response(html, scan.is_active and not interrupted(scan))
 
 
 def _detail_context(scan: ScanRun) -> dict:
@@ -90,7 +89,6 @@ def _detail_context(scan: ScanRun) -> dict:
 
 @bp.get("/scans/<int:scan_id>")
 def detail(scan_id: int):
-    resolve_dead_scans()
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
     return render_template("scan_detail.html", **_detail_context(scan))
 
@@ -98,6 +96,5 @@ def detail(scan_id: int):
 @bp.get("/scans/<int:scan_id>/live")
 def live(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    resolve_dead_scans(suspect=scan)
     html = render_template("_scan_detail_body.html", **_detail_context(scan))
-    return poll_response(html, scan.is_active)
+    return poll_response(html, scan.is_active and not interrupted(scan))

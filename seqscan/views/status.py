@@ -11,7 +11,7 @@ bp = Blueprint("status", __name__)
 
 @bp.get("/status")
 def index():
-    return render_template("status.html", status=server_status(resolve_dead=True))
+    return render_template("status.html", status=server_status())
 
 
 @bp.get("/status/fragment")
