@@ -72,7 +72,7 @@ def trigger():
 def row(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
     resolve_dead_scans(suspect=scan)
-    html = render_template("_scan_row.html", scan=scan, running=running_id())
+    html = render_template("partials/scan_row.html", scan=scan, running=running_id())
     return poll_response(html, scan.is_active)
 
 
@@ -99,5 +99,5 @@ def detail(scan_id: int):
 def live(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
     resolve_dead_scans(suspect=scan)
-    html = render_template("_scan_detail_body.html", **_detail_context(scan))
+    html = render_template("partials/scan_detail_body.html", **_detail_context(scan))
     return poll_response(html, scan.is_active)
