@@ -11,18 +11,7 @@ import pytest
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import ScanRun
-
-SCHEDULED = "rq:scheduler:scheduled_jobs"
-
-
-def registered(lab) -> dict[str, datetime]:
-    """{job id: next firing (UTC)} of this lab's scheduled scans, as rq-scheduler stored them."""
-    prefix = f"seqscan-schedule-{lab.settings['SCAN_QUEUE']}-"
-    return {
-        job_id.decode(): datetime.fromtimestamp(score, UTC)
-        for job_id, score in lab.redis.zrange(SCHEDULED, 0, -1, withscores=True)
-        if job_id.decode().startswith(prefix)
-    }
+from tests.queue_support import SCHEDULED
 
 
 def next_local(zone: str, hour: int, after: datetime) -> datetime:
@@ -41,21 +30,21 @@ def test_registering_twice_leaves_two_scheduled_scans_and_disabling_removes_them
     for _ in range(2):
         done = lab.run("flask", "schedule", "register")
         assert done.returncode == 0, done.stderr
-        assert len(registered(lab)) == 2
-    first = registered(lab)
+        assert len(lab.registered()) == 2
+    first = lab.registered()
     lab.run("flask", "schedule", "register")  # a scheduler restart keeps each next firing as it was
-    assert registered(lab) == first
+    assert lab.registered() == first
     for setting in ("ENABLED", "SCAN_DISKS"):
         assert lab.run("flask", "schedule", "register", **{setting: False}).returncode == 0
-        assert registered(lab) == {}
+        assert lab.registered() == {}
         lab.run("flask", "schedule", "register")
-        assert len(registered(lab)) == 2
+        assert len(lab.registered()) == 2
 
 
 def test_a_changed_schedule_replaces_the_old_one(lab):
     lab.run("flask", "schedule", "register")
     lab.run("flask", "schedule", "register", SCHEDULE=["30 7 * * 1-5"])
-    times = list(registered(lab).values())
+    times = list(lab.registered().values())
     assert len(times) == 1 and (times[0].hour, times[0].minute) == (7, 30)  # the lab zone is UTC here
 
 
@@ -64,7 +53,7 @@ def test_next_scan_times_follow_the_lab_time_zone(lab, zone):
     before = datetime.now(UTC)
     done = lab.run("flask", "schedule", "register", TIMEZONE=zone)
     assert done.returncode == 0, done.stderr
-    times = sorted(registered(lab).values())
+    times = sorted(lab.registered().values())
     expected = sorted([next_local(zone, 6, before), next_local(zone, 19, before)])
     assert times == expected
     shown = lab.run("flask", "schedule", "show", TIMEZONE=zone)
@@ -76,7 +65,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     lab.runs(1)
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
     assert lab.run("flask", "schedule", "register").returncode == 0
-    job_id = min(registered(lab))
+    job_id = min(lab.registered())
     lab.redis.zadd(SCHEDULED, {job_id: time.time() - 5})  # due now
     fired = lab.run("flask", "scheduler", "--burst")
     assert fired.returncode == 0, fired.stderr
@@ -84,7 +73,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
         scan = db.session.query(ScanRun).one()
         db.session.expunge(scan)
     assert (scan.trigger, scan.state, scan.requested_by) == (Trigger.SCHEDULED, ScanState.CREATED, "scheduler")
-    assert registered(lab)[job_id] > datetime.now(UTC)  # and it is scheduled again
+    assert lab.registered()[job_id] > datetime.now(UTC)  # and it is scheduled again
     assert lab.run("worker.py", "--burst").returncode == 0
     assert lab.scan(scan.id).state == ScanState.FINISHED
     # The next firing is another ScanRun, though rq-scheduler fires the same job id again.
