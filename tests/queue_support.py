@@ -155,6 +155,7 @@ class Lab:
                     proc.kill()
                     proc.wait()
         self.redis.flushdb()
+        self.redis.close()
         with self.app.app_context():
             db.engine.dispose()
 
