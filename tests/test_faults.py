@@ -272,7 +272,7 @@ def test_sigterm_stops_the_scan_at_the_next_run_and_queues_it_again_for_the_next
     assert 2 <= stopped.runs_done < 10  # it stopped between runs, not at the end
     again = lab.scan(first + 1)
     assert again.state == ScanState.CREATED and (again.trigger, again.requested_by) == (Trigger.MANUAL, "alice")
-    lab.start("worker.py")
+    lab.start("worker.py", PAUSE_PER_RUN_SECONDS=0)  # the scan queued again is not watched
     assert lab.wait_end(again.id).state == ScanState.FINISHED
 
 
@@ -299,7 +299,7 @@ def test_a_started_job_is_not_taken_for_dead_while_its_worker_lives_but_redis_lo
     lab.runs(12)
     lab.start("flask", "scan")
     lab.wait_state(1, *WORKING)
-    lab.start("worker.py")
+    lab.start("worker.py", PAUSE_PER_RUN_SECONDS=0)  # its scan, once it may run, is not watched
     waiting = lab.enqueue()
     job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
     lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")

@@ -54,7 +54,7 @@ def test_flask_scan_refuses_during_a_worker_scan_and_waits_with_wait(lab):
     refused = lab.run("flask", "scan")
     assert refused.returncode == 2
     assert f"scan {first} is running" in refused.stderr and "--wait" in refused.stderr
-    waited = lab.run("flask", "scan", "--wait")
+    waited = lab.run("flask", "scan", "--wait", PAUSE_PER_RUN_SECONDS=0)  # its own scan is not watched
     assert waited.returncode == 0, waited.stderr
     assert "waiting for scan" in waited.stderr
     with lab.app.app_context():
@@ -92,7 +92,7 @@ def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_ne
     print(f"killed worker's scan read as Error {took:.2f} s after SIGKILL")
     assert lab.scan(first).error.startswith("interrupted during Scanning Files")
     assert lab.scan(second).state == ScanState.CREATED  # still waiting, not lost
-    lab.start("worker.py")
+    lab.start("worker.py", PAUSE_PER_RUN_SECONDS=0)  # the second scan is not watched
     assert lab.wait_end(second).state == ScanState.FINISHED
 
 
