@@ -5,6 +5,19 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 # The database `make test` also runs the scan tests against (trust auth on loopback).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# The Redis databases the two halves of `make test` empty around their tests: one each, as they
+# run side by side.
+TEST_REDIS_SQLITE ?= redis://127.0.0.1:6379/15
+TEST_REDIS_PG ?= redis://127.0.0.1:6379/14
+# The tests run again on PostgreSQL: those of what the database itself does (scans' writes and
+# their transactions, the queue's and the lock's rows, migrations, outages, history, the pages'
+# and metrics' queries, ids at the database's limits). The others (layout profiles, lanes, file
+# checks, the walk and symlinks, sheet limits, Scripts and Jobs, sign-in limits, file modes, the
+# CLI's output) do the same on either database, and run on SQLite only.
+PG_TESTS := tests/test_scan.py tests/test_scan_robustness.py tests/test_scan_ends.py tests/test_fixture_tree.py \
+	tests/test_queue.py tests/test_faults.py tests/test_outages.py tests/test_migrations.py tests/test_lost_mount.py \
+	tests/test_verdict.py tests/test_roots.py tests/test_history.py tests/test_reparse.py tests/test_missing.py \
+	tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_web.py tests/test_web_hardening.py
 DEMO_ROOT := instance/demo-root
 
 .PHONY: install services test test-sqlite test-postgres lint run bench bench-web clean
@@ -25,17 +38,18 @@ lint: install
 	$(BIN)/ruff format --check .
 
 test-sqlite: install services
-	$(BIN)/pytest
+	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_SQLITE) $(BIN)/pytest
 
+# Without pytest's cache: the SQLite half writes it meanwhile.
 test-postgres: install services
-	SEQSCAN_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest \
-		tests/test_scan.py tests/test_scan_robustness.py tests/test_fixture_tree.py tests/test_cli.py tests/test_layout.py \
-		tests/test_queue.py tests/test_web.py tests/test_scan_ends.py tests/test_migrations.py tests/test_lost_mount.py \
-		tests/test_verdict.py tests/test_file_checks.py tests/test_symlinks.py tests/test_roots.py tests/test_lanes.py tests/test_history.py tests/test_reparse.py tests/test_scripts.py \
-		tests/test_web_hardening.py tests/test_private_files.py tests/test_faults.py tests/test_limits.py tests/test_sign_in.py tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_missing.py tests/test_outages.py
+	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_PG) SEQSCAN_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest -p no:cacheprovider $(PG_TESTS)
 
-# The whole suite on SQLite, then the database-facing tests again on PostgreSQL.
-test: lint test-sqlite test-postgres
+# Lint, then the whole suite on SQLite and the database tests on PostgreSQL side by side: most of
+# their time is spent waiting on worker processes, browsers and timers, not on the CPU. Each half's
+# output is shown whole when it ends.
+test: lint
+	@echo "Running the SQLite suite and the PostgreSQL tests side by side (each one's output when it ends)..."
+	@$(MAKE) --no-print-directory --output-sync=target -j2 test-sqlite test-postgres
 
 # Redis (started if none answers), then the worker, the scheduler and the web app on PORT, stopped
 # together on Ctrl-C. Without a SCAN_ROOT (in instance/seqscan.toml or SEQSCAN_SCAN_ROOT) a demo tree

@@ -98,6 +98,14 @@ SESSION_COOKIE_SECURE = None
 # How many reverse proxies (nginx, Apache) stand in front of the app: their X-Forwarded-For and
 # X-Forwarded-Proto are then trusted for the client address and for HTTPS. 0: none, trust nothing.
 PROXY_COUNT = 0
+# How often open pages ask again, while their tab is visible (a hidden tab does not ask): an active
+# scan's row and page, the status page, the health strip on every page, and the home page's check
+# for a newer scan. Each poll is a request that reads the database (and Redis, for the strip and
+# the status page): shorter is livelier and costs more. The tests shorten them.
+SCAN_POLL_SECONDS = 2.0
+STATUS_POLL_SECONDS = 5.0
+HEALTH_POLL_SECONDS = 10.0
+HOME_POLL_SECONDS = 30.0
 # --- Alerts (seqscan/alerts.py): e-mail and/or a JSON webhook ---
 # smtp://[user:password@]host[:port][?starttls] or smtps://...; with ALERT_EMAILS (a list).
 SMTP_URL = None

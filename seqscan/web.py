@@ -80,7 +80,7 @@ def _database_error(error: DBAPIError):
     current_app.logger.warning("%s %s: the database is unreachable: %s", request.method, request.path, reason(error))
     db.session.rollback()
     if request.endpoint == "status.strip":  # rendered without the context processors: they read the user
-        return current_app.jinja_env.get_template("_health_strip.html").render(problems=[DATABASE_AWAY])
+        return current_app.jinja_env.get_template("partials/health_strip.html").render(problems=[DATABASE_AWAY])
     return _errors(ServiceUnavailable(DATABASE_AWAY))
 
 

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from seqscan import create_app
 from seqscan.enums import Role
@@ -20,6 +20,7 @@ from seqscan.models import ScanRun, SequencingFile, SequencingRun, User
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "variantgrid_clinical_hg38"
 TAU = load_profile("tau")
 RUN = "Exome_24_001_240108_NB501009_0001_AHTESTBGXY"
+OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"  # a second run, where a test needs two
 
 
 def iem_sheet(samples: list[str]) -> str:
@@ -52,7 +53,8 @@ def make_run(
 
 # Set to a PostgreSQL URL (as `make test` does) to run the same tests against PostgreSQL.
 TEST_DATABASE_URL = os.environ.get("SEQSCAN_TEST_DATABASE_URL")
-# Redis database 15 is the tests' own: tests that queue scans empty it before and after.
+# Redis database 15 is the tests' own (make test's PostgreSQL half: 14): tests that queue scans empty
+# it before and after.
 TEST_REDIS_URL = os.environ.get("SEQSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -110,18 +112,37 @@ def scan(app, runner):
     return _scan
 
 
+# --- Reading the database between scans, each read in an app context of its own ---
+
+
+def rows(app, statement) -> list:
+    """The rows of a SELECT."""
+    with app.app_context():
+        return db.session.execute(statement).all()
+
+
+def count(app, model, *where) -> int:
+    """How many rows of model match every condition in where."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def detached(app, model, key):
+    """The row of model with this primary key, detached (its loaded columns stay readable), or None."""
+    with app.app_context():
+        row = db.session.get(model, key)
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
 @pytest.fixture
 def files(app):
     """{relative path: data_state} of one run's file records."""
 
     def _files(run_name: str = RUN) -> dict[str, str]:
-        with app.app_context():
-            rows = db.session.execute(
-                select(SequencingFile.path, SequencingFile.data_state)
-                .join(SequencingRun)
-                .where(SequencingRun.name == run_name)
-            ).all()
-        return {p: s for p, s in rows}
+        statement = select(SequencingFile.path, SequencingFile.data_state).join(SequencingRun)
+        return dict(rows(app, statement.where(SequencingRun.name == run_name)))
 
     return _files
 
@@ -178,14 +199,19 @@ def lab_redis(app):
 # --- Signed-in web clients (the Flask test client) ---
 
 
-@pytest.fixture
-def users(app):
-    with app.app_context():
-        from seqscan.auth import hash_password
+def add_users(app) -> None:
+    """olga, an operator, and vic, a viewer; each one's password is "<name>-pw"."""
+    from seqscan.auth import hash_password
 
+    with app.app_context():
         for name, role in (("olga", Role.OPERATOR), ("vic", Role.VIEWER)):
             db.session.add(User(username=name, password_hash=hash_password(f"{name}-pw"), role=role))
         db.session.commit()
+
+
+@pytest.fixture
+def users(app):
+    add_users(app)
 
 
 def sign_in(client, name: str):

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask_migrate import stamp
@@ -20,11 +21,15 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from seqscan import create_app
+from seqscan.enums import ScanState
 from seqscan.extensions import db
+from seqscan.jobs.keys import schedule_job_prefix, scheduled_jobs
 from seqscan.models import ScanRun
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_run
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, detached, make_run
 
 PROJECT = Path(__file__).resolve().parents[1]
+# The phases a scan is seen working in (a test that waits for either need not know which it hits).
+WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
 
 
 class Lab:
@@ -72,10 +77,10 @@ class Lab:
 
     def start(self, *args: str, **overrides) -> subprocess.Popen:
         """Start `python worker.py ARGS` (or `flask ARGS` if args[0] == "flask") as the lab would."""
-        log = open(self.tmp / f"proc-{len(self.processes)}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(
-            _command(args), cwd=PROJECT, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT
-        )
+        with open(self.tmp / f"proc-{len(self.processes)}.log", "w") as log:  # the process keeps its own copy
+            proc = subprocess.Popen(
+                _command(args), cwd=PROJECT, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT
+            )
         self.processes.append(proc)
         return proc
 
@@ -84,20 +89,43 @@ class Lab:
             _command(args), cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
         )
 
-    def enqueue(self) -> int:
-        """Queue a scan as an operator's button press would; the id of the scan that will run."""
+    def press(self, who: str = "alice") -> tuple[int, bool]:
+        """Queue a scan as an operator's button press would: the id of the scan that will run, and
+        whether the press made it (False: it joined the scan already waiting)."""
         from seqscan.enums import Trigger
         from seqscan.jobs.scanqueue import enqueue_scan
 
         with self.app.app_context():
-            return enqueue_scan(Trigger.MANUAL, "alice")[0].id
+            scan, created = enqueue_scan(Trigger.MANUAL, who)
+            return scan.id, created
+
+    def enqueue(self, who: str = "alice") -> int:
+        """press(), for its scan's id alone."""
+        return self.press(who)[0]
 
     def scan(self, scan_id: int) -> ScanRun | None:
+        return detached(self.app, ScanRun, scan_id)
+
+    def registered(self) -> dict[str, datetime]:
+        """{job id: next firing (UTC)} of this lab's scheduled scans, read as rq-scheduler stored them."""
+        queue = self.settings["SCAN_QUEUE"]
+        prefix = schedule_job_prefix(queue)
+        return {
+            job_id.decode(): datetime.fromtimestamp(score, UTC)
+            for job_id, score in self.redis.zrange(scheduled_jobs(queue), 0, -1, withscores=True)
+            if job_id.decode().startswith(prefix)
+        }
+
+    def registered_crons(self) -> list[str]:
+        """The cron strings seqscan itself reads as registered (what the status page shows); none
+        while Redis is down."""
+        from seqscan.jobs.schedule import next_scans
+
         with self.app.app_context():
-            scan = db.session.get(ScanRun, scan_id)
-            if scan is not None:
-                db.session.expunge(scan)
-            return scan
+            try:
+                return [cron for _, cron, *_ in next_scans()]
+            except RedisError:
+                return []
 
     def wait_for(self, predicate, timeout: float = 60, what: str = "condition"):
         deadline = time.monotonic() + timeout
@@ -115,6 +143,10 @@ class Lab:
             f"scan {scan_id} to reach {states}",
         )
 
+    def wait_end(self, scan_id: int, timeout: float = 60) -> ScanRun:
+        """The scan once it has ended, Finished or Error."""
+        return self.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR, timeout=timeout)
+
     def close(self) -> None:
         for proc in self.processes:
             if proc.poll() is None:
@@ -125,6 +157,7 @@ class Lab:
                     proc.kill()
                     proc.wait()
         self.redis.flushdb()
+        self.redis.close()
         with self.app.app_context():
             db.engine.dispose()
 
@@ -150,7 +183,8 @@ class PrivateRedis:
 
     def start(self) -> None:
         command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(command, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        with open(self.log, "a") as log:  # the server keeps its own copy
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         client = Redis(port=self.port)
         deadline = time.monotonic() + 10
         while True:

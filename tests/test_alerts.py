@@ -58,6 +58,7 @@ def webhook():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -10,23 +10,27 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests.conftest import add_users
 from tests.queue_support import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 XSS_NAME = "<img src=x onerror=alert(1)>.fastq.gz"
+# The pages poll this often here (production: 2, 5, 10 and 30 s), so that a test waits a moment for
+# what an open page learns, not its production timers; each test still sees each poll happen.
+POLLS = {"SCAN_POLL_SECONDS": 0.5, "STATUS_POLL_SECONDS": 0.5, "HEALTH_POLL_SECONDS": 1.0, "HOME_POLL_SECONDS": 1.0}
 
 
 @pytest.fixture
 def site(lab):
     """A running seqscan: web app on a free port and an operator user; the worker is started by the test."""
-    lab.settings["PAUSE_PER_RUN_SECONDS"] = 0.8  # about 5 s per phase for 6 runs: each is seen by a 2 s poll
+    lab.settings.update(POLLS)
+    lab.settings["PAUSE_PER_RUN_SECONDS"] = 0.4  # about 2.4 s per phase for 6 runs: each is seen by a 0.5 s poll
     lab.runs(6)
     run_dir = next(lab.root.glob("*/*"))
     (run_dir / "0_fastq" / XSS_NAME).write_text("x")
-    made = lab.run("flask", "users", "create", "olga", "--role", "operator", "--password", "olga-pw")
-    assert made.returncode == 0, made.stderr
+    add_users(lab.app)  # in this process: a `flask users create` would cost a process start a test
     port = free_port()
     lab.start("flask", "run", "--host", "127.0.0.1", "--port", str(port))
     url = f"http://127.0.0.1:{port}"
@@ -120,8 +124,8 @@ def test_a_hostile_file_name_shows_as_text_and_runs_no_script(site, page):
     page.screenshot(path=ARTIFACTS / "runs.png", full_page=True)
     site.wait_for(lambda: site.redis.exists(f"seqscan:worker-of:{site.settings['SCAN_QUEUE']}"), what="the worker")
     page.goto(f"{site.url}/status")
-    # The fragment polls every 5 s: wait for the one that has seen the worker (its claim, then its
-    # registration with RQ, a moment later) and the schedule.
+    # The fragment polls (STATUS_POLL_SECONDS): wait for the one that has seen the worker (its claim,
+    # then its registration with RQ, a moment later) and the schedule.
     page.wait_for_function(
         "(t => !t.includes('FAIL') && t.includes('idle') && !t.includes('Next scheduled scans: none'))"
         "(document.querySelector('#status').innerText)",
@@ -139,10 +143,10 @@ def test_the_health_strip_turns_red_when_the_worker_dies_and_an_open_home_page_l
     site.start("flask", "scheduler")
     sign_in(page, site.url)
     page.goto(f"{site.url}/")
-    page.wait_for_selector("#health.up", timeout=60_000)  # loaded after the page, refreshed every 10 s
+    page.wait_for_selector("#health.up", timeout=60_000)  # loaded after the page, then refreshed
     assert "No scan yet" in page.inner_text("#summary")
     page.evaluate("window.notReloaded = true")
-    # A scan started elsewhere (the command line) shows up on the open page within its 30 s check.
+    # A scan started elsewhere (the command line) shows up on the open page at its next check.
     assert site.run("flask", "scan").returncode == 0
     page.wait_for_selector("#summary >> text=command line scan #1", timeout=45_000)
     # Files go missing; the next scan's answer names them, by run, on the same open page.
@@ -165,7 +169,7 @@ def test_the_health_strip_turns_red_when_the_worker_dies_and_an_open_home_page_l
     worker.wait()
     started = time.monotonic()
     page.wait_for_selector("#health.down >> text=no worker serves the queue: start worker.py", timeout=15_000)
-    assert time.monotonic() - started < 12  # within its 10 s refresh (and the page's round trip)
+    assert time.monotonic() - started < POLLS["HEALTH_POLL_SECONDS"] + 2  # at its next refresh (and a round trip)
     page.goto(f"{site.url}/runs")  # red on every page
     page.wait_for_selector("#health.down >> text=start worker.py", timeout=5_000)
     page.screenshot(path=ARTIFACTS / "health_down.png", full_page=True)

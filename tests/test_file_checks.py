@@ -7,8 +7,11 @@ import os
 import struct
 import zlib
 
+from sqlalchemy import select
+
+from seqscan.models import SequencingFile
 from seqscan.scanner.runfolder import BGZF_EOF
-from tests.conftest import RUN, make_run
+from tests.conftest import RUN, make_run, rows
 
 BAM = "1_BAM/S1.hg38.bam"
 VCF = "2_variants/gatk_per_sample/S1.hg38.vcf.gz"
@@ -29,33 +32,23 @@ def test_the_test_files_are_what_they_claim():
     assert gzip.decompress(whole) == b"chr1\t100\n"  # any gzip reader takes a BGZF file
 
 
-def states_and_messages(app, files) -> dict[str, tuple[str, str]]:
-    from sqlalchemy import select
-
-    from seqscan.extensions import db
-    from seqscan.models import SequencingFile
-
-    with app.app_context():
-        return {
-            p: (s, m)
-            for p, s, m in db.session.execute(
-                select(SequencingFile.path, SequencingFile.data_state, SequencingFile.message)
-            )
-        }
+def states_and_messages(app) -> dict[str, tuple[str, str]]:
+    statement = select(SequencingFile.path, SequencingFile.data_state, SequencingFile.message)
+    return {path: (state, message) for path, state, message in rows(app, statement)}
 
 
-def test_an_expected_file_of_zero_bytes_is_error_not_complete(app, root, scan, files):
+def test_an_expected_file_of_zero_bytes_is_error_not_complete(app, root, scan):
     run_dir = make_run(root)
     (run_dir / R1).write_bytes(b"")
     (run_dir / "0_fastq/S9_R1.fastq.gz").write_bytes(b"")  # nothing expects it: just Unexpected
     scan()
-    found = states_and_messages(app, files)
+    found = states_and_messages(app)
     assert found[R1] == ("Error", "empty file")
     assert found["0_fastq/S9_R1.fastq.gz"] == ("Unexpected", "")
     assert found["0_fastq/S1_R2.fastq.gz"] == ("Complete", "")
 
 
-def test_a_bgzf_file_without_its_end_of_file_block_is_truncated(app, root, scan, files):
+def test_a_bgzf_file_without_its_end_of_file_block_is_truncated(app, root, scan):
     run_dir = make_run(root)
     block = bgzf_block(b"@read\nACGT\n+\nIIII\n")
     (run_dir / BAM).write_bytes(block)  # the copy stopped before the end
@@ -63,7 +56,7 @@ def test_a_bgzf_file_without_its_end_of_file_block_is_truncated(app, root, scan,
     (run_dir / COVERAGE).write_bytes(gzip.compress(b"gene\tcoverage\n"))  # plain gzip: left alone
     (run_dir / R1).write_bytes(BGZF_EOF[:20])  # BGZF header, cut inside its only block
     first = scan()
-    found = states_and_messages(app, files)
+    found = states_and_messages(app)
     assert found[BAM] == ("Error", "truncated: no BGZF end-of-file block")
     assert found[R1] == ("Error", "truncated: no BGZF end-of-file block")
     assert found[VCF] == ("Complete", "") and found[COVERAGE] == ("Complete", "")
@@ -80,13 +73,13 @@ def test_unchanged_files_are_not_read_again_and_a_finished_copy_is_complete(app,
     second = scan()
     assert second.runs_reparsed == 1
     assert "0 new or changed .gz/.bam files read for their BGZF end-of-file block" in second.log
-    assert states_and_messages(app, files)[BAM] == ("Error", "truncated: no BGZF end-of-file block")
+    assert states_and_messages(app)[BAM] == ("Error", "truncated: no BGZF end-of-file block")
     with (run_dir / BAM).open("ab") as f:  # the copy finishes
         f.write(BGZF_EOF)
     (run_dir / "1_BAM" / "tmp").write_text("")  # ...and, as copies do, touches the folder
     (run_dir / "1_BAM" / "tmp").unlink()
     scan()
-    assert states_and_messages(app, files)[BAM] == ("Complete", "")
+    assert states_and_messages(app)[BAM] == ("Complete", "")
 
 
 def test_the_bgzf_check_can_be_switched_off(app, root, scan, files):

@@ -12,9 +12,8 @@ from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import ScanRun, utcnow
 from seqscan.views.home import last_slot, overdue_since
-from tests.conftest import RUN, csrf, make_run
+from tests.conftest import OTHER, RUN, csrf, make_run
 
-OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
 ADELAIDE = ZoneInfo("Australia/Adelaide")
 TWICE_A_DAY = ["0 6 * * *", "0 19 * * *"]
 # 2024 in Adelaide: clocks go forward an hour at 02:00 on Sunday 6 October, back at 03:00 on Sunday 7 April.

@@ -7,27 +7,23 @@ import shutil
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from seqscan.enums import DataState, EndReason, ScanState
 from seqscan.extensions import db
 from seqscan.models import FileEvent, ScanRun, SequencingFile, SequencingRun
-from tests.conftest import make_run
+from tests.conftest import count, make_run, rows
 from tests.queue_support import Lab
 
 NAMES = [f"Exome_24_{i:03d}_240108_NB501009_{i:04d}_AHMOUNT{i:03d}X" for i in range(3)]
 
 
 def states(app) -> dict[str, str]:
-    with app.app_context():
-        return dict(db.session.execute(select(SequencingRun.name, SequencingRun.data_state)).all())
+    return dict(rows(app, select(SequencingRun.name, SequencingRun.data_state)))
 
 
 def deleted_files(app) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).select_from(SequencingFile).where(SequencingFile.data_state == DataState.DELETED)
-        )
+    return count(app, SequencingFile, SequencingFile.data_state == DataState.DELETED)
 
 
 def test_an_unmounted_root_fails_the_scan_and_deletes_nothing_until_accepted(app, root, scan, tmp_path):
@@ -80,10 +76,7 @@ def test_a_missing_sentinel_fails_the_scan_at_once(app, root, scan):
 
 
 def deleted_events(app) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).select_from(FileEvent).where(FileEvent.to_state == DataState.DELETED)
-        )
+    return count(app, FileEvent, FileEvent.to_state == DataState.DELETED)
 
 
 @pytest.mark.parametrize("phase", [ScanState.SCANNING_FILES, ScanState.CREATE_MODELS])

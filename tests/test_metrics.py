@@ -9,9 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from seqscan.extensions import db
 from seqscan.models import ScanRun
-from tests.conftest import make_run
-
-OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
+from tests.conftest import OTHER, make_run
 
 
 def samples(text: str) -> dict:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.conftest import RUN, make_run
-
-OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
+from tests.conftest import OTHER, RUN, make_run
 
 
 def test_missing_is_grouped_by_run_with_counts_and_downloads_with_the_same_filters(root, scan, viewer):

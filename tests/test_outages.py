@@ -15,21 +15,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from seqscan.auth import hash_password
-from seqscan.enums import EndReason, Role, ScanState, Trigger
+from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.schedule import get_scheduler
-from seqscan.models import ScanLock, ScanRun, User
+from seqscan.models import ScanLock, ScanRun
 from seqscan.schema import upgrade_database
-from tests.conftest import TEST_DATABASE_URL, make_run, sign_in
+from tests.conftest import TEST_DATABASE_URL, add_users, detached, make_run, sign_in
 from tests.queue_support import Lab
 
 OUTAGE_SECONDS = 8
 
 
 def lock_holder(lab) -> int | None:
-    with lab.app.app_context():
-        return db.session.get(ScanLock, "scan").scan_id
+    return detached(lab.app, ScanLock, "scan").scan_id
 
 
 @pytest.mark.parametrize("phase", [ScanState.SCANNING_FILES, ScanState.CREATE_MODELS])
@@ -48,7 +46,7 @@ def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_
         lab.app = lab.make_app()  # fresh connections for the test's own reads
 
         # Recorded as soon as the database is back: within one try of the back-off (at most 5 s apart).
-        stopped = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED, timeout=10)
+        stopped = lab.wait_end(scan_id, timeout=10)
         print(f"database back -> scan recorded: {time.monotonic() - back:.1f} s")
         assert stopped.state == ScanState.ERROR
         assert stopped.error.startswith("stopped: the database was unreachable for "), stopped.error
@@ -57,7 +55,7 @@ def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_
         seconds = int(stopped.error.split("unreachable for ")[1].split(" s")[0])
         assert OUTAGE_SECONDS - 1 <= seconds <= OUTAGE_SECONDS + 7, stopped.error
         # Queued again, and run by the same worker: no restart needed.
-        again = lab.wait_state(scan_id + 1, ScanState.FINISHED, ScanState.ERROR, timeout=90)
+        again = lab.wait_end(scan_id + 1, timeout=90)
         assert again.state == ScanState.FINISHED, again.error
         print(f"database back -> next scan finished: {time.monotonic() - back:.1f} s")
         assert worker.poll() is None
@@ -72,9 +70,7 @@ def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_
 def test_while_the_database_is_away_the_health_strip_and_status_say_database_unreachable(tmp_path, private_postgres):
     lab = Lab(tmp_path, database_url=private_postgres.url)
     try:
-        with lab.app.app_context():
-            db.session.add(User(username="vic", password_hash=hash_password("vic-pw"), role=Role.VIEWER))
-            db.session.commit()
+        add_users(lab.app)
         client = sign_in(lab.app.test_client(), "vic")
         private_postgres.stop()
         strip = client.get("/status/strip")
@@ -90,7 +86,30 @@ def test_while_the_database_is_away_the_health_strip_and_status_say_database_unr
         lab.close()
 
 
-# --- SQLite: a full disk, unwritable files ---
+# --- SQLite: a folder gone, a full disk, unwritable files ---
+
+
+def test_while_the_sqlite_folder_is_gone_the_health_strip_and_pages_say_database_unreachable(tmp_path):
+    """The outage answers of seqscan/web.py: the strip (rendered without the context processors,
+    at its usual interval) and a 503 page."""
+    if TEST_DATABASE_URL:
+        pytest.skip("an SQLite test")
+    folder = tmp_path / "database"
+    lab = Lab(tmp_path, database_url=f"sqlite:///{folder / 'seqscan.sqlite'}")
+    try:
+        add_users(lab.app)
+        client = sign_in(lab.app.test_client(), "vic")
+        folder.rename(tmp_path / "away")  # as a lost mount: SQLite cannot open (or make) the file
+        with lab.app.app_context():
+            db.engine.dispose()  # no connection opened before stays usable
+        strip = client.get("/status/strip")
+        assert strip.status_code == 200
+        assert 'class="health down"' in strip.text and "database unreachable" in strip.text
+        assert "hx-trigger=\"every 10s [document.visibilityState === 'visible']\"" in strip.text
+        page = client.get("/status")
+        assert page.status_code == 503 and "database unreachable" in page.text
+    finally:
+        lab.close()
 
 
 @pytest.fixture
@@ -179,7 +198,7 @@ def test_sqlite_files_made_unwritable_mid_scan_leave_the_reason_in_the_log_and_t
             worker = lab.start("worker.py")  # as systemd would; it records the scan
         else:
             assert "readonly database" in text or "disk I/O error" in text, text[-3000:]
-        ended = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED, timeout=90)
+        ended = lab.wait_end(scan_id, timeout=90)
         if len(lab.processes) == 1:  # recorded by the worker that waited for the files to be writable
             assert ended.error.startswith("stopped: the database was unreachable for "), ended.error
         else:
@@ -188,7 +207,7 @@ def test_sqlite_files_made_unwritable_mid_scan_leave_the_reason_in_the_log_and_t
         if len(lab.processes) == 1:  # released by the worker that lived (a dead one's lock is takeable)
             lab.wait_for(lambda: lock_holder(lab) is None, timeout=30, what="the scan lock to be free")
         nxt = lab.enqueue()
-        assert lab.wait_state(nxt, ScanState.FINISHED, ScanState.ERROR, timeout=90).state == ScanState.FINISHED
+        assert lab.wait_end(nxt, timeout=90).state == ScanState.FINISHED
     finally:
         lab.close()
 
@@ -243,6 +262,6 @@ def test_a_worker_started_while_the_database_is_away_waits_for_it_then_serves(tm
         private_postgres.start()
         lab.app = lab.make_app()
         scan_id = lab.enqueue()
-        assert lab.wait_state(scan_id, ScanState.FINISHED, ScanState.ERROR, timeout=60).state == ScanState.FINISHED
+        assert lab.wait_end(scan_id, timeout=60).state == ScanState.FINISHED
     finally:
         lab.close()

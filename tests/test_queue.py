@@ -16,24 +16,17 @@ from seqscan.jobs.lock import live_holder
 from seqscan.jobs.scanqueue import enqueue_scan, record_dead_scans
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused
-
-WORKING = (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS)
-
-
-def enqueue(lab, who: str = "alice") -> tuple[int, bool]:
-    with lab.app.app_context():
-        scan, created = enqueue_scan(Trigger.MANUAL, who)
-        return scan.id, created
+from tests.queue_support import WORKING
 
 
 def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
     lab.runs(4)
     lab.start("worker.py")
-    first, _ = enqueue(lab)
+    first = lab.enqueue()
     lab.wait_state(first, *WORKING)
-    second, created = enqueue(lab, "bob")
+    second, created = lab.press("bob")
     assert created and second != first
-    third, created_again = enqueue(lab, "carol")
+    third, created_again = lab.press("carol")
     assert (third, created_again) == (second, False)  # the waiting one, not a third scan
     assert lab.scan(second).state == ScanState.CREATED
     a = lab.wait_state(first, ScanState.FINISHED)
@@ -57,12 +50,12 @@ def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
 def test_flask_scan_refuses_during_a_worker_scan_and_waits_with_wait(lab):
     lab.runs(10)  # ~6 s of scanning: two `flask scan` processes start (~1.2 s each) before it ends
     lab.start("worker.py")
-    first, _ = enqueue(lab)
+    first = lab.enqueue()
     lab.wait_state(first, *WORKING)
     refused = lab.run("flask", "scan")
     assert refused.returncode == 2
     assert f"scan {first} is running" in refused.stderr and "--wait" in refused.stderr
-    waited = lab.run("flask", "scan", "--wait")
+    waited = lab.run("flask", "scan", "--wait", PAUSE_PER_RUN_SECONDS=0)  # its own scan is not watched
     assert waited.returncode == 0, waited.stderr
     assert "waiting for scan" in waited.stderr
     with lab.app.app_context():
@@ -83,9 +76,9 @@ def test_a_second_worker_on_the_same_queue_refuses_to_start(lab):
 def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_new_worker(lab):
     lab.runs(12)  # 12 runs x 0.3 s: several seconds of Scanning Files
     worker = lab.start("worker.py")
-    first, _ = enqueue(lab)
+    first = lab.enqueue()
     lab.wait_state(first, ScanState.SCANNING_FILES)
-    second, _ = enqueue(lab)
+    second = lab.enqueue()
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     killed = time.monotonic()
@@ -100,9 +93,9 @@ def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_ne
     print(f"killed worker's scan shown as interrupted {time.monotonic() - killed:.2f} s after SIGKILL")
     assert lab.scan(first).state == ScanState.SCANNING_FILES  # shown, not written: that is the next worker's
     assert lab.scan(second).state == ScanState.CREATED  # still waiting, not lost
-    lab.start("worker.py")  # records the dead scan as it starts, then runs the waiting one
+    lab.start("worker.py", PAUSE_PER_RUN_SECONDS=0)  # records the dead scan as it starts, then runs the waiting one
     assert lab.wait_state(first, ScanState.ERROR, timeout=30).error.startswith("interrupted during Scanning Files")
-    assert lab.wait_state(second, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+    assert lab.wait_end(second).state == ScanState.FINISHED
 
 
 def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):
@@ -128,8 +121,8 @@ def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):
 def test_a_scan_that_raises_is_error_with_its_traceback(lab):
     lab.runs(1)
     lab.start("worker.py", LAYOUT="no-such-layout")
-    scan_id, _ = enqueue(lab)
-    scan = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED)
+    scan_id = lab.enqueue()
+    scan = lab.wait_end(scan_id)
     assert scan.state == ScanState.ERROR
     assert scan.error.startswith("Traceback (most recent call last)") and "no-such-layout" in scan.error
 
@@ -137,11 +130,9 @@ def test_a_scan_that_raises_is_error_with_its_traceback(lab):
 def test_a_scan_over_its_job_timeout_is_error_with_the_timeout_traceback(lab):
     lab.runs(10)
     lab.start("worker.py", SCAN_JOB_TIMEOUT_SECONDS=1)
-    with lab.app.app_context():
-        lab.app.config["SCAN_JOB_TIMEOUT_SECONDS"] = 1
-        scan, _ = enqueue_scan(Trigger.MANUAL, "alice")
-        scan_id = scan.id
-    scan = lab.wait_state(scan_id, ScanState.ERROR, ScanState.FINISHED)
+    lab.app.config["SCAN_JOB_TIMEOUT_SECONDS"] = 1
+    scan_id = lab.enqueue()
+    scan = lab.wait_end(scan_id)
     assert scan.state == ScanState.ERROR and "JobTimeoutException" in scan.error
 
     def released() -> bool:
@@ -164,7 +155,7 @@ def test_scanning_disabled_refuses_with_a_clear_message_and_creates_nothing(lab)
 
 
 def test_a_scan_queued_before_scanning_was_disabled_is_refused_not_left_waiting(lab):
-    scan_id, _ = enqueue(lab)
+    scan_id = lab.enqueue()
     assert lab.run("worker.py", "--burst", ENABLED=False).returncode == 0
     scan = lab.scan(scan_id)
     assert scan.state == ScanState.ERROR and "SEQSCAN_ENABLED=false" in scan.error
@@ -197,7 +188,7 @@ def test_a_scan_waiting_inside_a_killed_worker_is_resolved(lab):
     lab.start("flask", "scan")
     lab.wait_state(1, *WORKING)
     worker = lab.start("worker.py")
-    waiting, _ = enqueue(lab)
+    waiting = lab.enqueue()
     job = Job.fetch(lab.scan(waiting).task_id, connection=lab.redis)
     lab.wait_for(lambda: job.get_status() == "started", what="the worker to take the job")
     with lab.app.app_context():
@@ -207,7 +198,7 @@ def test_a_scan_waiting_inside_a_killed_worker_is_resolved(lab):
     with lab.app.app_context():
         assert record_dead_scans() == [waiting]
     assert lab.scan(waiting).error == "never started: its queue job is held by a worker that stopped"
-    assert lab.wait_state(1, ScanState.FINISHED, ScanState.ERROR).state == ScanState.FINISHED
+    assert lab.wait_end(1).state == ScanState.FINISHED
 
 
 def test_config_check_prints_the_settings_and_passes_on_a_good_setup(lab):

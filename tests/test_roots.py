@@ -8,19 +8,13 @@ from sqlalchemy import select
 
 from seqscan.extensions import db
 from seqscan.models import SequencingRun
-from tests.conftest import RUN, make_run
+from tests.conftest import RUN, make_run, rows
 from tests.test_lanes import NAME as BCL_RUN
 from tests.test_lanes import bcl_run, per_lane, v2_sheet
 
 
 def runs_by_root(app) -> dict[str, str]:
-    with app.app_context():
-        return {
-            root: state
-            for root, state in db.session.execute(
-                select(SequencingRun.root, SequencingRun.data_state).where(SequencingRun.name == RUN)
-            )
-        }
+    return dict(rows(app, select(SequencingRun.root, SequencingRun.data_state).where(SequencingRun.name == RUN)))
 
 
 def test_a_side_scan_of_a_copy_never_changes_the_main_roots_run(app, root, scan, tmp_path, operator):

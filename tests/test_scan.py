@@ -9,7 +9,7 @@ from sqlalchemy import select
 from seqscan import scans
 from seqscan.extensions import db
 from seqscan.models import SampleSheet, ScanRun, SequencingRun
-from tests.conftest import RUN, iem_sheet, make_run
+from tests.conftest import RUN, count, iem_sheet, make_run
 
 R1 = "0_fastq/S1_R1.fastq.gz"
 R2 = "0_fastq/S1_R2.fastq.gz"
@@ -223,8 +223,7 @@ def test_reuse_prev_scan_id_reuses_the_lists_of_a_successful_scan(root, scan, ge
 
 
 def scan_rows(app) -> int:
-    with app.app_context():
-        return db.session.query(ScanRun).count()
+    return count(app, ScanRun)
 
 
 def refused(app, runner, *args: str) -> str:

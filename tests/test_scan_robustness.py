@@ -12,9 +12,7 @@ import pytest
 from seqscan import roots, scans
 from seqscan.enums import Trigger
 from seqscan.jobs.run import run_scan
-from tests.conftest import RUN, make_run
-
-OTHER = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"
+from tests.conftest import OTHER, RUN, make_run
 
 
 def test_garbage_sheet_is_a_warning_and_the_sheet_file_is_in_error(root, scan, files, get_run):

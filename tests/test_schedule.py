@@ -10,18 +10,8 @@ import pytest
 
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.jobs.keys import schedule_job_prefix, scheduled_jobs
+from seqscan.jobs.keys import scheduled_jobs
 from seqscan.models import ScanRun
-
-
-def registered(lab) -> dict[str, datetime]:
-    """{job id: next firing (UTC)} of this lab's scheduled scans, as rq-scheduler stored them."""
-    prefix = schedule_job_prefix(lab.settings["SCAN_QUEUE"])
-    return {
-        job_id.decode(): datetime.fromtimestamp(score, UTC)
-        for job_id, score in lab.redis.zrange(scheduled_jobs(lab.settings["SCAN_QUEUE"]), 0, -1, withscores=True)
-        if job_id.decode().startswith(prefix)
-    }
 
 
 def next_local(zone: str, hour: int, after: datetime) -> datetime:
@@ -37,24 +27,24 @@ def next_local(zone: str, hour: int, after: datetime) -> datetime:
 
 
 def test_registering_twice_leaves_two_scheduled_scans_and_disabling_removes_them(lab):
-    for _ in range(2):
-        done = lab.run("flask", "schedule", "register")
-        assert done.returncode == 0, done.stderr
-        assert len(registered(lab)) == 2
-    first = registered(lab)
-    lab.run("flask", "schedule", "register")  # a scheduler restart keeps each next firing as it was
-    assert registered(lab) == first
+    done = lab.run("flask", "schedule", "register")
+    assert done.returncode == 0, done.stderr
+    first = lab.registered()
+    assert len(first) == 2
+    again = lab.run("flask", "schedule", "register")  # as a scheduler restart: each next firing as it was
+    assert again.returncode == 0, again.stderr
+    assert lab.registered() == first
     for setting in ("ENABLED", "SCAN_DISKS"):
         assert lab.run("flask", "schedule", "register", **{setting: False}).returncode == 0
-        assert registered(lab) == {}
+        assert lab.registered() == {}
         lab.run("flask", "schedule", "register")
-        assert len(registered(lab)) == 2
+        assert len(lab.registered()) == 2
 
 
 def test_a_changed_schedule_replaces_the_old_one(lab):
     lab.run("flask", "schedule", "register")
     lab.run("flask", "schedule", "register", SCHEDULE=["30 7 * * 1-5"])
-    times = list(registered(lab).values())
+    times = list(lab.registered().values())
     assert len(times) == 1 and (times[0].hour, times[0].minute) == (7, 30)  # the lab zone is UTC here
 
 
@@ -63,7 +53,7 @@ def test_next_scan_times_follow_the_lab_time_zone(lab, zone):
     before = datetime.now(UTC)
     done = lab.run("flask", "schedule", "register", TIMEZONE=zone)
     assert done.returncode == 0, done.stderr
-    times = sorted(registered(lab).values())
+    times = sorted(lab.registered().values())
     expected = sorted([next_local(zone, 6, before), next_local(zone, 19, before)])
     assert times == expected
     shown = lab.run("flask", "schedule", "show", TIMEZONE=zone)
@@ -75,7 +65,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
     lab.runs(1)
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 0
     assert lab.run("flask", "schedule", "register").returncode == 0
-    job_id = min(registered(lab))
+    job_id = min(lab.registered())
     lab.redis.zadd(scheduled_jobs(lab.settings["SCAN_QUEUE"]), {job_id: time.time() - 5})  # due now
     fired = lab.run("flask", "scheduler", "--burst")
     assert fired.returncode == 0, fired.stderr
@@ -83,7 +73,7 @@ def test_a_due_scheduled_scan_creates_its_own_scan_and_the_worker_completes_it(l
         scan = db.session.query(ScanRun).one()
         db.session.expunge(scan)
     assert (scan.trigger, scan.state, scan.requested_by) == (Trigger.SCHEDULED, ScanState.CREATED, "scheduler")
-    assert registered(lab)[job_id] > datetime.now(UTC)  # and it is scheduled again
+    assert lab.registered()[job_id] > datetime.now(UTC)  # and it is scheduled again
     assert lab.run("worker.py", "--burst").returncode == 0
     assert lab.scan(scan.id).state == ScanState.FINISHED
     # The next firing is another ScanRun, though rq-scheduler fires the same job id again.
@@ -108,11 +98,11 @@ def test_the_schedulers_heartbeat_sets_a_dead_scan_to_error_without_any_page_rea
 
 def test_a_changed_cron_gets_a_new_job_id_and_the_old_job_goes(lab):
     lab.run("flask", "schedule", "register", SCHEDULE=["0 6 * * *"])
-    first = set(registered(lab))
+    first = set(lab.registered())
     lab.run("flask", "schedule", "register", SCHEDULE=["0 6 * * *"])
-    assert set(registered(lab)) == first  # the same schedule: the same id
+    assert set(lab.registered()) == first  # the same schedule: the same id
     lab.run("flask", "schedule", "register", SCHEDULE=["0 7 * * *"])
-    again = set(registered(lab))
+    again = set(lab.registered())
     assert len(again) == 1 and not again & first
     assert not lab.redis.exists(f"rq:job:{first.pop()}")  # cancelled and deleted
 

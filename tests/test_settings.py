@@ -78,6 +78,7 @@ def run(command: list[str], env: dict[str, str], cwd: Path = PROJECT, timeout: f
         ("SCHEDULE", '["0 25 * * *"]', "['0 25 * * *']", "cron strings"),
         ("MAX_VANISHED_FRACTION", "1.5", "1.5", "a number from 0 to 1"),
         ("HEARTBEAT_SECONDS", "0", "0", "a number above 0"),
+        ("HOME_POLL_SECONDS", "0", "0", "a number above 0"),  # a page asking again at once, for ever
         ("SCRIPT_TEMPLATES", "run.sh", "'run.sh'", "a JSON object"),
         ("REDIS_URL", "localhost:6379", "'localhost:6379'", "a Redis URL"),
         ("SKIP_MARKERS", "[1, 2]", "[1, 2]", "a JSON list of text values"),

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from seqscan.extensions import db
 from seqscan.models import SequencingFile
-from tests.conftest import RUN, make_run
+from tests.conftest import RUN, make_run, rows
 
 
 def outside_tree(tmp_path: Path) -> Path:
@@ -22,8 +22,7 @@ def outside_tree(tmp_path: Path) -> Path:
 
 
 def recorded_paths(app) -> set[str]:
-    with app.app_context():
-        return set(db.session.scalars(select(SequencingFile.path)))
+    return {path for (path,) in rows(app, select(SequencingFile.path))}
 
 
 def test_a_folder_symlink_out_of_the_root_is_a_warning_and_nothing_below_it_is_recorded(app, root, scan, tmp_path):

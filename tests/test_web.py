@@ -107,6 +107,24 @@ def main_of(html: str) -> str:
     return html.split("<main>", 1)[1].split("</main>", 1)[0]
 
 
+def test_each_polling_element_asks_again_as_often_as_its_setting_says(operator, app, lab_redis):
+    active = add_scan(app, ScanState.CREATE_MODELS)
+    with app.app_context():
+        try_acquire(active)
+
+    def every() -> dict[str, str]:
+        """{element id: its polling interval}, from the pages and fragments that carry them."""
+        pages = ["/status/strip", "/", "/status/fragment", f"/scans/{active}/row", f"/scans/{active}"]
+        html = "".join(operator.get(path, headers={"HX-Request": "true"}).text for path in pages)
+        return dict(re.findall(r'<\w+ id="([\w-]+)"[^>]*? hx-trigger="every (\S+) \[', html))
+
+    defaults = {"health": "10s", "summary": "30s", "status": "5s", f"scan-{active}": "2s", "scan-body": "2s"}
+    assert every() == defaults
+    app.config.update(HEALTH_POLL_SECONDS=0.5, HOME_POLL_SECONDS=1.5, STATUS_POLL_SECONDS=0.25, SCAN_POLL_SECONDS=3)
+    shorter = {"health": "0.5s", "summary": "1.5s", "status": "0.25s", f"scan-{active}": "3s", "scan-body": "3s"}
+    assert every() == shorter
+
+
 def test_nothing_polls_on_the_scans_page_when_no_scan_is_active(operator, app):
     add_scan(app, ScanState.FINISHED)
     add_scan(app, ScanState.ERROR, error="boom")

@@ -84,4 +84,4 @@ def summary():
     """The summary again, or 204 (htmx swaps nothing) if the newest scan is the one the page shows."""
     if request.args.get("seen") == latest_key():
         return "", 204
-    return render_template("_home_summary.html", **today())
+    return render_template("partials/home_summary.html", **today())

@@ -71,7 +71,7 @@ def trigger():
 @bp.get("/scans/<int:scan_id>/row")
 def row(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    html = render_template("_scan_row.html", scan=scan, running=running_id())
+    html = render_template("partials/scan_row.html", scan=scan, running=running_id())
     return poll_response(html, scan.is_active and not interrupted(scan))
 
 
@@ -96,5 +96,5 @@ def detail(scan_id: int):
 @bp.get("/scans/<int:scan_id>/live")
 def live(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    html = render_template("_scan_detail_body.html", **_detail_context(scan))
+    html = render_template("partials/scan_detail_body.html", **_detail_context(scan))
     return poll_response(html, scan.is_active and not interrupted(scan))

@@ -17,7 +17,7 @@ def index():
 @bp.get("/status/fragment")
 def fragment():
     # The status page polls this while it is visible; it always keeps polling (a server is never "done").
-    return render_template("_status.html", status=server_status())
+    return render_template("partials/status.html", status=server_status())
 
 
 def problems(status: dict) -> list[str]:
@@ -39,4 +39,4 @@ def problems(status: dict) -> list[str]:
 def strip():
     status = server_status()
     next_scan = status["next_scans"][0] if status["next_scans"] else None
-    return render_template("_health_strip.html", problems=problems(status), next_scan=next_scan)
+    return render_template("partials/health_strip.html", problems=problems(status), next_scan=next_scan)
