@@ -19,6 +19,8 @@ PG_TESTS := tests/test_scan.py tests/test_scan_robustness.py tests/test_scan_end
 	tests/test_verdict.py tests/test_roots.py tests/test_history.py tests/test_reparse.py tests/test_missing.py \
 	tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_web.py tests/test_web_hardening.py
 DEMO_ROOT := instance/demo-root
+# Each half's own temporary folder (emptied when it starts): side by side, neither cleans up the other's.
+TEST_TMP ?= $(or $(TMPDIR),/tmp)/seqscan-tests-$(shell id -u)
 
 .PHONY: install services test test-sqlite test-postgres lint run bench bench-web clean
 
@@ -38,11 +40,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 test-sqlite: install services
-	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_SQLITE) $(BIN)/pytest
+	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_SQLITE) $(BIN)/pytest --basetemp=$(TEST_TMP)/sqlite
 
 # Without pytest's cache: the SQLite half writes it meanwhile.
 test-postgres: install services
-	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_PG) SEQSCAN_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest -p no:cacheprovider $(PG_TESTS)
+	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_PG) SEQSCAN_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/postgres $(PG_TESTS)
 
 # Lint, then the whole suite on SQLite and the database tests on PostgreSQL side by side: most of
 # their time is spent waiting on worker processes, browsers and timers, not on the CPU. Each half's
