@@ -201,3 +201,24 @@ def test_every_redis_key_is_named_in_the_keys_module():
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 key = re.match(r"seqscan:(\S|$)|seqscan-(schedule|scan)-", node.value)  # not "seqscan: words"
                 assert not key, (path, node.value)
+
+
+def test_the_readmes_code_layout_names_every_module():
+    """README "How the code is laid out" matches the tree: every module of seqscan/ named (or its
+    package described as one module per something), and none named that does not exist."""
+    text = (PROJECT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## How the code is laid out", 1)[1].split("```", 2)[1]
+    named, covered, package = set(), set(), ""
+    for line in block.splitlines():
+        if line.startswith("seqscan/"):
+            first = line.split()[0]
+            package = first if first.endswith("/") else ""
+            named |= set(re.findall(r"seqscan/[\w/]+\.py", line))
+            if package and " per " in line:
+                covered.add(package)
+        elif line.startswith("  ") and package:
+            named |= {package + name for name in re.findall(r"\b\w+\.py\b", line)}
+    modules = {p.relative_to(PROJECT).as_posix() for p in (PROJECT / "seqscan").rglob("*.py")}
+    unnamed = {m for m in modules - named if not m.endswith("/__init__.py") and not any(map(m.startswith, covered))}
+    assert unnamed == set(), f"modules the README's layout does not name: {sorted(unnamed)}"
+    assert named - modules == set(), f"named in the README's layout but not in the tree: {sorted(named - modules)}"

@@ -110,8 +110,7 @@ def _resolve(connection: Redis) -> list[int]:
     states = job_state(connection)
     for scan in scans.all_waiting():
         if states(scan.task_id) == "missing":
-            scan.task_id += REQUEUED
-            db.session.commit()
+            scans.record_task(scan, scan.task_id + REQUEUED)
             _queue_job(connection, scan)
             log.warning("scan %s: its queue job was gone from Redis; queued again as %s", scan.id, scan.task_id)
     return scans.fail_dead(lock.live_scan_id, states)
