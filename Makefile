@@ -40,10 +40,12 @@ lint: install
 	$(BIN)/ruff format --check .
 
 test-sqlite: install services
+	mkdir -p $(TEST_TMP)
 	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_SQLITE) $(BIN)/pytest --basetemp=$(TEST_TMP)/sqlite
 
 # Without pytest's cache: the SQLite half writes it meanwhile.
 test-postgres: install services
+	mkdir -p $(TEST_TMP)
 	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_PG) SEQSCAN_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/postgres $(PG_TESTS)
 
 # Lint, then the whole suite on SQLite and the database tests on PostgreSQL side by side: most of
