@@ -35,4 +35,7 @@ def when_back(action: Callable[[], T], give_up: Callable[[], bool] = lambda: Fal
             if not is_outage(e) or give_up():
                 raise
             rollback()
+            # New connections for the next try: one SQLite opened while its files could not be
+            # written stays read-only ("attempt to write a readonly database") after they can be.
+            db.engine.dispose()
             backoff.wait(reason(e))
