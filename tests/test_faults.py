@@ -191,6 +191,15 @@ def own_postgres():
     admin.dispose()
 
 
+@pytest.fixture
+def own_lab(tmp_path, own_postgres):
+    """A Lab on a PostgreSQL database of its own, with the admin engine and the database's name."""
+    url, admin, name = own_postgres
+    lab = Lab(tmp_path, database_url=url)
+    yield lab, admin, name
+    lab.close()
+
+
 def backends(admin, name: str) -> list[tuple[str, str]]:
     """(application_name or pid, state) of every other connection to database name."""
     with admin.connect() as conn:
@@ -211,50 +220,51 @@ def terminate(admin, name: str) -> int:
         return len(rows.all())
 
 
-def test_a_terminated_database_connection_does_not_stop_the_worker_or_the_scheduler(tmp_path, own_postgres):
-    url, admin, name = own_postgres
-    lab = Lab(tmp_path, database_url=url)
-    try:
-        lab.runs(2)
-        worker = lab.start("worker.py")
-        scheduler = lab.start("flask", "scheduler", "--interval", "1")
-        first = lab.enqueue()
-        assert lab.wait_end(first).state == ScanState.FINISHED
-        time.sleep(1.5)  # the worker is idle now, the scheduler between looks
-        assert "idle in transaction" not in {state for _, state in backends(admin, name)}, backends(admin, name)
-        assert terminate(admin, name) >= 1
-        second = lab.enqueue()
-        done = lab.wait_end(second)
-        assert done.state == ScanState.FINISHED, done.error
-        assert worker.poll() is None and scheduler.poll() is None
-        with lab.app.app_context():
-            assert server_status()["database"]["ok"]
-    finally:
-        lab.close()
+def _a_scan_with_worker_and_scheduler(lab):
+    """A worker and a scheduler running, and a first scan of two runs Finished by them."""
+    lab.runs(2)
+    worker = lab.start("worker.py")
+    scheduler = lab.start("flask", "scheduler", "--interval", "1")
+    assert lab.wait_end(lab.enqueue()).state == ScanState.FINISHED
+    return worker, scheduler
 
 
-def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(tmp_path, own_postgres):
-    url, admin, name = own_postgres
-    lab = Lab(tmp_path, database_url=url)
-    try:
-        lab.runs(8)
-        lab.start("worker.py")
-        scan_id = lab.enqueue()
-        lab.wait_state(scan_id, ScanState.CREATE_MODELS)
-        time.sleep(0.8)  # a few runs in (0.3 s each)
-        assert terminate(admin, name) >= 1
-        done = lab.wait_end(scan_id)
-        assert done.state == ScanState.FINISHED and not done.error, done.error
-        with lab.app.app_context():
-            lost = [w.message for w in scans.warnings(db.session.get(ScanRun, scan_id)) if "not recorded" in w.message]
-        assert len(lost) <= 1, lost
-        again = lab.enqueue()
-        assert lab.wait_end(again).state == ScanState.FINISHED
-        with lab.app.app_context():
-            assert db.session.query(SequencingRun).count() == 8
-            assert all(run.fingerprint for run in db.session.query(SequencingRun))
-    finally:
-        lab.close()
+def _the_next_scan_finishes(lab, worker, scheduler) -> None:
+    """After the fault: a scan pressed now Finishes, and neither process needed a restart."""
+    done = lab.wait_end(lab.enqueue())
+    assert done.state == ScanState.FINISHED, done.error
+    assert worker.poll() is None and scheduler.poll() is None
+
+
+def test_a_terminated_database_connection_does_not_stop_the_worker_or_the_scheduler(own_lab):
+    lab, admin, name = own_lab
+    worker, scheduler = _a_scan_with_worker_and_scheduler(lab)
+    time.sleep(1.5)  # the worker is idle now, the scheduler between looks
+    assert "idle in transaction" not in {state for _, state in backends(admin, name)}, backends(admin, name)
+    assert terminate(admin, name) >= 1
+    _the_next_scan_finishes(lab, worker, scheduler)
+    with lab.app.app_context():
+        assert server_status()["database"]["ok"]
+
+
+def test_a_connection_terminated_mid_scan_costs_at_most_the_run_being_written(own_lab):
+    lab, admin, name = own_lab
+    lab.runs(8)
+    lab.start("worker.py")
+    scan_id = lab.enqueue()
+    lab.wait_state(scan_id, ScanState.CREATE_MODELS)
+    time.sleep(0.8)  # a few runs in (0.3 s each)
+    assert terminate(admin, name) >= 1
+    done = lab.wait_end(scan_id)
+    assert done.state == ScanState.FINISHED and not done.error, done.error
+    with lab.app.app_context():
+        lost = [w.message for w in scans.warnings(db.session.get(ScanRun, scan_id)) if "not recorded" in w.message]
+    assert len(lost) <= 1, lost
+    again = lab.enqueue()
+    assert lab.wait_end(again).state == ScanState.FINISHED
+    with lab.app.app_context():
+        assert db.session.query(SequencingRun).count() == 8
+        assert all(run.fingerprint for run in db.session.query(SequencingRun))
 
 
 # --- 6. Stopping the worker: the first SIGTERM stops the scan at a run boundary, the second at once ---
@@ -376,52 +386,41 @@ def test_a_large_run_is_written_in_chunks_and_a_stop_half_way_is_mended_by_the_n
 def test_a_postgresql_restart_while_the_worker_is_idle_needs_no_manual_step(tmp_path, private_postgres):
     lab = Lab(tmp_path, database_url=private_postgres.url)
     try:
-        lab.runs(2)
-        worker = lab.start("worker.py")
-        scheduler = lab.start("flask", "scheduler", "--interval", "1")
-        first = lab.enqueue()
-        assert lab.wait_end(first).state == ScanState.FINISHED
+        worker, scheduler = _a_scan_with_worker_and_scheduler(lab)
         private_postgres.restart()
         time.sleep(2)  # the scheduler looks at the database again meanwhile
-        second = lab.enqueue()
-        done = lab.wait_end(second)
-        assert done.state == ScanState.FINISHED, done.error
-        assert worker.poll() is None and scheduler.poll() is None
+        _the_next_scan_finishes(lab, worker, scheduler)
     finally:
         lab.close()
 
 
-def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(tmp_path, own_postgres):
+def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(own_lab):
     """Seen in the soak: a backend terminated while the scan touched its unchanged runs failed it."""
-    url, admin, name = own_postgres
-    lab = Lab(tmp_path, database_url=url)
-    try:
-        lab.runs(2)
-        assert lab.run("flask", "scan").returncode == 0  # both runs known and unchanged from now on
-        with lab.app.app_context():
-            scan_id = lab.enqueue()
-            cut = []
+    lab, admin, name = own_lab
+    lab.runs(2)
+    assert lab.run("flask", "scan").returncode == 0  # both runs known and unchanged from now on
+    with lab.app.app_context():
+        scan_id = lab.enqueue()
+        cut = []
 
-            def terminate_this_connection(conn, cursor, statement, *args):
-                if statement.startswith("UPDATE sequencing_run") and not cut:
-                    cut.append(cursor.connection.info.backend_pid)
-                    with admin.connect() as other:
-                        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut[0]})
+        def terminate_this_connection(conn, cursor, statement, *args):
+            if statement.startswith("UPDATE sequencing_run") and not cut:
+                cut.append(cursor.connection.info.backend_pid)
+                with admin.connect() as other:
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut[0]})
 
-            event.listen(db.engine, "before_cursor_execute", terminate_this_connection)
-            try:
-                run_queued_scan(scan_id)
-            finally:
-                event.remove(db.engine, "before_cursor_execute", terminate_this_connection)
-        assert cut, "the statement to cut never ran"
-        stopped = lab.scan(scan_id)
-        assert stopped.state == ScanState.ERROR
-        assert stopped.error.startswith("stopped: the database connection was lost during Create Models: terminating")
-        assert stopped.end_reason == EndReason.DATABASE_LOST
-        again = lab.scan(scan_id + 1)
-        assert again is not None and again.state == ScanState.CREATED  # queued again: the next worker runs it
-    finally:
-        lab.close()
+        event.listen(db.engine, "before_cursor_execute", terminate_this_connection)
+        try:
+            run_queued_scan(scan_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", terminate_this_connection)
+    assert cut, "the statement to cut never ran"
+    stopped = lab.scan(scan_id)
+    assert stopped.state == ScanState.ERROR
+    assert stopped.error.startswith("stopped: the database connection was lost during Create Models: terminating")
+    assert stopped.end_reason == EndReason.DATABASE_LOST
+    again = lab.scan(scan_id + 1)
+    assert again is not None and again.state == ScanState.CREATED  # queued again: the next worker runs it
 
 
 def test_the_status_page_knows_the_local_worker_while_redis_has_lost_its_claim(lab):
