@@ -30,18 +30,14 @@ from tests.queue_support import WORKING, Lab, PrivateRedis
 
 
 @pytest.fixture
-def private_redis(tmp_path):
+def flaky_lab(tmp_path):
+    """A lab whose Redis is the test's own (lab.own_redis), to restart."""
     redis = PrivateRedis(tmp_path)
-    yield redis
-    redis.stop()
-
-
-@pytest.fixture
-def flaky_lab(tmp_path, private_redis):
-    """A lab whose Redis is the test's own, to restart."""
-    lab = Lab(tmp_path, private_redis.url)
+    lab = Lab(tmp_path, redis.url)
+    lab.own_redis = redis
     yield lab
     lab.close()
+    redis.stop()
 
 
 def status(lab) -> dict:
@@ -52,9 +48,7 @@ def status(lab) -> dict:
 # --- 1. The schedule survives a Redis restart and an outage ---
 
 
-def test_the_scheduler_registers_the_schedule_again_after_redis_restarts_and_survives_an_outage(
-    flaky_lab, private_redis
-):
+def test_the_scheduler_registers_the_schedule_again_after_redis_restarts_and_survives_an_outage(flaky_lab):
     lab, schedule = flaky_lab, ["0 6 * * *", "0 19 * * *"]
     lab.settings["SCHEDULE"] = schedule
     lab.app = lab.make_app()
@@ -62,10 +56,10 @@ def test_the_scheduler_registers_the_schedule_again_after_redis_restarts_and_sur
     lab.wait_for(lambda: sorted(lab.registered_crons()) == sorted(schedule), timeout=30, what="the schedule")
     assert status(lab)["scheduler_ok"]
 
-    private_redis.restart(down_seconds=3)  # empty again: the schedule is gone
+    lab.own_redis.restart(down_seconds=3)  # empty again: the schedule is gone
     lab.wait_for(lambda: sorted(lab.registered_crons()) == sorted(schedule), timeout=30, what="the schedule again")
 
-    private_redis.restart(down_seconds=12)  # longer than the client's timeouts
+    lab.own_redis.restart(down_seconds=12)  # longer than the client's timeouts
     lab.wait_for(
         lambda: sorted(lab.registered_crons()) == sorted(schedule), timeout=60, what="the schedule after the outage"
     )
@@ -89,7 +83,7 @@ def test_the_status_page_says_ok_for_the_scheduler_only_when_the_schedule_is_reg
         assert server_status()["scheduler_ok"]
 
 
-def test_a_firing_due_while_redis_had_lost_the_schedule_is_made_up_for_once(flaky_lab, private_redis):
+def test_a_firing_due_while_redis_had_lost_the_schedule_is_made_up_for_once(flaky_lab):
     lab = flaky_lab
     lab.settings["SCHEDULE"] = ["* * * * *"]
     with lab.make_app().app_context():
@@ -110,7 +104,7 @@ def test_a_firing_due_while_redis_had_lost_the_schedule_is_made_up_for_once(flak
 # --- 2. A waiting scan is queued again when Redis lost its job ---
 
 
-def test_a_waiting_scan_whose_job_redis_lost_is_queued_again_and_runs(flaky_lab, private_redis):
+def test_a_waiting_scan_whose_job_redis_lost_is_queued_again_and_runs(flaky_lab):
     lab = flaky_lab
     lab.runs(6)
     lab.start("worker.py")
@@ -118,7 +112,7 @@ def test_a_waiting_scan_whose_job_redis_lost_is_queued_again_and_runs(flaky_lab,
     first = lab.enqueue()
     lab.wait_state(first, *WORKING)
     second = lab.enqueue()
-    private_redis.restart(down_seconds=6)  # the second scan's job is gone with it
+    lab.own_redis.restart(down_seconds=6)  # the second scan's job is gone with it
     assert lab.wait_end(first, timeout=90).state == ScanState.FINISHED
     done = lab.wait_end(second, timeout=90)
     assert done.state == ScanState.FINISHED, done.error
@@ -144,7 +138,7 @@ def test_a_job_lost_twice_ends_the_scan_in_error_rather_than_looping(flaky_lab):
 # --- 3. The worker's claim on the queue survives a Redis restart; a twin is refused throughout ---
 
 
-def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_meanwhile(flaky_lab, private_redis):
+def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_meanwhile(flaky_lab):
     lab = flaky_lab
     worker = lab.start("worker.py")
 
@@ -156,7 +150,7 @@ def test_the_workers_claim_returns_after_a_redis_restart_and_a_twin_is_refused_m
                 return None
 
     first_owner = lab.wait_for(owner, what="the worker's claim")
-    private_redis.restart(down_seconds=3)
+    lab.own_redis.restart(down_seconds=3)
     twin = lab.run("worker.py", "--burst", timeout=60)  # Redis is back but empty: the claim is not there yet
     assert twin.returncode == 2, twin.stdout + twin.stderr
     assert "already serves queue" in twin.stdout + twin.stderr
