@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import uuid
+import weakref
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from seqscan import create_app
 from seqscan.enums import Role
@@ -56,6 +58,20 @@ TEST_DATABASE_URL = os.environ.get("SEQSCAN_TEST_DATABASE_URL")
 # Redis database 15 is the tests' own (make test's PostgreSQL half: 14): tests that queue scans empty
 # it before and after.
 TEST_REDIS_URL = os.environ.get("SEQSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+# Every engine a test's apps connected with (tests make apps of their own: create_app(...), a Lab's
+# make_app()): disposed when the test ends, so no pooled connection is left for the garbage
+# collector to find open during a later test (psycopg warns, and warnings are errors here).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+event.listen(Engine, "engine_connect", lambda connection: _ENGINES.add(connection.engine))
+
+
+@pytest.fixture(autouse=True)
+def _close_every_engine():
+    yield
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 @pytest.fixture
