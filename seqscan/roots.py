@@ -58,7 +58,8 @@ def find(path: str, layout: str | None = None, fallback: str | None = None, conf
     """The root for a folder given on the command line: a configured root (with its own layout), or
     the folder read with the layout named (else with fallback: the layout of the scan re-used).
     UnknownRoot when neither applies."""
-    for root in configured(config):
+    roots = configured(config)
+    for root in roots:
         if root.holds(path):
             if layout and load_profile(layout).name != root.profile.name:
                 raise UnknownRoot(
@@ -68,7 +69,7 @@ def find(path: str, layout: str | None = None, fallback: str | None = None, conf
             return root
     path, layout = os.path.abspath(path), layout or fallback
     if not layout:
-        known = ", ".join(r.path for r in configured(config)) or "none"
+        known = ", ".join(r.path for r in roots) or "none"
         raise UnknownRoot(
             f"{path} is not a configured root (configured: {known}): pass --layout NAME to say how its runs are laid out"
         )

@@ -65,12 +65,6 @@ class Lab:
     def make_app(self, **overrides):
         return create_app({"TESTING": True, **self.settings, **overrides})
 
-    def remake_app(self) -> None:
-        """A new in-process app with the settings as they are now; the old one's connections closed."""
-        with self.app.app_context():
-            db.engine.dispose()
-        self.app = self.make_app()
-
     def runs(self, n: int) -> None:
         for i in range(n):
             make_run(self.root, name=f"Exome_24_{i:03d}_240108_NB501009_{i:04d}_AHTEST{i:03d}XY", samples=("S1",))

@@ -51,7 +51,7 @@ def status(lab) -> dict:
 def test_the_scheduler_registers_the_schedule_again_after_redis_restarts_and_survives_an_outage(flaky_lab):
     lab, schedule = flaky_lab, ["0 6 * * *", "0 19 * * *"]
     lab.settings["SCHEDULE"] = schedule
-    lab.remake_app()
+    lab.app = lab.make_app()
     scheduler = lab.start("flask", "scheduler", "--interval", "1")
     lab.wait_for(lambda: sorted(lab.registered_crons()) == sorted(schedule), timeout=30, what="the schedule")
     assert status(lab)["scheduler_ok"]

@@ -43,7 +43,7 @@ def test_a_scan_whose_postgresql_stopped_ends_when_it_is_back_and_the_next_scan_
         time.sleep(OUTAGE_SECONDS)
         private_postgres.start()
         back = time.monotonic()
-        lab.remake_app()  # fresh connections for the test's own reads
+        lab.app = lab.make_app()  # fresh connections for the test's own reads
 
         # Recorded as soon as the database is back: within one try of the back-off (at most 5 s apart).
         stopped = lab.wait_end(scan_id, timeout=10)
@@ -260,7 +260,7 @@ def test_a_worker_started_while_the_database_is_away_waits_for_it_then_serves(tm
         time.sleep(2)
         assert worker.poll() is None, log.read_text()[-2000:]
         private_postgres.start()
-        lab.remake_app()
+        lab.app = lab.make_app()
         scan_id = lab.enqueue()
         assert lab.wait_end(scan_id, timeout=60).state == ScanState.FINISHED
     finally:
