@@ -107,7 +107,10 @@ class RunVerdict(StrEnum):
 
     DELETED = "deleted"  # its folder is gone
     SKIPPED = "skipped"  # a skip marker in its folder or its kit folder
+    SEQUENCING = "sequencing"  # RunInfo.xml but no completion marker yet: not judged
+    RUN_FAILED = "run failed"  # RunCompletionStatus.xml says the run failed or was stopped
     ERROR = "error"  # its sheet cannot be read, or a file is Error
+    NO_SHEET = "no sample sheet"  # no sheet, ever: only the run's own files can be expected
     INCOMPLETE = "incomplete"  # expected files missing or deleted
     COMPLETE = "complete"  # every expected file present
 

@@ -25,8 +25,8 @@ def lab_layout(app, tmp_path):
 SAMPLES = [SampleRow("ID1", "S1", "", "1", "", "", 1), SampleRow("ID2", "S2", "", "2", "", "", 2)]
 
 
-def test_builtin_profiles_are_tau_and_bclconvert():
-    assert builtin_names() == ["bclconvert", "tau"]
+def test_builtin_profiles_are_tau_and_one_per_converter():
+    assert builtin_names() == ["bcl2fastq", "bclconvert", "dragen-onboard", "tau"]
 
 
 def test_tau_profile_expects_nine_files_per_sample_and_the_run_files():
@@ -36,9 +36,9 @@ def test_tau_profile_expects_nine_files_per_sample_and_the_run_files():
     assert expected["2_variants/RUN.gatk.hg38.vcf.gz"].sample_id is None
 
 
-def test_bclconvert_profile_uses_sample_number_and_lane():
+def test_bclconvert_profile_names_files_by_sample_id_with_sample_number_and_lane():
     expected = load_profile("bclconvert").expected("RUN", SAMPLES)
-    assert "Fastq/S2_S2_L002_R2_001.fastq.gz" in expected
+    assert "Fastq/ID2_S2_L002_R2_001.fastq.gz" in expected  # BCL Convert: Sample_ID, not Sample_Name
 
 
 def test_classify_knows_types_ignores_instrument_files_and_flags_the_rest():

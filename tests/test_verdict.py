@@ -14,39 +14,46 @@ from seqscan.models import SequencingRun
 from tests.conftest import RUN, make_run
 
 D, S, E, INC, C = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.ERROR, RunVerdict.INCOMPLETE, RunVerdict.COMPLETE)
+SEQ, FAILED, NO_SHEET = RunVerdict.SEQUENCING, RunVerdict.RUN_FAILED, RunVerdict.NO_SHEET
+FLAGS = ("skipped", "sequencing", "run_failed", "no_sheet")
 
 
 @pytest.mark.parametrize(
-    ("data_state", "skipped", "missing", "errors", "verdict"),
+    ("data_state", "flag", "missing", "errors", "verdict"),
     [
-        (DataState.DELETED, False, 3, 1, D),  # the folder is gone: nothing else matters
-        (DataState.SKIPPED, True, 3, 1, S),
-        (DataState.ERROR, False, 0, 0, E),  # the sheet cannot be read
-        (DataState.COMPLETE, False, 2, 1, E),  # a file in Error outranks missing files
-        (DataState.COMPLETE, False, 2, 0, INC),
-        (DataState.COMPLETE, False, 0, 0, C),
+        (DataState.DELETED, "", 3, 1, D),  # the folder is gone: nothing else matters
+        (DataState.SKIPPED, "skipped", 3, 1, S),
+        (DataState.COMPLETE, "sequencing", 3, 1, SEQ),  # not judged while it is written
+        (DataState.COMPLETE, "run_failed", 3, 1, FAILED),  # the instrument's word outranks the files'
+        (DataState.ERROR, "", 0, 0, E),  # the sheet cannot be read
+        (DataState.COMPLETE, "", 2, 1, E),  # a file in Error outranks missing files
+        (DataState.COMPLETE, "no_sheet", 2, 0, NO_SHEET),  # its own files missing too: the sheet comes first
+        (DataState.COMPLETE, "", 2, 0, INC),
+        (DataState.COMPLETE, "", 0, 0, C),
     ],
 )
-def test_the_verdict_takes_the_first_that_applies(data_state, skipped, missing, errors, verdict):
-    run = SequencingRun(data_state=data_state, skipped=skipped, missing_count=missing, error_count=errors)
+def test_the_verdict_takes_the_first_that_applies(data_state, flag, missing, errors, verdict):
+    flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag else {})
+    run = SequencingRun(data_state=data_state, missing_count=missing, error_count=errors, **flags)
     assert run.verdict == verdict
-    assert run.needs_attention == (verdict != C)
+    assert run.needs_attention == (verdict not in (C, SEQ))
 
 
 def test_the_database_gives_every_run_the_verdict_python_gives_it(app):
     """The home page and the metrics ask SQL for the verdict; pages, CLI and API ask Python."""
-    cases = [(state, skipped, missing, errors) for state in DataState for skipped in (False, True)
+    cases = [(state, flag, missing, errors) for state in DataState for flag in ("", *FLAGS)
              for missing in (0, 2) for errors in (0, 1)]  # fmt: skip
     with app.app_context():
-        for i, (state, skipped, missing, errors) in enumerate(cases):
-            db.session.add(SequencingRun(name=f"R{i}", root="/r", path=f"R{i}", data_state=state, skipped=skipped,
-                                         missing_count=missing, error_count=errors))  # fmt: skip
+        for i, (state, flag, missing, errors) in enumerate(cases):
+            flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag else {})
+            db.session.add(SequencingRun(name=f"R{i}", root="/r", path=f"R{i}", data_state=state,
+                                         missing_count=missing, error_count=errors, **flags))  # fmt: skip
         db.session.commit()
         in_sql = dict(db.session.execute(select(SequencingRun.name, SequencingRun.verdict)).all())
         attention = set(db.session.scalars(select(SequencingRun.name).where(SequencingRun.needs_attention)))
         in_python = {run.name: run.verdict for run in db.session.scalars(select(SequencingRun))}
     assert in_sql == in_python and len(set(in_python.values())) == len(RunVerdict)
-    assert attention == {name for name, verdict in in_python.items() if verdict != C}
+    assert attention == {name for name, verdict in in_python.items() if verdict not in (C, SEQ)}
 
 
 OK = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"

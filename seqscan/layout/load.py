@@ -21,20 +21,29 @@ KEYS = {
     "joint_file_types",
     "sample_files",
     "run_files",
+    "converter",
+    "optional_files",
 }
 
 
-def _check_placeholders(name: str, section: dict[str, str], allowed: set[str]) -> None:
-    for file_type, pattern in section.items():
-        try:
-            used = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
-        except ValueError as e:
-            raise ProfileError(f"layout {name}: {file_type}: {e}") from None
-        if unknown := used - allowed:
-            raise ProfileError(
-                f"layout {name}: {file_type} uses unknown placeholder(s) "
-                f"{', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
-            )
+def _check_placeholders(name: str, section: dict[str, str | list[str]], allowed: set[str]) -> None:
+    for file_type, patterns in section.items():
+        if not isinstance(patterns, str | list) or not patterns or not all(isinstance(p, str) for p in patterns):
+            raise ProfileError(f"layout {name}: {file_type}: a path, or a list of paths, is wanted")
+        for pattern in [patterns] if isinstance(patterns, str) else patterns:
+            _check_pattern(name, file_type, pattern, allowed)
+
+
+def _check_pattern(name: str, file_type: str, pattern: str, allowed: set[str]) -> None:
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+    except ValueError as e:
+        raise ProfileError(f"layout {name}: {file_type}: {e}") from None
+    if unknown := used - allowed:
+        raise ProfileError(
+            f"layout {name}: {file_type} uses unknown placeholder(s) "
+            f"{', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def parse_profile(name: str, text: str) -> Profile:
@@ -66,6 +75,8 @@ def parse_profile(name: str, text: str) -> Profile:
         metadata_dirs=list(data.get("metadata_dirs", [""])),
         bgzf_suffixes=tuple(data.get("bgzf_suffixes", (".gz", ".bam"))),
         joint_file_types=list(data.get("joint_file_types", [])),
+        converter=str(data.get("converter", "")),
+        optional_files=list(data.get("optional_files", [])),
     )
 
 

@@ -15,6 +15,11 @@ from seqscan.models.columns import UTCDateTime, str_enum, utcnow
 from seqscan.models.scan import ScanRun
 from seqscan.models.verdict import verdict_of, verdict_sql
 
+# Verdicts that need nobody: the data is all there, or the run is still being written.
+CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING)
+# Verdicts of runs whose files are not counted as missing: gone, skipped, or not written yet.
+NOT_JUDGED = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.SEQUENCING)
+
 
 class SequencingRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +38,12 @@ class SequencingRun(db.Model):
     data_state: Mapped[DataState] = mapped_column(str_enum(DataState), default=DataState.COMPLETE)
     skipped: Mapped[bool] = mapped_column(default=False)
     skip_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # which marker, and where
+    # Being sequenced: RunInfo.xml is there, its instrument's completion marker is not (yet).
+    sequencing: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # RunCompletionStatus.xml's status ("CompletedAsPlanned" …), and whether it says the run failed.
+    completion_status: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    run_failed: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    no_sheet: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # no sample sheet, ever
     warnings: Mapped[str] = mapped_column(Text, default="")  # from the last time it was parsed
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -62,13 +73,13 @@ class SequencingRun(db.Model):
 
     @hybrid_property
     def needs_attention(self) -> bool:
-        """Its verdict is anything but complete: listed on the home page."""
-        return self.verdict != RunVerdict.COMPLETE
+        """Its verdict is anything but complete or still sequencing: listed on the home page."""
+        return self.verdict not in CALM
 
     @needs_attention.inplace.expression
     @classmethod
     def _needs_attention_sql(cls):
-        return verdict_sql(cls) != RunVerdict.COMPLETE.value
+        return verdict_sql(cls).notin_([v.value for v in CALM])
 
     @property
     def verdict_text(self) -> str:
@@ -80,6 +91,10 @@ class SequencingRun(db.Model):
                 return f"Skipped: {self.skip_reason}" if self.skip_reason else "Skipped"
             case RunVerdict.ERROR if self.error_count:
                 return f"Error: {self.error_count} file{'s' if self.error_count > 1 else ''} in error"
+            case RunVerdict.SEQUENCING:
+                return f"Sequencing since {self.date}" if self.date else "Sequencing"
+            case RunVerdict.RUN_FAILED:
+                return f"Run failed: {self.completion_status}"
             case verdict:
                 return verdict.value.capitalize()
 
@@ -87,11 +102,17 @@ class SequencingRun(db.Model):
     def current_sheet(self) -> SampleSheet | None:
         return next((s for s in self.sheets if s.is_current), None)
 
+    @property
+    def sample_count(self) -> int | None:
+        """Samples in the current sheet: a sample on two lanes is one sample, not two rows."""
+        sheet = self.current_sheet
+        return len({s.sample_id for s in sheet.samples}) if sheet else None
+
 
 def missing_files(root: str | None = None) -> int:
     """Expected files missing (MISSING_STATES, counted per run as missing_count) in runs that are
-    judged: deleted and skipped runs' files are not counted. Under root, or under every root."""
-    where = [SequencingRun.verdict.notin_([RunVerdict.DELETED.value, RunVerdict.SKIPPED.value])]
+    judged: deleted, skipped and still sequencing runs' files are not counted. Under root, or under every root."""
+    where = [SequencingRun.verdict.notin_([v.value for v in NOT_JUDGED])]
     where += [SequencingRun.root == root] if root is not None else []
     return db.session.scalar(select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(*where))
 
@@ -115,6 +136,11 @@ class SampleSheet(db.Model):
     is_current: Mapped[bool] = mapped_column(default=True)
     # [BCLConvert_Settings] NoLaneSplitting,true: its FASTQ names have no lane part.
     no_lane_splitting: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # What decides which reads get a FASTQ (seqscan/scanner/reads.py): OverrideCycles,
+    # CreateFastqForIndexReads, and the non-index reads its [Reads] lists (0: it does not say).
+    override_cycles: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    index_fastqs: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    reads: Mapped[int] = mapped_column(default=0, server_default="0")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
 

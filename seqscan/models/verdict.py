@@ -21,7 +21,10 @@ class Rule(NamedTuple):
 RULES = (
     Rule(RunVerdict.DELETED, states=(DataState.DELETED,)),  # the folder is gone: nothing else matters
     Rule(RunVerdict.SKIPPED, states=(DataState.SKIPPED,), flag="skipped"),
+    Rule(RunVerdict.SEQUENCING, flag="sequencing"),  # not judged until its marker is there
+    Rule(RunVerdict.RUN_FAILED, flag="run_failed"),  # the instrument says so: files do not matter
     Rule(RunVerdict.ERROR, states=(DataState.ERROR,), count="error_count"),  # outranks missing files
+    Rule(RunVerdict.NO_SHEET, flag="no_sheet"),
     Rule(RunVerdict.INCOMPLETE, count="missing_count"),
 )
 

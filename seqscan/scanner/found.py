@@ -26,6 +26,7 @@ class FoundRun:
     fingerprint: str = ""
     unlisted: list[str] = field(default_factory=list)  # output folders that could not be read
     dirs: list[DirListing] = field(default_factory=list)  # output folders listed (or re-used)
+    markers: tuple[str, ...] = ()  # the completion markers it holds (none: RunInfo.xml only, being sequenced)
 
     @property
     def skipped(self) -> bool:

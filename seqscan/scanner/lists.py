@@ -40,8 +40,11 @@ def write_lists(folder: Path, result: WalkResult) -> None:
             by_type.setdefault(f.file_type, []).append(line)
     for file_type, lines in by_type.items():
         _write(found_dir / f"{file_type}.tsv", lines)
-    # The second column: the run's skip marker, or 0.
-    _write(folder / RUNS, [f"{r.path}\t{r.skip_marker or 0}\t{r.fingerprint}" for r in result.runs])
+    # The second column: the run's skip marker, or 0; the fourth its completion markers.
+    _write(
+        folder / RUNS,
+        [f"{r.path}\t{r.skip_marker or 0}\t{r.fingerprint}\t{','.join(r.markers)}" for r in result.runs],
+    )
     _write(folder / WARNINGS, [f"{w.path}\t{w.message}" for w in result.warnings])
     _write(folder / BLIND_SPOTS, result.blind_spots)
     _write(folder / SKIPPED_FOLDERS, [f"{path}\t{marker}" for path, marker in result.skipped_folders.items()])
@@ -68,10 +71,12 @@ def read_lists(folder: Path) -> WalkResult:
     )
     runs: dict[str, FoundRun] = {}
     for line in _lines(folder / RUNS):
-        path, marker, fingerprint = line.split("\t")
-        # "1": lists of an older release, which kept no marker name.
+        path, marker, fingerprint, *completion = line.split("\t")
+        # "1": lists of an older release, which kept no marker name; nor completion markers, which
+        # it required of every run it found.
         marker = {"0": "", "1": "a skip marker"}.get(marker, marker)
-        runs[path] = FoundRun(path, marker, [], fingerprint)
+        markers = tuple(completion[0].split(",")) if completion and completion[0] else ()
+        runs[path] = FoundRun(path, marker, [], fingerprint, markers=markers if completion else ("CopyComplete.txt",))
     for list_file in sorted((folder / FOUND).glob("*.tsv")):
         file_type = list_file.stem
         for line in _lines(list_file):

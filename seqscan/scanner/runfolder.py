@@ -11,9 +11,12 @@ from typing import NamedTuple
 from seqscan.layout import Profile
 from seqscan.scanner.runinfo import (
     RunIdentity,
+    completion_family_marker,
+    parse_completion_status,
     parse_run_name,
     parse_runinfo,
     parse_runparameters,
+    run_failed,
     sequencer_model,
 )
 from seqscan.scanner.samplesheet import MAX_SAMPLES, SampleSheet, SampleSheetError, parse_samplesheet
@@ -31,6 +34,25 @@ class RunFolder:
     warnings: list[str] = field(default_factory=list)
     # Files refused unread (too large): each makes the run Error, like an unreadable sheet.
     errors: list[str] = field(default_factory=list)
+    sheet_path: str = ""  # where the sheet was read (or was looked for first), in the run folder
+    no_sheet: bool = False  # no sheet at any of the layout's places
+    completion_status: str = ""  # RunCompletionStatus.xml's status, if it has one
+
+    @property
+    def run_failed(self) -> bool:
+        return run_failed(self.completion_status)
+
+    def sequencing(self, markers: tuple[str, ...], has_output: bool) -> bool:
+        """Still being sequenced (or copied): its instrument family's completion marker is not there.
+        CopyComplete.txt (or a lab's own marker) is written last and always means done; RTAComplete.txt
+        alone means done except on instruments that copy the run off afterwards (NovaSeq, NextSeq
+        1000/2000), where it means done only once the run's sample files are there (has_output): a
+        converter or pipeline only runs on a finished run."""
+        if set(markers) - {"RTAComplete.txt"}:
+            return False
+        if not markers:
+            return True
+        return completion_family_marker(self.sequencer_model) != "RTAComplete.txt" and not has_output
 
 
 class TooLarge(Exception):
@@ -99,7 +121,8 @@ def read_sheet(
     lane_count: int | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> tuple[SampleSheet | None, str]:
-    """(sheet, "") or (None, the reason it could not be read); sheet_name: its path in the run folder."""
+    """(sheet, "") or (None, the reason it could not be read); sheet_name: its path in the run folder.
+    A missing sheet's reason begins with "no "."""
     path = os.path.join(run_dir, sheet_name)
     try:
         return parse_samplesheet(_read(path, max_bytes), max_samples, lane_count), ""
@@ -114,9 +137,11 @@ def read_sheet(
 
 
 def read_run_folder(
-    run_dir: str, layout: Profile, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES
+    run_dir: str, layout: Profile, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES, analysis: str = "1"
 ) -> RunFolder:
-    """Everything seqscan needs from one run folder; problems become warnings or errors, never exceptions."""
+    """Everything seqscan needs from one run folder; problems become warnings or errors, never exceptions.
+
+    analysis: the analysis folder judged, where the layout keeps a sheet in one (onboard analysis)."""
     name = os.path.basename(run_dir.rstrip("/"))
     warnings: list[str] = []
     errors: list[str] = []
@@ -126,15 +151,33 @@ def read_run_folder(
         warnings.append("folder name holds no Illumina run id (YYMMDD_INSTRUMENT_NNNN_FLOWCELL)")
     identity = _identity_from_xml(run_dir, layout, named, warnings, errors, max_bytes)
     if named:
+        # The run id's date is the one every Illumina tool shows; RunInfo's is a UTC timestamp.
+        identity.date = named.date or identity.date
         identity.fill_from(named)
-    model = sequencer_model(identity.instrument) if identity.instrument else None
+    model = sequencer_model(identity.instrument, identity.application, identity.application_version)
     if identity.instrument and model is None:
         warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
-    sheet, error = read_sheet(run_dir, layout.sample_sheet, max_samples, identity.lane_count, max_bytes)
+    candidates = [path.format(analysis=analysis) for path in layout.sample_sheets]
+    sheet_path = next((p for p in candidates if os.path.lexists(os.path.join(run_dir, p))), candidates[0])
+    sheet, error = read_sheet(run_dir, sheet_path, max_samples, identity.lane_count, max_bytes)
+    no_sheet = error.startswith("no ")
     if sheet:
-        warnings.extend(f"{layout.sample_sheet}: {w}" for w in sheet.warnings)
+        warnings.extend(f"{sheet_path}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment
-    return RunFolder(name, identity, model, sheet, error, warnings, errors)
+    folder = RunFolder(name, identity, model, sheet, "" if no_sheet else error, warnings, errors, sheet_path, no_sheet)
+    folder.completion_status = _completion_status(run_dir, layout, warnings, max_bytes)
+    return folder
+
+
+def _completion_status(run_dir: str, layout: Profile, warnings: list[str], max_bytes: int) -> str:
+    path = _find(run_dir, "RunCompletionStatus.xml", layout.metadata_dirs)
+    if path is None:
+        return ""
+    try:
+        return parse_completion_status(_read(path, max_bytes))[:64]
+    except (OSError, TooLarge, ET.ParseError) as e:
+        warnings.append(f"{os.path.relpath(path, run_dir)} unreadable, ignored: {e}")
+        return ""
 
 
 class FileStat(NamedTuple):

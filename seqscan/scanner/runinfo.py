@@ -6,20 +6,26 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import NamedTuple
 
-# YYMMDD or YYYYMMDD _ instrument _ run number _ flowcell (MiSeq: 000000000-XXXXX or _XXXXX).
+# YYMMDD or YYYYMMDD _ instrument _ run number _ flowcell (MiSeq: 000000000-XXXXX or _XXXXX). The
+# instrument is any name without underscores that begins with a letter: ids (NB501009, ST-E00123)
+# and the names labs give their instruments (MICHELLE, SL-HDF).
 RUN_ID = re.compile(
-    r"(?:^|_)(?P<date>\d{8}|\d{6})_(?P<instrument>[A-Za-z]{1,2}\d+)_(?P<number>\d{1,5})_"
+    r"(?:^|_)(?P<date>\d{8}|\d{6})_(?P<instrument>[A-Za-z][A-Za-z0-9-]*)_(?P<number>\d{1,5})_"
     r"(?P<flowcell>(?:0{9}[-_][A-Z0-9]{5})|[A-Za-z0-9-]+)$"
 )
-# Instrument-id prefix → sequencer model; longest prefix wins.
+# Instrument-id prefix → sequencer model; longest prefix wins (Illumina's instrument serial prefixes).
 SEQUENCERS = {
     "NS": "NextSeq 500/550",
     "NB": "NextSeq 500/550",
+    "NDX": "NextSeq 550Dx",
     "VH": "NextSeq 2000",
     "VL": "NextSeq 1000",
     "M": "MiSeq",
     "MN": "MiniSeq",
+    "ML": "MiniSeq",
+    "SH": "MiSeq i100",
     "D": "HiSeq 2500",
     "SN": "HiSeq 2000",
     "K": "HiSeq 4000",
@@ -31,7 +37,38 @@ SEQUENCERS = {
     "FS": "iSeq 100",
     "FFSP": "iSeq 100",
 }
+# RunParameters' control software or instrument type → model; the first whose words it holds wins.
+# The id prefix only tells apart what one name covers (HiSeq 3000/4000/X, NextSeq 1000/2000).
+APPLICATIONS = tuple(
+    (re.compile(rf"\b{words}", re.IGNORECASE), model)
+    for words, model in (
+        ("novaseq ?x", "NovaSeq X"),
+        ("novaseq", "NovaSeq 6000"),
+        ("nextseq ?(1000/2000|1k2k)", ""),
+        ("nextseq ?2000", "NextSeq 2000"),
+        ("nextseq ?1000", "NextSeq 1000"),
+        ("nextseq ?550 ?dx", "NextSeq 550Dx"),
+        ("nextseq", "NextSeq 500/550"),
+        ("miniseq", "MiniSeq"),
+        ("miseq ?i100", "MiSeq i100"),
+        ("miseq", "MiSeq"),
+        ("iseq", "iSeq 100"),
+        ("hiseq ?x", "HiSeq X"),
+        ("hiseq", ""),
+    )
+)
+# What each model's family writes when the run is over: NovaSeq and NextSeq 1000/2000 copy the
+# run off the instrument and say so with CopyComplete.txt; the others write RTAComplete.txt.
+COPY_COMPLETE_MODELS = ("NovaSeq 6000", "NovaSeq X", "NextSeq 1000", "NextSeq 2000", "NextSeq 1000/2000")
 DATE_FORMATS = ("%y%m%d", "%Y%m%d", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y")
+
+
+class Read(NamedTuple):
+    """One read of RunInfo.xml's <Reads>, in run order."""
+
+    number: int
+    cycles: int
+    is_index: bool
 
 
 @dataclass
@@ -43,11 +80,15 @@ class RunIdentity:
     flowcell: str = ""
     experiment: str = ""
     lane_count: int | None = None  # RunInfo.xml's <FlowcellLayout LaneCount=...>
+    reads: tuple[Read, ...] = ()  # RunInfo.xml's <Reads>
+    # RunParameters' instrument type or control software, and its version: beats the id prefix.
+    application: str = ""
+    application_version: str = ""
 
     def fill_from(self, other: RunIdentity) -> None:
         """Take other's values where this one has none."""
         for f in fields(self):
-            if getattr(self, f.name) in ("", None):
+            if getattr(self, f.name) in ("", None, ()):
                 setattr(self, f.name, getattr(other, f.name))
 
 
@@ -104,6 +145,10 @@ def parse_runinfo(data: bytes) -> RunIdentity:
     if run is None:
         raise ET.ParseError("no <Run> element")
     layout = run.find("FlowcellLayout")
+    reads = tuple(
+        Read(_int(r.get("Number", "")) or n, _int(r.get("NumCycles", "")) or 0, r.get("IsIndexedRead", "N") == "Y")
+        for n, r in enumerate(run.iterfind("Reads/Read"), 1)
+    )
     return RunIdentity(
         run_id=run.get("Id", ""),
         date=parse_date(_text(run, "Date")),
@@ -111,6 +156,7 @@ def parse_runinfo(data: bytes) -> RunIdentity:
         run_number=_int(run.get("Number", "")),
         flowcell=_text(run, "Flowcell"),
         lane_count=(_int(layout.get("LaneCount", "")) or None) if layout is not None else None,  # never 0
+        reads=reads,
     )
 
 
@@ -124,13 +170,54 @@ def parse_runparameters(data: bytes) -> RunIdentity:
         run_number=_int(_text(root, "RunNumber", "ScanNumber", "Setup/ScanNumber")),
         flowcell=_text(root, "FlowCellSerial", "FlowCellRfidTag/SerialNumber", "RfidsInfo/FlowCellSerialBarcode"),
         experiment=_text(root, "ExperimentName", "Setup/ExperimentName"),
+        application=_text(root, "InstrumentType", "ApplicationName", "Setup/ApplicationName", "Application"),
+        application_version=_text(root, "ApplicationVersion", "Setup/ApplicationVersion"),
     )
 
 
-def sequencer_model(instrument: str) -> str | None:
-    """The sequencer model for an instrument id, or None if the prefix is unknown."""
+def _by_prefix(instrument: str) -> str | None:
     letters = re.match(r"[A-Za-z]*", instrument).group(0).upper()
     for length in range(len(letters), 0, -1):
         if letters[:length] in SEQUENCERS:
             return SEQUENCERS[letters[:length]]
     return None
+
+
+def sequencer_model(instrument: str, application: str = "", version: str = "") -> str | None:
+    """The sequencer model: from RunParameters' instrument type / control software when it names
+    one, else from the instrument id's prefix; None if neither says."""
+    by_id = _by_prefix(instrument) if instrument else None
+    for pattern, model in APPLICATIONS:
+        if not pattern.search(application):
+            continue
+        if model:
+            return model
+        if "nextseq" in pattern.pattern:  # one name for two instruments: the id tells them apart
+            return by_id if by_id in ("NextSeq 1000", "NextSeq 2000") else "NextSeq 1000/2000"
+        # HiSeq Control Software: 1.x ran the HiSeq 2000, 2.x the HiSeq 2500 (and 2000s upgraded
+        # to it), 3.x and later the HiSeq 3000/4000 and X, which the id tells apart.
+        major = version.partition(".")[0]
+        if major in ("1", "2"):
+            return "HiSeq 2000" if major == "1" else "HiSeq 2500"
+        return by_id if by_id in ("HiSeq 3000", "HiSeq 4000", "HiSeq X") else (by_id or "HiSeq")
+    return by_id
+
+
+def completion_family_marker(model: str | None) -> str:
+    """The completion marker the model's family writes when a run is over (SPEC §1)."""
+    return "CopyComplete.txt" if model in COPY_COMPLETE_MODELS else "RTAComplete.txt"
+
+
+# RunCompletionStatus.xml's status when the run went as planned; anything else is a failed run.
+COMPLETED = {"completedasplanned", "runcompleted", "completed", "success", "succeeded"}
+
+
+def parse_completion_status(data: bytes) -> str:
+    """The status RunCompletionStatus.xml gives ("CompletedAsPlanned", "ExceptionEndedEarly" …);
+    raises ET.ParseError on broken XML."""
+    root = ET.fromstring(data)
+    return _text(root, "CompletionStatus", "RunStatus", "Status", ".//CompletionStatus", ".//RunStatus")
+
+
+def run_failed(status: str) -> bool:
+    return bool(status) and status.strip().lower() not in COMPLETED

@@ -16,7 +16,7 @@ MAX_SAMPLES = 10_000  # per sheet, unless the caller says otherwise (SEQSCAN_MAX
 # Lines a sheet may have besides its sample rows ([Header], [Reads], [Settings], comments …).
 OTHER_LINES = 1_000
 DATA_SECTIONS = ("data", "bclconvert_data")  # the first one present is the sheet's samples
-KEY_VALUE_SECTIONS = ("header", "bclconvert_settings")
+KEY_VALUE_SECTIONS = ("header", "settings", "bclconvert_settings")
 # A Lane value: a whole number (0 and past RunInfo's lane count are refused on their own).
 LANE = re.compile(r"[0-9]{1,3}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
@@ -51,6 +51,11 @@ class SampleSheet:
     warnings: list[str] = field(default_factory=list)
     # [BCLConvert_Settings] NoLaneSplitting,true: FASTQ names carry no _L00<lane> part.
     no_lane_splitting: bool = False
+    # Settings ([BCLConvert_Settings] or v1 [Settings]) that decide which FASTQs BCL Convert writes.
+    override_cycles: str = ""  # e.g. "U8Y143;I8;I8;U8Y143"
+    index_fastqs: bool = False  # CreateFastqForIndexReads,1: I1/I2 FASTQs are written too
+    # How many non-index reads the [Reads] section lists (0: it does not say).
+    reads: int = 0
 
 
 class _Table:
@@ -166,6 +171,7 @@ def _parse(data: bytes, max_samples: int, lane_count: int | None) -> SampleSheet
         return SampleSheet("legacy", digest, _samples(table, warnings, max_samples, lane_count), warnings=warnings)
     tables: dict[str, _Table] = {}
     values: dict[str, dict[str, str]] = {}  # key,value sections: [Header], [BCLConvert_Settings]
+    reads: list[list[str]] = []  # the [Reads] section's rows
     current = None
     for row in itertools.chain([first], rows):
         if len(row) == 1 and (m := SECTION.match(row[0])):
@@ -174,8 +180,10 @@ def _parse(data: bytes, max_samples: int, lane_count: int | None) -> SampleSheet
                 tables.setdefault(current, _Table())
         elif current in DATA_SECTIONS:
             tables[current].add(row)
+        elif current == "reads":
+            reads.append(row)
         elif current in KEY_VALUE_SECTIONS:
-            values.setdefault(current, {})[row[0].lower()] = row[1] if len(row) > 1 else ""
+            values.setdefault(current, {})[row[0].strip().lower()] = row[1].strip() if len(row) > 1 else ""
     name = next((s for s in DATA_SECTIONS if s in tables), None)
     if name is None:
         raise SampleSheetError("no [Data] or [BCLConvert_Data] section and no legacy FCID header")
@@ -185,6 +193,28 @@ def _parse(data: bytes, max_samples: int, lane_count: int | None) -> SampleSheet
     version = "v2" if name == "bclconvert_data" or header.get("fileformatversion") == "2" else "v1"
     experiment = header.get("experiment name") or header.get("runname") or ""
     samples = _samples(tables[name], warnings, max_samples, lane_count)
-    settings = values.get("bclconvert_settings", {})
-    no_lane_splitting = settings.get("nolanesplitting", "").strip().lower() in ("true", "1", "yes")
-    return SampleSheet(version, digest, samples, experiment, warnings, no_lane_splitting)
+    settings = values.get("settings", {}) | values.get("bclconvert_settings", {})
+    return SampleSheet(
+        version,
+        digest,
+        samples,
+        experiment,
+        warnings,
+        no_lane_splitting=_true(settings.get("nolanesplitting", "")),
+        override_cycles=settings.get("overridecycles", "").replace(" ", ""),
+        index_fastqs=_true(settings.get("createfastqforindexreads", "")),
+        reads=_non_index_reads(reads),
+    )
+
+
+def _true(value: str) -> bool:
+    return value.strip().lower() in ("true", "1", "yes")
+
+
+def _non_index_reads(rows: list[list[str]]) -> int:
+    """Non-index reads in [Reads]: v1 lists one cycle count a line, v2 writes Read1Cycles,151
+    (and Index1Cycles,8 for index reads)."""
+    cells = [[c.strip().lower() for c in row if c.strip()] for row in rows]
+    v1 = [row for row in cells if len(row) == 1 and row[0].isdigit()]
+    v2 = [row for row in cells if len(row) == 2 and re.fullmatch(r"read\dcycles", row[0])]
+    return len(v1) + len(v2)

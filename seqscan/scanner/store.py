@@ -60,14 +60,11 @@ def current_sheet(
     if parsed is None:
         return run.current_sheet  # broken or missing now: keep expecting what the last good one said
     sheet = next((s for s in run.sheets if s.sha256 == parsed.sha256), None)
-    if sheet is not None:
-        sheet.no_lane_splitting = parsed.no_lane_splitting  # versions recorded before the column existed
-    else:
+    if sheet is None:
         sheet = SampleSheet(
             sha256=parsed.sha256,
             format=parsed.format,
             experiment=parsed.experiment,
-            no_lane_splitting=parsed.no_lane_splitting,
             first_seen_at=now,
             first_seen_scan_id=scan_id,
         )
@@ -90,16 +87,19 @@ def current_sheet(
                     for s in parsed.samples
                 ],
             )
+    # Set on known versions too: they may have been recorded before these columns existed.
+    sheet.no_lane_splitting = parsed.no_lane_splitting
+    sheet.override_cycles, sheet.index_fastqs, sheet.reads = parsed.override_cycles, parsed.index_fastqs, parsed.reads
     for s in run.sheets:
         s.is_current = s is sheet
     return sheet
 
 
 def sheet_samples(session: Session, sheet: SampleSheet | None) -> list:
-    """The sheet's sample rows in sheet order: (sample_id, name, lane, number, id)."""
+    """The sheet's sample rows in sheet order: (sample_id, name, lane, number, project, id)."""
     if sheet is None:
         return []
-    query = select(Sample.sample_id, Sample.name, Sample.lane, Sample.number, Sample.id).where(
+    query = select(Sample.sample_id, Sample.name, Sample.lane, Sample.number, Sample.project, Sample.id).where(
         Sample.sheet_pk == sheet.id
     )
     return session.execute(query.order_by(Sample.id)).all()
@@ -110,6 +110,7 @@ def apply_metadata(run: SequencingRun, folder: RunFolder) -> None:
     run.run_id, run.date, run.instrument = ident.run_id, ident.date, ident.instrument
     run.run_number, run.flowcell, run.experiment = ident.run_number, ident.flowcell, ident.experiment
     run.sequencer_model = folder.sequencer_model or ""
+    run.completion_status, run.run_failed = folder.completion_status, folder.run_failed
 
 
 def existing_rows(session: Session, run_pk: int) -> dict[str, dict[str, Any]]:

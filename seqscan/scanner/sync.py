@@ -14,6 +14,7 @@ from seqscan.layout import Profile
 from seqscan.models import SequencingRun
 from seqscan.scanner import store
 from seqscan.scanner.found import FoundRun
+from seqscan.scanner.reads import fastq_reads
 from seqscan.scanner.reconcile import mtime_of, reconcile_files
 from seqscan.scanner.runfolder import (
     MAX_BYTES,
@@ -104,23 +105,49 @@ def sync_run(
         run.skip_reason = f"marker {found.skip_marker} in the run folder"
         return result
     run_dir = f"{root}/{found.path}"
-    folder = read_run_folder(run_dir, profile, max_samples, max_bytes)
-    stats, vanished = stat_files(run_dir, [f.path for f in found.files])
+    # Onboard analysis: the newest analysis folder is judged; earlier ones are out of sight.
+    analysis = profile.newest_analysis(f.path for f in found.files)
+    found_files = [f for f in found.files if not profile.in_older_analysis(f.path, analysis)]
+    folder = read_run_folder(run_dir, profile, max_samples, max_bytes, analysis)
     session.flush()  # the run needs its id
     store.apply_metadata(run, folder)
+    run.sequencing = folder.sequencing(
+        found.markers, has_output=any(profile.is_sample_type(f.file_type) for f in found_files)
+    )
+    if run.sequencing:
+        # Being written: listed with what its XML says, never judged; earlier records stay as they are.
+        run.skipped, run.skip_reason, run.no_sheet, run.data_state = False, "", False, DataState.COMPLETE
+        run.warnings = "\n".join(twin_warnings + folder.warnings)
+        run.fingerprint = fingerprint
+        return result
+    stats, vanished = stat_files(run_dir, [f.path for f in found_files])
     sheet = store.current_sheet(session, run, folder.sheet, scan_id, now)
     samples = store.sheet_samples(session, sheet)
+    # No sheet now nor ever: only the run's own files can be expected, and the sheet is not one of them.
+    run.no_sheet = folder.no_sheet and sheet is None
+    reads, reads_warning = fastq_reads(
+        folder.identity.reads,
+        profile.converter,
+        override_cycles=sheet.override_cycles if sheet else "",
+        index_fastqs=bool(sheet and sheet.index_fastqs),
+        sheet_reads=sheet.reads if sheet else 0,
+    )
     lane_count = folder.identity.lane_count
-    layout_warnings: list[str] = []
+    layout_warnings: list[str] = [reads_warning] if reads_warning and profile.converter and samples else []
+    existing = store.existing_rows(session, run.id)
     expected = profile.expected(
         run.name,
         samples,
         lanes=range(1, lane_count + 1) if lane_count else (),
         no_lane_splitting=bool(sheet and sheet.no_lane_splitting),
-        on_disk=[f.path for f in found.files],
+        on_disk=[f.path for f in found_files],
         warnings=layout_warnings,
+        reads=reads,
+        analysis=analysis,
+        seen_before=[p for p, row in existing.items() if row["data_state"] != DataState.NON_EXISTENT],
     )
-    existing = store.existing_rows(session, run.id)
+    if run.no_sheet:
+        expected = {p: e for p, e in expected.items() if e.file_type != "sample_sheet"}
     result.present_before = sum(1 for row in existing.values() if row["data_state"] in PRESENT_STATES)
     result.vanished_files = len(vanished)
     if check_bgzf:
@@ -129,14 +156,14 @@ def sync_run(
     result.warnings += [folder.sheet_error] if folder.sheet_error else []
     result.warnings += [f"{p}: vanished while scanning" for p in vanished]
     result.warnings += [f"{p}: {st.error}" for p, st in stats.items() if st.error]
-    sheet_path = profile.sample_sheet
+    sheet_path = folder.sheet_path
     if folder.sheet_error and sheet_path in stats:  # the sheet is there but unusable: an Error file
         stats[sheet_path] = stats[sheet_path]._replace(error=folder.sheet_error)
     plan = reconcile_files(
         expected=expected,
         stats=stats,
         existing=existing,
-        file_types={f.path: f.file_type for f in found.files},
+        file_types={f.path: f.file_type for f in found_files},
         unlisted=found.unlisted,
         elsewhere=_still_on_disk(run_dir, found, stats, vanished, existing),
         is_run_file=lambda path, name=run.name: profile.run_file_type(name, path) is not None,

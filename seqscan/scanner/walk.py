@@ -135,8 +135,11 @@ class _Walker:
             self.result.blind_spots.append(rel)
             self.result.skipped_folders[rel] = min(names & self.skip_markers)
             return
-        if depth >= 1 and self.is_run(path, names):
-            self.result.runs.append(self.read_run(path, entries, names))
+        markers = self.run_markers(path, names) if depth >= 1 else None
+        if markers is not None:
+            run = self.read_run(path, entries, names)
+            run.markers = markers
+            self.result.runs.append(run)
             if self.options.pause_per_run_s:
                 time.sleep(self.options.pause_per_run_s)
             if self.progress:
@@ -149,15 +152,17 @@ class _Walker:
                 if self.followable(entry):
                     self.find_runs(entry.path, depth + 1)
 
-    def is_run(self, path: str, names: set[str]) -> bool:
-        markers = self.options.completion_markers
-        if names.intersection(markers):
-            return True
+    def run_markers(self, path: str, names: set[str]) -> tuple[str, ...] | None:
+        """The completion markers in a run folder (or its layout's metadata folders); None if it is
+        no run folder: neither a marker nor RunInfo.xml. RunInfo.xml alone: a run being sequenced."""
+        markers = set(self.options.completion_markers)
+        found = names & markers
+        runinfo = "RunInfo.xml" in names or "runinfo.xml" in {n.lower() for n in names}
         for marker_dir in (d for d in self.options.profile.metadata_dirs if d):
-            if marker_dir.partition("/")[0] in names:
-                if any(os.path.isfile(f"{path}/{marker_dir}/{m}") for m in markers):
-                    return True
-        return False
+            if not found and marker_dir.partition("/")[0] in names:
+                found = {m for m in markers if os.path.isfile(f"{path}/{marker_dir}/{m}")}
+                runinfo = runinfo or os.path.isfile(f"{path}/{marker_dir}/RunInfo.xml")
+        return tuple(sorted(found)) if found or runinfo else None
 
     def read_run(self, path: str, entries: list[os.DirEntry], names: set[str]) -> FoundRun:
         run = FoundRun(os.path.relpath(path, self.root))
@@ -216,12 +221,16 @@ class _Walker:
             self.list_output(run, f"{path}/{sub}", f"{rel}/{sub}", stamps)
 
     def list_entries(self, run: FoundRun, rel: str, entries: list[os.DirEntry], mtime_ns: int) -> DirListing:
-        classify = self.options.profile.classify
+        profile = self.options.profile
+        classify = profile.classify
         files = run.files
         subdirs = []
         for entry in entries:
             if _is_dir(entry):
-                if entry.name not in self.options.never_descend and self.followable(entry):
+                # A folder never descended into elsewhere is entered where the layout keeps files in it
+                # (Analysis/<n>/Data/ of onboard analysis).
+                pruned = entry.name in self.options.never_descend and not profile.wants_folder(f"{rel}/{entry.name}")
+                if not pruned and self.followable(entry):
                     subdirs.append(entry.name)
                 continue
             child = f"{rel}/{entry.name}"
