@@ -53,7 +53,7 @@ def runs_list(fmt: str) -> None:
                 r.instrument,
                 r.sequencer_model,
                 r.verdict_text,
-                len(r.current_sheet.samples) if r.current_sheet else "-",
+                r.sample_count if r.sample_count is not None else "-",
                 f"{r.complete_count}/{r.expected_count}",
                 r.unexpected_count,
             ]

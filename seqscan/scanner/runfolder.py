@@ -17,6 +17,7 @@ from seqscan.scanner.runinfo import (
     parse_runinfo,
     parse_runparameters,
     run_failed,
+    same_run,
     sequencer_model,
 )
 from seqscan.scanner.samplesheet import MAX_SAMPLES, SampleSheet, SampleSheetError, parse_samplesheet
@@ -106,7 +107,7 @@ def _identity_from_xml(
         except (OSError, ET.ParseError) as e:
             warnings.append(f"{rel} unreadable, ignored: {e}")
             continue
-        if named and found.run_id and found.run_id != named.run_id:
+        if named and found.run_id and not same_run(found.run_id, named):
             # Copied from another run: trusting it would mislabel this one.
             warnings.append(f"{rel} describes run {found.run_id}, not {named.run_id}; ignored")
             continue

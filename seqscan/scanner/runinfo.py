@@ -10,10 +10,11 @@ from typing import NamedTuple
 
 # YYMMDD or YYYYMMDD _ instrument _ run number _ flowcell (MiSeq: 000000000-XXXXX or _XXXXX). The
 # instrument is any name without underscores that begins with a letter: ids (NB501009, ST-E00123)
-# and the names labs give their instruments (MICHELLE, SL-HDF).
+# and the names labs give their instruments (MICHELLE, SL-HDF). A HiSeq flowcell's side (A or B)
+# is sometimes written as a part of its own: 100914_HS3_05281_A_205MBABXX.
 RUN_ID = re.compile(
     r"(?:^|_)(?P<date>\d{8}|\d{6})_(?P<instrument>[A-Za-z][A-Za-z0-9-]*)_(?P<number>\d{1,5})_"
-    r"(?P<flowcell>(?:0{9}[-_][A-Z0-9]{5})|[A-Za-z0-9-]+)$"
+    r"(?:(?P<side>[AB])_)?(?P<flowcell>(?:0{9}[-_][A-Z0-9]{5})|[A-Za-z0-9-]+)$"
 )
 # Instrument-id prefix → sequencer model; longest prefix wins (Illumina's instrument serial prefixes).
 SEQUENCERS = {
@@ -111,7 +112,7 @@ def parse_run_name(name: str) -> tuple[str, RunIdentity] | None:
     m = RUN_ID.search(name)
     if not m:
         return None
-    flowcell = m["flowcell"]
+    flowcell = (m["side"] or "") + m["flowcell"]
     if flowcell.startswith("000000000_"):
         flowcell = flowcell.replace("_", "-", 1)
     prefix = name[: m.start()].rstrip("_")
@@ -124,6 +125,15 @@ def parse_run_name(name: str) -> tuple[str, RunIdentity] | None:
         flowcell=flowcell,
         experiment=prefix,
     )
+
+
+def same_run(run_id: str, named: RunIdentity) -> bool:
+    """True if an XML file's run id is this run's: the same id, or the same date and flowcell in a
+    folder a lab renamed (Sanger's 180426_NV1_25723_A_H3W2VDSXX is 180426_A00508_0009_AH3W2VDSXX)."""
+    if run_id == named.run_id:
+        return True
+    parsed = parse_run_name(run_id)
+    return bool(parsed) and (parsed[1].date, parsed[1].flowcell) == (named.date, named.flowcell)
 
 
 def _text(root: ET.Element, *paths: str) -> str:
@@ -176,6 +186,9 @@ def parse_runparameters(data: bytes) -> RunIdentity:
 
 
 def _by_prefix(instrument: str) -> str | None:
+    """The model an instrument id's letters name; None for a name a lab gave it (MICHELLE: no digits)."""
+    if not re.search(r"\d", instrument):
+        return None
     letters = re.match(r"[A-Za-z]*", instrument).group(0).upper()
     for length in range(len(letters), 0, -1):
         if letters[:length] in SEQUENCERS:

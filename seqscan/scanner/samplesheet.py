@@ -7,7 +7,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from seqscan.scanner.sheettext import SampleSheetError, TooManyLines, sheet_rows
+from seqscan.scanner.sheettext import SampleSheetError, TooManyLines, sheet_rows, without_stray_nuls
 
 __all__ = ["MAX_SAMPLES", "SampleRow", "SampleSheet", "SampleSheetError", "parse_samplesheet"]
 
@@ -159,11 +159,12 @@ def parse_samplesheet(data: bytes, max_samples: int = MAX_SAMPLES, lane_count: i
 
 def _parse(data: bytes, max_samples: int, lane_count: int | None) -> SampleSheet:
     digest = hashlib.sha256(data).hexdigest()
+    data, had_nuls = without_stray_nuls(data)
     rows = sheet_rows(data, max_samples + OTHER_LINES)
     first = next(rows, None)
     if first is None:
         raise SampleSheetError("sample sheet is empty")
-    warnings: list[str] = []
+    warnings: list[str] = ["NUL bytes inside its cells ignored"] if had_nuls else []
     if first[0].lower() == "fcid":
         table = _Table()
         for row in itertools.chain([first], rows):

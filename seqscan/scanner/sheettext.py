@@ -53,6 +53,19 @@ def encoding_of(data: bytes) -> str:
     return "utf-8-sig"
 
 
+def without_stray_nuls(data: bytes) -> tuple[bytes, bool]:
+    """The sheet's bytes without NUL bytes inside its cells, and whether there were any.
+
+    Local Run Manager writes NULs into empty index-name cells of real sheets; a file whose first line
+    holds a NUL or no printable text (PNG, BAM, gzip) is left as it is, for encoding_of to refuse."""
+    if b"\x00" not in data or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data, False
+    first = data.split(b"\n", 1)[0].rstrip(b"\r")
+    if b"\x00" in first or not first.decode("latin-1").isprintable():
+        return data, False
+    return data.replace(b"\x00", b""), True
+
+
 def _count_rest(stream: io.TextIOWrapper) -> int:
     """The lines left in stream, read a bounded piece at a time."""
     count, ended = 0, True
