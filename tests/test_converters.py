@@ -209,6 +209,7 @@ def test_a_sample_on_several_lanes_and_index_rows_is_one_sample_number():
         (PAIRED, "bclconvert", "Y151;I8U9;I8;Y151", False, ["R1", "R2"]),  # a UMI in an index read
         (PAIRED, "bclconvert", "Y151;I8;U10;Y151", True, ["R1", "I1", "I2", "R2"]),  # UMI-only index read: I2
         (PAIRED, "bclconvert", "Y151;I8;N8;N151", False, ["R1"]),  # a read of only N cycles: no FASTQ
+        (PAIRED, "bclconvert", "Y151;I8;I8;U10", False, ["R1"]),  # a read of only UMI cycles: in the read names
     ],
 )
 def test_which_reads_get_a_fastq(reads, converter, override, index_fastqs, expected):
@@ -358,7 +359,8 @@ def test_a_run_without_a_sheet_is_no_sample_sheet_not_reparsed_and_judged_once_o
     first = scan()
     run = get_run(NEXTSEQ)
     assert first.state == "Finished" and run.verdict == "no sample sheet" and run.data_state == "Complete"
-    assert files(NEXTSEQ) == {}  # the missing sheet is the verdict, not a missing file
+    assert files(NEXTSEQ) == {"SampleSheet.csv": "Non-existent"}  # and nothing else is expected
+    assert any("no SampleSheet.csv" in w.message for w in first.warnings)
     again = scan()
     assert again.runs_reparsed == 0  # fingerprinted like any run
     write_files(run_dir, {"SampleSheet.csv": v2_sheet(["A,ACGT,TTGG"]), **fastqs("Fastq", "A_S1_L001_R1_001.fastq.gz")})

@@ -23,9 +23,10 @@ def fastq_reads(
 
     The reads are RunInfo.xml's; without it, the sheet's [Reads]; without both, R1 and R2 with a
     warning. Each non-index read is an R file, numbered in run order (a single-end run: R1 only).
-    Under BCL Convert, OverrideCycles can change that: a read of only N cycles has no FASTQ, a read
-    of only UMI cycles (U) in a non-index place is an R file of its own, and an index read with
-    UMI cycles stays an index read; index reads get I files only with CreateFastqForIndexReads.
+    Under BCL Convert, OverrideCycles can change that: a read of only N cycles has no FASTQ, UMI
+    cycles (U) go to the read names (a read of only UMI cycles in a read's place has no file of its
+    own; in an index's place it is an index read), and index reads get I files only with
+    CreateFastqForIndexReads.
     """
     kinds = ["I" if r.is_index else "Y" for r in run_reads]
     warning = ""
@@ -66,6 +67,6 @@ def _kind(segment: str, place: str) -> str:
         return "I"
     if "Y" in letters:
         return "Y"
-    if "U" in letters:  # all UMI: its own R file in a read's place, the index's place otherwise
-        return "Y" if place == "Y" else "I"
-    return "N"
+    if "U" in letters and place == "I":  # a UMI read in an index's place: an I file when asked for
+        return "I"
+    return "N"  # only skipped or UMI cycles: written to no file of its own

@@ -162,6 +162,8 @@ def read_run_folder(
     sheet_path = next((p for p in candidates if os.path.lexists(os.path.join(run_dir, p))), candidates[0])
     sheet, error = read_sheet(run_dir, sheet_path, max_samples, identity.lane_count, max_bytes)
     no_sheet = error.startswith("no ")
+    if no_sheet:  # a warning, not an error: the run's verdict is "no sample sheet"
+        warnings.append(error)
     if sheet:
         warnings.extend(f"{sheet_path}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment

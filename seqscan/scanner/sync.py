@@ -123,7 +123,7 @@ def sync_run(
     stats, vanished = stat_files(run_dir, [f.path for f in found_files])
     sheet = store.current_sheet(session, run, folder.sheet, scan_id, now)
     samples = store.sheet_samples(session, sheet)
-    # No sheet now nor ever: only the run's own files can be expected, and the sheet is not one of them.
+    # No sheet now nor ever: only the run's own files (the sheet among them) can be expected.
     run.no_sheet = folder.no_sheet and sheet is None
     reads, reads_warning = fastq_reads(
         folder.identity.reads,
@@ -146,8 +146,6 @@ def sync_run(
         analysis=analysis,
         seen_before=[p for p, row in existing.items() if row["data_state"] != DataState.NON_EXISTENT],
     )
-    if run.no_sheet:
-        expected = {p: e for p, e in expected.items() if e.file_type != "sample_sheet"}
     result.present_before = sum(1 for row in existing.values() if row["data_state"] in PRESENT_STATES)
     result.vanished_files = len(vanished)
     if check_bgzf:
