@@ -34,7 +34,10 @@ def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
     assert a.finished <= b.scan_start  # the phases never overlap
     assert (a.trigger, a.requested_by, b.requested_by) == (Trigger.MANUAL, "alice", "bob")
     assert a.task_id and b.task_id and a.task_id != b.task_id
-    assert f"scan {a.id} finished: 4 runs" in a.log  # the scan's own log, kept with the scan
+    # The scan's own log, kept with the scan just after its end is committed: wait for it (under load
+    # this test once read the row in between).
+    kept = lab.wait_for(lambda: lab.scan(a.id).log or None, timeout=10, what="the scan's kept log")
+    assert f"scan {a.id} finished: 4 runs" in kept
 
     def worker_log_when_finished() -> str | None:
         text = (lab.tmp / "worker.log").read_text()
