@@ -65,6 +65,7 @@ def run(r: SequencingRun) -> dict:
     return {k: getattr(r, k) for k in RUN_FIELDS} | {
         "date": iso(r.date),
         "verdict": r.verdict,
+        "samples": r.sample_count,
         "missing": r.missing_count,
         "data_state": r.data_state,
         "skipped": r.skipped,

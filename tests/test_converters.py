@@ -370,7 +370,7 @@ def test_a_run_without_a_sheet_is_no_sample_sheet_not_reparsed_and_judged_once_o
     )
 
 
-def test_the_runs_list_counts_samples_not_sheet_rows(layout, root, scan, get_run, runner):
+def test_the_runs_list_counts_samples_not_sheet_rows(layout, root, scan, get_run, runner, viewer):
     layout("bclconvert")
     rows = [f"{lane},S{n},ACGT{n:04d},TTGG" for lane in (1, 2) for n in range(1, 6)]
     write_files(
@@ -387,6 +387,9 @@ def test_the_runs_list_counts_samples_not_sheet_rows(layout, root, scan, get_run
     assert listing.exit_code == 0
     [line] = [line for line in listing.output.splitlines() if NEXTSEQ in line]
     assert " 5 " in f" {line} " and " 10 " not in f" {line} "
+    [api_run] = [r for r in viewer.get("/api/runs").json["runs"] if r["name"] == NEXTSEQ]
+    assert api_run["samples"] == 5
+    assert "<td>5</td>" in viewer.get("/runs").text
 
 
 def test_every_builtin_converter_profile_loads_and_classifies_its_own_sheet():

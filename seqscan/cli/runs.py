@@ -53,7 +53,7 @@ def runs_list(fmt: str) -> None:
                 r.instrument,
                 r.sequencer_model,
                 r.verdict_text,
-                r.sample_count if r.sample_count is not None else "-",
+                r.sample_count,
                 f"{r.complete_count}/{r.expected_count}",
                 r.unexpected_count,
             ]

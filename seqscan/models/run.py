@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func, or_, select
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, distinct, func, or_, select
 from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from seqscan.enums import PRESENT_STATES, DataState, RunVerdict
 from seqscan.extensions import db
@@ -102,12 +102,6 @@ class SequencingRun(db.Model):
     def current_sheet(self) -> SampleSheet | None:
         return next((s for s in self.sheets if s.is_current), None)
 
-    @property
-    def sample_count(self) -> int | None:
-        """Samples in the current sheet: a sample on two lanes is one sample, not two rows."""
-        sheet = self.current_sheet
-        return len({s.sample_id for s in sheet.samples}) if sheet else None
-
 
 def missing_files(root: str | None = None) -> int:
     """Expected files missing (MISSING_STATES, counted per run as missing_count) in runs that are
@@ -164,6 +158,17 @@ class Sample(db.Model):
     number: Mapped[int] = mapped_column(default=0)
 
     sheet: Mapped[SampleSheet] = relationship(back_populates="samples")
+
+
+# Samples in a run's current sheet: a sample on two lanes (or with two index rows) is one sample,
+# not two rows. Read with the run in the same query (the runs list, the API, the CLI).
+SequencingRun.sample_count = column_property(
+    select(func.count(distinct(Sample.sample_id)))
+    .join(SampleSheet, Sample.sheet_pk == SampleSheet.id)
+    .where(SampleSheet.run_pk == SequencingRun.id, SampleSheet.is_current)
+    .correlate_except(Sample, SampleSheet)
+    .scalar_subquery()
+)
 
 
 class SequencingFile(db.Model):
