@@ -49,8 +49,9 @@ class Pattern(NamedTuple):
 
     key: str
     text: str
-    regex: re.Pattern
+    regex: re.Pattern  # the whole path relative to the run folder
     is_run_file: bool
+    name_regex: re.Pattern | None = None  # the file name alone, where the folder is fixed
 
     def file_type(self, read: str = "") -> str:
         """A pattern with {read} is one file type per read: fastq → fastq_r1, fastq_r2, fastq_i1."""
@@ -86,6 +87,8 @@ class Profile:
     # others, whose folder holds a placeholder, are tried in turn.
     _by_dir: dict[str, list[Pattern]] = field(default_factory=dict, repr=False)
     _placed: list[Pattern] = field(default_factory=list, repr=False)
+    _analysis_prefixes: tuple[str, ...] = field(default=(), repr=False)  # what comes before {analysis}
+    _placed_run: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.converter not in CONVERTERS:
@@ -103,6 +106,12 @@ class Profile:
             raise ProfileError(f"layout {self.name}: joint_file_types names no run file: {', '.join(sorted(unknown))}")
         if unknown := set(self.optional_files) - set(self.run_files):
             raise ProfileError(f"layout {self.name}: optional_files names no run file: {', '.join(sorted(unknown))}")
+        self._analysis_prefixes = tuple(
+            sorted({p.text.partition("{analysis}")[0] for p in self._patterns if "{analysis}" in p.text})
+        )
+        # A run file in a folder with a placeholder could fit a path a fixed folder's sample file fits:
+        # then every run file must be tried first (classify's slow path). No built-in profile has one.
+        self._placed_run = any(p.is_run_file for p in self._placed)
         for directory in self.metadata_dirs:
             if directory and not _plain(f"{directory}/x", directory):
                 raise ProfileError(
@@ -121,7 +130,8 @@ class Profile:
         names = [base, LANE_PART.sub("", base)] if LANE_PART.search(base) else [base]  # and without its lane
         for name in names:
             full = f"{directory}/{name}" if directory else name
-            pattern = Pattern(key, text, self._regex(full), is_run)
+            fixed_name = None if "{" in directory else self._regex(name)
+            pattern = Pattern(key, text, self._regex(full), is_run, fixed_name)
             self._patterns.append(pattern)
             if "{" in directory:
                 self._placed.append(pattern)
@@ -172,11 +182,19 @@ class Profile:
 
     def classify(self, relpath: str) -> str | None:
         """The file type of a path relative to the run folder; None if ignored."""
-        fixed = self._by_dir.get(relpath.rpartition("/")[0], ())
-        for is_run in (True, False):
-            for pattern in (*fixed, *self._placed):
-                if pattern.is_run_file == is_run and (m := pattern.regex.match(relpath)):
-                    return pattern.file_type(m.groupdict().get("read") or "")
+        directory, _, name = relpath.rpartition("/")
+        fixed = self._by_dir.get(directory, ())
+        if self._placed_run:  # every run file first, wherever its folder
+            for pattern in sorted((*fixed, *self._placed), key=lambda p: not p.is_run_file):
+                if m := pattern.regex.match(relpath):
+                    return pattern.file_type(m["read"] if "read" in pattern.regex.groupindex else "")
+        else:  # the fixed folder's patterns (run files first), then the others: samples' only
+            for pattern in fixed:
+                if m := pattern.name_regex.match(name):
+                    return pattern.file_type(m["read"]) if "{read}" in pattern.text else pattern.key
+            for pattern in self._placed:
+                if m := pattern.regex.match(relpath):
+                    return pattern.file_type(m["read"] if "read" in pattern.regex.groupindex else "")
         if any(fnmatch.fnmatchcase(relpath, pattern) for pattern in self.ignore):
             return None
         return UNKNOWN_TYPE
@@ -191,7 +209,7 @@ class Profile:
 
     def newest_analysis(self, paths: Iterable[str]) -> str:
         """The newest (highest-numbered) analysis folder the paths lie in, for {analysis}; "1" if none."""
-        prefixes = {p.partition("{analysis}")[0] for p in self._texts() if "{analysis}" in p}
+        prefixes = self._analysis_prefixes
         numbers = {
             int(folder)
             for path in paths
@@ -203,9 +221,8 @@ class Profile:
     def in_older_analysis(self, path: str, analysis: str) -> bool:
         """True if path lies in an analysis folder other than the one judged: an earlier analysis
         of the run, which onboard software keeps and which is neither expected nor unexpected."""
-        for text in self._texts():
-            prefix = text.partition("{analysis}")[0] if "{analysis}" in text else None
-            if prefix is not None and path.startswith(prefix):
+        for prefix in self._analysis_prefixes:
+            if path.startswith(prefix):
                 folder, sep, _ = path[len(prefix) :].partition("/")
                 return bool(sep) and folder != analysis
         return False
@@ -312,10 +329,9 @@ class Profile:
                         for lane in _lanes_on_disk(other, values, ctx.on_disk)
                     }
                     sample_lanes = [str(n) for n in ctx.lanes] or sorted(on_disk_lanes, key=int) or ["1"]
-                out += [
-                    (*path, sample.sample_id)
-                    for path in self._paths(file_type, text, values, sample_lanes, ctx.reads, ctx.no_lane_splitting)
-                ]
+                out += self._paths(
+                    file_type, text, values, sample_lanes, ctx.reads, ctx.no_lane_splitting, sample.sample_id
+                )
         return out
 
     def _run_paths(self, ctx: _Run, file_type: str, text: str) -> list[tuple[str, str, str, str]]:
@@ -328,7 +344,7 @@ class Profile:
                 # The sheet's lanes and those on disk; without either, RunInfo's, else lane 1.
                 on_disk_lanes = {int(n) for n in _lanes_on_disk(text, values, sorted(ctx.seen))}
                 run_lanes = [str(n) for n in sorted(set(ctx.sheet_lanes) | on_disk_lanes) or ctx.lanes] or ["1"]
-            out += [(*p, "") for p in self._paths(file_type, text, values, run_lanes, ctx.reads, ctx.no_lane_splitting)]
+            out += self._paths(file_type, text, values, run_lanes, ctx.reads, ctx.no_lane_splitting, "")
         return out
 
     def _paths(
@@ -339,17 +355,22 @@ class Profile:
         lanes: list[str],
         reads: list[str],
         no_lane_splitting: bool,
-    ) -> list[tuple[str, str, str]]:
-        """(path, file type, the folder it must be directly in) of each lane and read of a file type."""
-        out = []
+        sample_id: str,
+    ) -> list[tuple[str, str, str, str]]:
+        """(path, file type, the folder it must be directly in, sample_id) of each lane and read of a
+        file type (a first scan works out tens of thousands: the fixed parts are worked out once)."""
         if no_lane_splitting:
             text = LANE_PART.sub("", text)
-        directory = _format(text.rpartition("/")[0], values)
+        folder, _, name = text.rpartition("/")
+        directory = _format(folder, values) if "{" in folder else folder
+        prefix = f"{directory}/" if directory else ""
+        if "{read}" not in text and "{lane}" not in text:
+            return [(prefix + name.format(**values), file_type, directory, sample_id)]
+        out = []
         for lane in lanes:
             for read in reads if "{read}" in text else [""]:
-                name = text.rpartition("/")[2].format(**values, lane=lane, read=read)
                 kind = f"{file_type}_{read.lower()}" if read else file_type
-                out.append((f"{directory}/{name}" if directory else name, kind, directory))
+                out.append((prefix + name.format(**values, lane=lane, read=read), kind, directory, sample_id))
         return out
 
     def _fits_any(self, texts: list[str], paths: Iterable[str]) -> bool:
