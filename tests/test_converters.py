@@ -397,3 +397,18 @@ def test_every_builtin_converter_profile_loads_and_classifies_its_own_sheet():
         profile = load_profile(name)
         assert profile.converter in ("bcl2fastq", "bclconvert")
         assert profile.classify("SampleSheet.csv") == "sample_sheet"
+
+
+def test_completion_markers_count_in_any_casing(layout, root, scan, get_run):
+    layout("bclconvert")  # a copy tool's lower-case copycomplete.txt, as Clinical Genomics' cg writes it
+    write_files(
+        root / "novaseqx" / NOVASEQ_X,
+        {
+            "RTAComplete.txt": "",
+            "copycomplete.txt": "",
+            "RunInfo.xml": runinfo(NOVASEQ_X),
+            "SampleSheet.csv": v2_sheet(["A,ACGT,TTGG"]),
+        },
+    )
+    scan()
+    assert get_run(NOVASEQ_X).verdict == "incomplete"  # done and judged: its FASTQs are missing

@@ -156,8 +156,9 @@ class _Walker:
         """The completion markers in a run folder (or its layout's metadata folders); None if it is
         no run folder: neither a marker nor RunInfo.xml. RunInfo.xml alone: a run being sequenced."""
         markers = set(self.options.completion_markers)
-        found = names & markers
-        runinfo = "RunInfo.xml" in names or "runinfo.xml" in {n.lower() for n in names}
+        lower = {n.lower() for n in names}  # in any casing: a copy tool's copycomplete.txt counts
+        found = {m for m in markers if m.lower() in lower}
+        runinfo = "runinfo.xml" in lower
         for marker_dir in (d for d in self.options.profile.metadata_dirs if d):
             if not found and marker_dir.partition("/")[0] in names:
                 found = {m for m in markers if os.path.isfile(f"{path}/{marker_dir}/{m}")}
