@@ -51,7 +51,9 @@ def test_button_presses_while_a_scan_runs_queue_one_scan_behind_it(lab):
 
 
 def test_flask_scan_refuses_during_a_worker_scan_and_waits_with_wait(lab):
-    lab.runs(10)  # ~6 s of scanning: two `flask scan` processes start (~1.2 s each) before it ends
+    # ~10 s of scanning: two `flask scan` processes start (~1.2 s each, 3 s and more on a busy
+    # machine: a CI run saw the worker's scan end first with 10 runs) before it ends.
+    lab.runs(20)
     lab.start("worker.py")
     first = lab.enqueue()
     lab.wait_state(first, *WORKING)
