@@ -51,6 +51,8 @@ def score(app, built) -> tuple[dict, list[str]]:
                     problems.append(f"model {run.sequencer_model!r}, not {b.expected['model']!r}")
                 if run.date != b.expected["date"]:
                     problems.append(f"date {run.date}, not {b.expected['date']}")
+                if run.sample_count != b.samples:  # samples, not sheet rows
+                    problems.append(f"{run.sample_count} samples, not {b.samples}")
             if len(complete) < len(b.fastqs):
                 problems.append(f"{len(b.fastqs) - len(complete)} of {len(b.fastqs)} FASTQs not Complete")
             if false_missing:

@@ -176,6 +176,7 @@ class Built:
     name: str
     fastqs: list[str]  # relative to the run folder
     expected: dict
+    samples: int = 0  # distinct Sample_IDs of the sheet the converter read
 
 
 def build_run(name: str, out_root: Path, converter: str, index: int) -> Built | None:
@@ -224,7 +225,7 @@ def build_run(name: str, out_root: Path, converter: str, index: int) -> Built | 
         for rel in fastqs:
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             (run_dir / rel).write_bytes(FASTQ)
-    return Built(name, fastqs, want)
+    return Built(name, fastqs, want, len({r.sample_id for r in sheet.rows}) if sheet else 0)
 
 
 def build(out: Path) -> dict[str, list[Built]]:
