@@ -53,9 +53,10 @@ class Pattern(NamedTuple):
     is_run_file: bool
     name_regex: re.Pattern | None = None  # the file name alone, where the folder is fixed
 
-    def file_type(self, read: str = "") -> str:
-        """A pattern with {read} is one file type per read: fastq → fastq_r1, fastq_r2, fastq_i1."""
-        return f"{self.key}_{read.lower()}" if read else self.key
+    def file_type(self, match: re.Match) -> str:
+        """The file type of a path it matched: a pattern with {read} is one type per read (fastq →
+        fastq_r1, fastq_r2, fastq_i1)."""
+        return f"{self.key}_{match['read'].lower()}" if "{read}" in self.text else self.key
 
 
 @dataclass
@@ -66,8 +67,8 @@ class Profile:
     callers: list[str]
     output_dirs: list[str]
     ignore: list[str]
-    # Each file type's path, or a list of paths it may be written at: the first one on disk is
-    # expected (e.g. Data/BCLConvert/fastq/ of newer onboard analysis, Data/fastq/ of older).
+    # Each file type's path, or a list of paths it may be written at: expected at the one where most
+    # of its files are on disk (e.g. Data/BCLConvert/fastq/ of newer onboard analysis, Data/fastq/ of older).
     sample_files: dict[str, str | list[str]]
     run_files: dict[str, str | list[str]]
     fingerprint: str
@@ -98,10 +99,9 @@ class Profile:
             for key, patterns in section.items():
                 for text in _alternatives(patterns):
                     self._add(key, text, is_run)
-        for key in ("sample_sheet",):
-            for text in self.sample_sheets:
-                if _fields(text) - {"analysis"}:
-                    raise ProfileError(f"layout {self.name}: {key}: {text!r} must be one fixed path")
+        for text in self.sample_sheets:
+            if _fields(text) - {"analysis"}:
+                raise ProfileError(f"layout {self.name}: sample_sheet: {text!r} must be one fixed path")
         if unknown := set(self.joint_file_types) - set(self.run_files):
             raise ProfileError(f"layout {self.name}: joint_file_types names no run file: {', '.join(sorted(unknown))}")
         if unknown := set(self.optional_files) - set(self.run_files):
@@ -187,14 +187,14 @@ class Profile:
         if self._placed_run:  # every run file first, wherever its folder
             for pattern in sorted((*fixed, *self._placed), key=lambda p: not p.is_run_file):
                 if m := pattern.regex.match(relpath):
-                    return pattern.file_type(m["read"] if "read" in pattern.regex.groupindex else "")
+                    return pattern.file_type(m)
         else:  # the fixed folder's patterns (run files first), then the others: samples' only
             for pattern in fixed:
                 if m := pattern.name_regex.match(name):
-                    return pattern.file_type(m["read"]) if "{read}" in pattern.text else pattern.key
+                    return pattern.file_type(m)
             for pattern in self._placed:
                 if m := pattern.regex.match(relpath):
-                    return pattern.file_type(m["read"] if "read" in pattern.regex.groupindex else "")
+                    return pattern.file_type(m)
         if any(fnmatch.fnmatchcase(relpath, pattern) for pattern in self.ignore):
             return None
         return UNKNOWN_TYPE
@@ -204,7 +204,7 @@ class Profile:
         for pattern in self._patterns:
             if pattern.is_run_file and "{run}" in pattern.text:
                 if m := self._regex(pattern.text, {"run": run}).match(relpath):
-                    return pattern.file_type(m.groupdict().get("read") or "")
+                    return pattern.file_type(m)
         return None
 
     def newest_analysis(self, paths: Iterable[str]) -> str:
@@ -230,15 +230,7 @@ class Profile:
     def wants_folder(self, relpath: str) -> bool:
         """True if some pattern's folder is relpath or lies below it: a folder the walk must enter
         even if its name is one it never descends into elsewhere (Data/ of onboard analysis)."""
-        prefix = relpath + "/"
-        for text in self._texts():
-            directory = text.rpartition("/")[0] + "/"
-            if _folder_prefix(directory, prefix):
-                return True
-        return False
-
-    def _texts(self) -> list[str]:
-        return [p.text for p in self._patterns]
+        return any(_folder_prefix(p.text.rpartition("/")[0] + "/", relpath + "/") for p in self._patterns)
 
     def expected(
         self,
@@ -264,8 +256,10 @@ class Profile:
         added to `warnings`. An optional run file is expected once a file of its type is on disk or
         was (seen_before).
         """
-        ctx = _Run(run, list(samples), list(lanes), no_lane_splitting, list(on_disk), list(reads or DEFAULT_READS))
-        ctx.analysis, ctx.seen = analysis, set(ctx.on_disk) | set(seen_before)
+        on_disk = list(on_disk)
+        reads = list(reads or DEFAULT_READS)
+        seen = set(on_disk) | set(seen_before)
+        ctx = _Run(run, list(samples), list(lanes), no_lane_splitting, on_disk, reads, analysis, seen)
         found: dict[str, Expected] = {}
         sample_files = {
             key: self._best(_alternatives(patterns), ctx, lambda t, key=key: self._sample_paths(ctx, {key: t}))
@@ -342,7 +336,7 @@ class Profile:
             run_lanes = [""]
             if "{lane}" in text and not ctx.no_lane_splitting:
                 # The sheet's lanes and those on disk; without either, RunInfo's, else lane 1.
-                on_disk_lanes = {int(n) for n in _lanes_on_disk(text, values, sorted(ctx.seen))}
+                on_disk_lanes = {int(n) for n in _lanes_on_disk(text, values, ctx.seen)}
                 run_lanes = [str(n) for n in sorted(set(ctx.sheet_lanes) | on_disk_lanes) or ctx.lanes] or ["1"]
             out += self._paths(file_type, text, values, run_lanes, ctx.reads, ctx.no_lane_splitting, "")
         return out
@@ -444,7 +438,7 @@ def _plain(path: str, directory: str) -> bool:
     )
 
 
-def _lanes_on_disk(pattern: str, values: dict, paths: list[str]) -> list[str]:
+def _lanes_on_disk(pattern: str, values: dict, paths: Iterable[str]) -> list[str]:
     """The lanes of the files on disk that match pattern for these values (never lane 0)."""
     directory, _, name = pattern.rpartition("/")
     folder = _format(directory, values)

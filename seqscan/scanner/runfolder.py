@@ -122,8 +122,7 @@ def read_sheet(
     lane_count: int | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> tuple[SampleSheet | None, str]:
-    """(sheet, "") or (None, the reason it could not be read); sheet_name: its path in the run folder.
-    A missing sheet's reason begins with "no "."""
+    """(sheet, "") or (None, the reason it could not be read); sheet_name: its path in the run folder."""
     path = os.path.join(run_dir, sheet_name)
     try:
         return parse_samplesheet(_read(path, max_bytes), max_samples, lane_count), ""
@@ -159,9 +158,10 @@ def read_run_folder(
     if identity.instrument and model is None:
         warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
     candidates = [path.format(analysis=analysis) for path in layout.sample_sheets]
-    sheet_path = next((p for p in candidates if os.path.lexists(os.path.join(run_dir, p))), candidates[0])
+    there = [p for p in candidates if os.path.lexists(os.path.join(run_dir, p))]
+    no_sheet = not there
+    sheet_path = there[0] if there else candidates[0]
     sheet, error = read_sheet(run_dir, sheet_path, max_samples, identity.lane_count, max_bytes)
-    no_sheet = error.startswith("no ")
     if no_sheet:  # a warning, not an error: the run's verdict is "no sample sheet"
         warnings.append(error)
     if sheet:

@@ -39,13 +39,13 @@ SEQUENCERS = {
     "FFSP": "iSeq 100",
 }
 # RunParameters' control software or instrument type → model; the first whose words it holds wins.
-# The id prefix only tells apart what one name covers (HiSeq 3000/4000/X, NextSeq 1000/2000).
+# Two names cover several models (FAMILIES): there the id prefix or the software version tells.
 APPLICATIONS = tuple(
     (re.compile(rf"\b{words}", re.IGNORECASE), model)
     for words, model in (
         ("novaseq ?x", "NovaSeq X"),
         ("novaseq", "NovaSeq 6000"),
-        ("nextseq ?(1000/2000|1k2k)", ""),
+        ("nextseq ?(1000/2000|1k2k)", "NextSeq 1000/2000"),
         ("nextseq ?2000", "NextSeq 2000"),
         ("nextseq ?1000", "NextSeq 1000"),
         ("nextseq ?550 ?dx", "NextSeq 550Dx"),
@@ -55,9 +55,10 @@ APPLICATIONS = tuple(
         ("miseq", "MiSeq"),
         ("iseq", "iSeq 100"),
         ("hiseq ?x", "HiSeq X"),
-        ("hiseq", ""),
+        ("hiseq", "HiSeq"),
     )
 )
+FAMILIES = ("NextSeq 1000/2000", "HiSeq")
 # What each model's family writes when the run is over: NovaSeq and NextSeq 1000/2000 copy the
 # run off the instrument and say so with CopyComplete.txt; the others write RTAComplete.txt.
 COPY_COMPLETE_MODELS = ("NovaSeq 6000", "NovaSeq X", "NextSeq 1000", "NextSeq 2000", "NextSeq 1000/2000")
@@ -203,10 +204,10 @@ def sequencer_model(instrument: str, application: str = "", version: str = "") -
     for pattern, model in APPLICATIONS:
         if not pattern.search(application):
             continue
-        if model:
+        if model not in FAMILIES:
             return model
-        if "nextseq" in pattern.pattern:  # one name for two instruments: the id tells them apart
-            return by_id if by_id in ("NextSeq 1000", "NextSeq 2000") else "NextSeq 1000/2000"
+        if model == "NextSeq 1000/2000":  # one software for two instruments: the id tells them apart
+            return by_id if by_id in ("NextSeq 1000", "NextSeq 2000") else model
         # HiSeq Control Software: 1.x ran the HiSeq 2000, 2.x the HiSeq 2500 (and 2000s upgraded
         # to it), 3.x and later the HiSeq 3000/4000 and X, which the id tells apart.
         major = version.partition(".")[0]
