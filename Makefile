@@ -73,7 +73,7 @@ run: install
 	fi
 	@trap 'kill 0' EXIT; \
 	echo "Starting the worker, the scheduler and the web app..."; \
-	$(BIN)/python worker.py & \
+	for queue in $$($(FLASK) settings queues); do $(BIN)/python worker.py --queue "$$queue" & done; \
 	$(FLASK) scheduler & \
 	sleep 2; $(FLASK) scans enqueue; \
 	demo=$$($(FLASK) users create demo --role operator --replace); \

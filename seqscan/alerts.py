@@ -177,6 +177,9 @@ def check_down(what: str, up: bool, down_since: float | None) -> None:
     if up or down_since is None or utcnow().timestamp() - down_since < minutes * 60:
         return
     advice = {"worker": "start worker.py (or its service)", "scheduler": "start `flask scheduler` (or its service)"}
+    if what.startswith("worker of "):  # one of several queues' workers
+        queue = what.removeprefix("worker of ")
+        advice[what] = f"start `worker.py --queue {queue}` (or its service, seqscan-worker@{queue})"
     send_once(
         f"{what}-down:{int(down_since)}", f"{what}_down", f"the {what} has been down for over {minutes:g} min",
         f"No {what} is running: {advice.get(what, '')}. Scans are not being run as they should.", {what: "down"},

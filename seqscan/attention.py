@@ -1,5 +1,5 @@
 """The files that need attention (ATTENTION_STATES: missing, deleted, in Error), filtered by kit,
-run, file type and state: one selection for the Missing data page, its downloads and /api/missing."""
+run, file type and state, and by root: one selection for the Missing data page, its downloads and /api/missing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from seqscan import roots
 from seqscan.enums import ATTENTION_STATES
 from seqscan.models import SequencingFile, SequencingRun
 
@@ -14,8 +15,8 @@ FILTERS = {"kit": SequencingRun.kit, "run": SequencingRun.name, "file_type": Seq
 
 
 def chosen_filters() -> dict[str, str]:
-    """The filters of this request (?kit= ?run= ?file_type= ?state=), "" when not given."""
-    return {key: request.args.get(key, "") for key in (*FILTERS, "state")}
+    """The filters of this request (?root= ?kit= ?run= ?file_type= ?state=), "" when not given."""
+    return {key: request.args.get(key, "") for key in ("root", *FILTERS, "state")}
 
 
 def selection(chosen: dict[str, str]):
@@ -23,11 +24,14 @@ def selection(chosen: dict[str, str]):
     states = [chosen["state"]] if chosen["state"] in ATTENTION_STATES else sorted(ATTENTION_STATES)
     where = [SequencingFile.data_state.in_(states)]
     where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
+    if chosen["root"]:  # a name; one no root has selects nothing
+        root = roots.named(chosen["root"])
+        where.append(SequencingRun.root == (root.path if root else None))
     query = (
         select(SequencingFile)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
         .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
         .where(*where)
-        .order_by(SequencingRun.name, SequencingFile.path)
+        .order_by(SequencingRun.name, SequencingRun.root, SequencingFile.path)
     )
     return query, where

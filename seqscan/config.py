@@ -3,8 +3,13 @@
 Each default's type is its setting's type: every value is checked and converted to it at start
 (seqscan.settings_check), so a duration that may be fractional has a float default."""
 
-# Where sequencing runs land. None: `make run` generates a demo tree instead.
+# Where sequencing runs land. None: `make run` generates a demo tree instead. The one-root
+# shorthand: SCAN_ROOT read with LAYOUT (and ROOT_SENTINEL) is the root ROOTS would list alone.
 SCAN_ROOT = None
+# Several roots: `[[roots]]` tables in instance/seqscan.toml, each with name (short, for pages and
+# `flask scan --root NAME`), path, and optional layout (default: LAYOUT), sentinel and queue (an RQ
+# queue of its own, served by its own worker; default: SCAN_QUEUE). Not together with SCAN_ROOT.
+ROOTS: list[dict] = []
 # SQLAlchemy URL. None: a SQLite file in the instance folder.
 DATABASE_URL = None
 REDIS_URL = "redis://127.0.0.1:6379/0"

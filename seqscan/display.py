@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
-from seqscan import clock
+from seqscan import clock, roots
 from seqscan.enums import PHASES, DataState, ScanState
 
 
@@ -51,5 +51,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(css)
     app.add_template_global(lambda: current_app.config["TIMEZONE"], "lab_timezone")
+    app.add_template_global(roots.name_of, "root_name")  # a recorded root path as pages name it
+    app.add_template_global(roots.configured, "configured_roots")
     # Templates compare states with the enums, never with spelled-out names.
     app.jinja_env.globals.update(ScanState=ScanState, DataState=DataState, PHASES=PHASES)

@@ -105,6 +105,7 @@ ATTENTION_STATES = MISSING_STATES | {DataState.ERROR}
 class RunVerdict(StrEnum):
     """What a run's files say, in order of precedence (SequencingRun.verdict)."""
 
+    MOVED = "moved"  # its folder is gone from here and was found elsewhere (the run that links to it)
     DELETED = "deleted"  # its folder is gone
     SKIPPED = "skipped"  # a skip marker in its folder or its kit folder
     SEQUENCING = "sequencing"  # RunInfo.xml but no completion marker yet: not judged

@@ -39,6 +39,16 @@ def _scheduler(alive: bool, registered: list) -> tuple[bool, str]:
     return True, f"running; {len(wanted)} scheduled scans registered" if wanted else "running; no scans scheduled"
 
 
+def _worker(worker: Worker, queue: str) -> dict:
+    return {
+        "name": worker.name,
+        "queue": queue,
+        "state": str(getattr(worker.get_state(), "value", worker.get_state())),
+        "current_job": worker.get_current_job_id(),
+        "last_heartbeat": worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None,
+    }
+
+
 def server_status() -> dict:
     """Everything the status page shows, and how long gathering it took (took_ms); reads only."""
     start = time.perf_counter()
@@ -50,32 +60,37 @@ def server_status() -> dict:
         status["redis"] = {"ok": True, "detail": config["REDIS_URL"]}
     except RedisError as e:
         status["redis"] = {"ok": False, "detail": f"{config['REDIS_URL']}: {e}"}
-    status["workers"], status["scheduler_alive"], status["next_scans"] = [], None, []
+    status["queues"], status["workers"], status["scheduler_alive"], status["next_scans"] = [], [], None, []
+    status["workers_ok"] = False
     status["scheduler_ok"], status["scheduler_detail"] = False, "unknown: Redis is unreachable"
     if status["redis"]["ok"]:
-        queue = get_queue(connection)
-        status["queue_owner"] = live_worker(connection, queue.name, config["DATA_DIR"])
-        for worker in Worker.all(queue=queue):
-            job = worker.get_current_job_id()
-            status["workers"].append(
+        configured = roots.configured()
+        for name in roots.queues():
+            queue = get_queue(connection, name)
+            workers = [_worker(worker, name) for worker in Worker.all(queue=queue)]
+            status["workers"] += workers
+            status["queues"].append(
                 {
-                    "name": worker.name,
-                    "state": str(getattr(worker.get_state(), "value", worker.get_state())),
-                    "current_job": job,
-                    "last_heartbeat": worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None,
+                    "name": name,
+                    "roots": [root.name for root in configured if root.queue == name],
+                    "owner": live_worker(connection, name, config["DATA_DIR"]),
+                    "workers": workers,
+                    "default": name == config["SCAN_QUEUE"],
                 }
             )
-        status["scheduler_alive"] = bool(connection.exists(keys.scheduler_alive(queue.name)))
+        status["workers_ok"] = all(queue["owner"] for queue in status["queues"])
+        status["scheduler_alive"] = bool(connection.exists(keys.scheduler_alive(config["SCAN_QUEUE"])))
         registered = next_scans()
         status["next_scans"] = [when for _, _, when, _ in registered[:2]]
         status["scheduler_ok"], status["scheduler_detail"] = _scheduler(status["scheduler_alive"], registered)
     if status["database"]["ok"]:
         status["waiting"] = scans.all_waiting()
-        running = scans.running()
-        status["running"] = [running] if running else []
+        status["running"] = scans.all_running()
         status["last_success"] = scans.last_success()
         status["alert_failures"] = alerts.recent_failures()
     status["settings"] = {key: config[key] for key in ("ENABLED", "SCAN_DISKS", "SCHEDULE", "TIMEZONE", "SCAN_QUEUE")}
-    status["settings"]["roots"] = ", ".join(f"{r.path} (layout {r.layout})" for r in roots.configured()) or "none"
+    status["settings"]["roots"] = (
+        ", ".join(f"{r.name}: {r.path} (layout {r.layout}, queue {r.queue})" for r in roots.configured()) or "none"
+    )
     status["took_ms"] = round((time.perf_counter() - start) * 1000, 1)
     return status

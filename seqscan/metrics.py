@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from seqscan import scans
+from seqscan import roots, scans
 from seqscan.enums import DataState, RunVerdict, ScanState
 from seqscan.extensions import db
 from seqscan.health import server_status
@@ -79,15 +79,21 @@ class SeqscanCollector(Collector):
             _timestamp(success and success.finished),
         )
 
-        runs = _gauge("runs", "Runs by verdict", labels=["verdict"])
-        counts = dict.fromkeys(RunVerdict, 0)
+        # By root (its name): every configured root's every verdict, 0 included, plus any other root recorded.
+        names = {root.path: root.name for root in roots.configured()}
+        runs = _gauge("runs", "Runs by verdict and root", labels=["verdict", "root"])
+        counts = {(v, name): 0 for v in RunVerdict for name in names.values()}
         # Grouped by a subquery's column: PostgreSQL would not take the verdict's expression, with
         # its bound parameters, as the same in SELECT and GROUP BY.
-        verdicts = select(SequencingRun.verdict.label("verdict")).subquery()
-        for verdict, n in db.session.execute(select(verdicts.c.verdict, func.count()).group_by(verdicts.c.verdict)):
-            counts[RunVerdict(verdict)] += n
-        for verdict, n in counts.items():
-            runs.add_metric([verdict.value], n)
+        verdicts = select(SequencingRun.verdict.label("verdict"), SequencingRun.root).subquery()
+        grouped = select(verdicts.c.verdict, verdicts.c.root, func.count()).group_by(
+            verdicts.c.verdict, verdicts.c.root
+        )
+        for verdict, root, n in db.session.execute(grouped):
+            key = (RunVerdict(verdict), names.get(root) or roots.name_of(root))
+            counts[key] = counts.get(key, 0) + n
+        for (verdict, name), n in counts.items():
+            runs.add_metric([verdict.value, name], n)
         yield runs
         files = _gauge("files", "File records by data_state", labels=["data_state"])
         by_state = dict.fromkeys(DataState, 0)
@@ -101,11 +107,28 @@ class SeqscanCollector(Collector):
             "Expected files Non-existent or Deleted, in runs neither deleted nor skipped",
             missing_files(),
         )
+        by_root = _gauge("root_missing_files", "missing_files under each root", labels=["root"])
+        ended = _gauge("root_last_scan_ok", "1 if the root's last ended scan Finished, 0 if Error", labels=["root"])
+        for root in roots.configured():
+            by_root.add_metric([root.name], missing_files(root.path))
+            last_of_root = db.session.scalars(
+                select(ScanRun.state)
+                .where(ScanRun.root == root.path, ScanRun.state.in_([ScanState.FINISHED, ScanState.ERROR]))
+                .order_by(ScanRun.id.desc())
+                .limit(1)
+            ).first()
+            if last_of_root is not None:
+                ended.add_metric([root.name], float(last_of_root == ScanState.FINISHED))
+        yield by_root
+        yield ended
 
         status = server_status()
         yield _gauge("redis_up", "1 if Redis answers", float(status["redis"]["ok"]))
         yield _gauge("database_up", "1 if the database answers", float(status["database"]["ok"]))
-        yield _gauge("worker_up", "1 if a live worker claims the scan queue", float(bool(status.get("queue_owner"))))
+        workers = _gauge("worker_up", "1 if a live worker claims the scan queue", labels=["queue"])
+        for queue in status["queues"]:
+            workers.add_metric([queue["name"]], float(bool(queue["owner"])))
+        yield workers
         yield _gauge(
             "scheduler_up", "1 if the scheduler runs with the schedule registered", float(status["scheduler_ok"])
         )

@@ -1,6 +1,7 @@
 """The scan roots: each a folder where runs land, the layout profile its runs are read with, an
-optional sentinel file and a short name for pages. Made from the settings here and only here:
-nothing else reads SCAN_ROOT, LAYOUT or ROOT_SENTINEL.
+optional sentinel file, a short name for pages and the command line, and the RQ queue its scans
+run on. Made from the settings here and only here: nothing else reads ROOTS, SCAN_ROOT, LAYOUT or
+ROOT_SENTINEL.
 
 The layout is a property of the root, not of the process: a configured root is always read with
 its own layout, however its path is spelt, and a folder that is not configured needs its layout
@@ -29,6 +30,7 @@ class Root:
     layout: str  # a built-in profile's name or a TOML file's path
     sentinel: str | None = None  # a file that must exist in the root, or it is not mounted
     name: str = ""  # short, for pages
+    queue: str = ""  # the RQ queue its scans run on, one worker each (its scans never overlap)
 
     @cached_property
     def profile(self) -> Profile:
@@ -40,27 +42,49 @@ class Root:
 
 
 def configured(config: Mapping | None = None) -> list[Root]:
-    """The roots the settings configure (today at most one: SCAN_ROOT read with LAYOUT)."""
+    """The roots the settings configure: the [[roots]] tables, else SCAN_ROOT read with LAYOUT."""
     config = current_app.config if config is None else config
+    queue = config["SCAN_QUEUE"]
+    if config["ROOTS"]:
+        return [
+            Root(r["path"], r.get("layout", config["LAYOUT"]), r.get("sentinel"), r["name"], r.get("queue", queue))
+            for r in config["ROOTS"]
+        ]
     if not config["SCAN_ROOT"]:
         return []
     path = os.path.abspath(os.path.expanduser(config["SCAN_ROOT"]))
-    return [Root(path, config["LAYOUT"], config["ROOT_SENTINEL"] or None, os.path.basename(path) or path)]
+    return [Root(path, config["LAYOUT"], config["ROOT_SENTINEL"] or None, _short(path), queue)]
 
 
 def default(config: Mapping | None = None) -> Root | None:
-    """The root the queue and the schedule scan, or None when none is configured."""
-    roots = configured(config)
-    return roots[0] if roots else None
+    """The first configured root (the root of a one-root installation), or None."""
+    found = configured(config)
+    return found[0] if found else None
+
+
+def named(name: str, config: Mapping | None = None) -> Root | None:
+    """The configured root of that name."""
+    return next((root for root in configured(config) if root.name == name), None)
+
+
+def queues(config: Mapping | None = None) -> list[str]:
+    """The queues the roots' scans run on, each once, in the roots' order (the default queue when no
+    root is configured); each needs its worker."""
+    found = [root.queue for root in configured(config)] or [_config(config)["SCAN_QUEUE"]]
+    return list(dict.fromkeys(found))
+
+
+def _short(path: str) -> str:
+    return os.path.basename(path) or path
 
 
 def find(path: str, layout: str | None = None, fallback: str | None = None, config: Mapping | None = None) -> Root:
-    """The root for a folder given on the command line: a configured root (with its own layout), or
-    the folder read with the layout named (else with fallback: the layout of the scan re-used).
-    UnknownRoot when neither applies."""
+    """The root for a name or folder given on the command line: a configured root (with its own
+    layout), or the folder read with the layout named (else with fallback: the layout of the scan
+    re-used). UnknownRoot when neither applies."""
     roots = configured(config)
     for root in roots:
-        if root.holds(path):
+        if root.name == path or root.holds(path):
             if layout and load_profile(layout).name != root.profile.name:
                 raise UnknownRoot(
                     f"{root.path} is a configured root read with layout {root.layout}; "
@@ -69,12 +93,12 @@ def find(path: str, layout: str | None = None, fallback: str | None = None, conf
             return root
     path, layout = os.path.abspath(path), layout or fallback
     if not layout:
-        known = ", ".join(r.path for r in roots) or "none"
+        known = ", ".join(f"{r.name} ({r.path})" for r in roots) or "none"
         raise UnknownRoot(
             f"{path} is not a configured root (configured: {known}): pass --layout NAME to say how its runs are laid out"
         )
     load_profile(layout)  # a ProfileError names the layouts there are
-    return Root(path, layout, None, os.path.basename(path) or path)
+    return Root(path, layout, None, _short(path), _config(config)["SCAN_QUEUE"])
 
 
 def of_scan(root_path: str, layout: str, config: Mapping | None = None) -> Root:
@@ -83,4 +107,13 @@ def of_scan(root_path: str, layout: str, config: Mapping | None = None) -> Root:
     for root in configured(config):
         if root.path == root_path:
             return root
-    return Root(root_path, layout, None, os.path.basename(root_path) or root_path)
+    return Root(root_path, layout, None, _short(root_path), _config(config)["SCAN_QUEUE"])
+
+
+def name_of(root_path: str, config: Mapping | None = None) -> str:
+    """The short name pages show for a recorded root path (its folder's name if no longer configured)."""
+    return next((root.name for root in configured(config) if root.path == root_path), _short(root_path))
+
+
+def _config(config: Mapping | None) -> Mapping:
+    return current_app.config if config is None else config

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from seqscan import roots
 from seqscan.jobs.liveness import interrupted
 from seqscan.models import ScanRun, ScanWarning, SequencingFile, SequencingRun
 
@@ -40,6 +41,7 @@ def scan(s: ScanRun) -> dict:
         "trigger": s.trigger,
         "requested_by": s.requested_by,
         "root": s.root,
+        "root_name": roots.name_of(s.root),
         "task_id": s.task_id,
         "reused_scan_id": s.reused_scan_id,
         "created": iso(s.created),
@@ -64,6 +66,7 @@ def warning(w: ScanWarning) -> dict:
 def run(r: SequencingRun) -> dict:
     return {k: getattr(r, k) for k in RUN_FIELDS} | {
         "date": iso(r.date),
+        "root_name": roots.name_of(r.root),
         "verdict": r.verdict,
         "samples": r.sample_count,
         "missing": r.missing_count,
@@ -79,6 +82,7 @@ def run(r: SequencingRun) -> dict:
 def file(f: SequencingFile) -> dict:
     """A file record; path is relative to its run folder, root_path to the scan root."""
     return {
+        "root_name": roots.name_of(f.run.root),
         "run": f.run.name,
         "kit": f.run.kit,
         "sample": f.sample.name if f.sample else "",

@@ -118,6 +118,40 @@ def _templates(value: Any) -> dict[str, str]:
     return templates
 
 
+ROOT_KEYS = {"name": True, "path": True, "layout": False, "sentinel": False, "queue": False}  # key: required
+ROOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+ROOTS_EXAMPLE = '[[roots]] tables with name and path, e.g. name = "clinical", path = "/data/clinical"'
+
+
+def _roots(value: Any) -> list[dict[str, str]]:
+    """[[roots]]: each a table of text values; names short, unique, fit for a URL and a command line;
+    no path twice (two roots over one folder would each judge its runs)."""
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise Expected(ROOTS_EXAMPLE)
+    out, names, paths = [], set(), set()
+    for i, table in enumerate(value, start=1):
+        if not isinstance(table, dict):
+            raise Expected(ROOTS_EXAMPLE)
+        where = f"root {i}" + (f" ({table['name']})" if isinstance(table.get("name"), str) else "")
+        unknown = sorted(set(table) - set(ROOT_KEYS))
+        if unknown:
+            raise Expected(f"{where}: only {', '.join(ROOT_KEYS)}; {', '.join(unknown)} is no key of a root")
+        for key, required in ROOT_KEYS.items():
+            if (required and not table.get(key)) or not isinstance(table.get(key, ""), str):
+                raise Expected(f"{where}: {key} {'is required, as ' if required else 'must be '}text")
+        if not ROOT_NAME.fullmatch(table["name"]):
+            raise Expected(f"{where}: a name of letters, digits, '_', '.' or '-', at most 40, e.g. clinical")
+        path = os.path.abspath(os.path.expanduser(table["path"]))
+        if table["name"] in names or path in paths:
+            raise Expected(f"{where}: each root's name and path once; {table['name']} or {path} is there twice")
+        names.add(table["name"])
+        paths.add(path)
+        out.append({key: table[key] for key in ROOT_KEYS if table.get(key)} | {"path": path})
+    return out
+
+
 # Settings whose type alone says too little: each converts and checks its value itself.
 OWN: dict[str, Callable[[Any], Any]] = {
     "TIMEZONE": _zone,
@@ -130,6 +164,7 @@ OWN: dict[str, Callable[[Any], Any]] = {
     "SESSION_COOKIE_SAMESITE": _samesite,
     "SESSION_COOKIE_SECURE": to_optional_bool,  # None (follow the request), true or false
     "SCRIPT_TEMPLATES": _templates,
+    "ROOTS": _roots,
 }
 
 
@@ -178,6 +213,11 @@ def check_settings(
         except Expected as e:
             name = named(key, value, _shown(key, value)) if named else f"SEQSCAN_{key}={_shown(key, value)}"
             raise SettingError(f"{name}: expected {e}") from None
+    if config["ROOTS"] and config["SCAN_ROOT"]:
+        raise SettingError(
+            "both [[roots]] (ROOTS) and SCAN_ROOT are set: SCAN_ROOT is the one-root shorthand; "
+            "list that root among the [[roots]] instead"
+        )
 
 
 def check_instance_folder(path: str) -> None:

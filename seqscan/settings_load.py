@@ -102,6 +102,8 @@ def load_settings(
     known = set(known_keys())
     layers: list[tuple[str, Mapping[str, Any]]] = []
     from_file = settings_file.read(file)
+    if "roots" in from_file:  # [[roots]] tables, as TOML writes them
+        from_file["ROOTS"] = from_file.pop("roots")
     for key in from_file:
         if key not in known:
             raise unknown(key, where=f" in {file}")

@@ -422,8 +422,8 @@ def test_the_status_page_knows_the_local_worker_while_redis_has_lost_its_claim(l
     with lab.app.app_context():
         claimed = lab.wait_for(lambda: live_worker(lab.redis, lab.settings["SCAN_QUEUE"]), what="the claim")
         lab.redis.delete(worker_claim(lab.settings["SCAN_QUEUE"]))  # as a restarted Redis, for up to a second
-        assert server_status()["queue_owner"] == claimed == f"{socket.gethostname()}:{worker.pid}"
+        assert server_status()["queues"][0]["owner"] == claimed == f"{socket.gethostname()}:{worker.pid}"
         worker.kill()
         worker.wait()
         lab.redis.delete(worker_claim(lab.settings["SCAN_QUEUE"]))
-        assert server_status()["queue_owner"] is None  # the kernel dropped its lock with it
+        assert server_status()["queues"][0]["owner"] is None  # the kernel dropped its lock with it

@@ -71,14 +71,15 @@ def test_an_open_home_page_swaps_in_a_new_summary_only_when_there_is_a_new_scan(
 def test_the_health_strip_says_what_is_down_and_what_to_do(app, viewer, lab_redis):
     strip = viewer.get("/status/strip").text
     assert 'class="health down"' in strip
-    assert "no worker serves the queue: start worker.py" in strip and "start `flask scheduler`" in strip
+    queue = app.config["SCAN_QUEUE"]
+    assert f"no worker serves queue {queue}: start worker.py<" in strip and "start `flask scheduler`" in strip
     assert 'hx-get="/status/strip"' in viewer.get("/runs").text  # on every page
 
 
 def test_pressing_the_button_with_no_worker_says_so(app, operator, lab_redis):
     page = operator.get("/scans")
     done = operator.post("/scans", data={"csrf_token": csrf(page.text)}, follow_redirects=True)
-    assert "queued, but no worker is running: start worker.py" in done.text
+    assert f"is queued, but no worker serves queue {app.config['SCAN_QUEUE']}: start worker.py." in done.text
 
 
 def scheduled_scan_at(app, when: datetime) -> None:

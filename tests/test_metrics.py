@@ -38,14 +38,17 @@ def test_metrics_match_the_database_after_scans(app, root, scan, files, lab_redi
             if took is not None:
                 assert m[("seqscan_last_scan_phase_duration_seconds", (phase.value,))] == took.total_seconds()
     assert m[("seqscan_last_scan_state", ("Finished",))] == 1 and m[("seqscan_last_scan_state", ("Error",))] == 0
-    assert m[("seqscan_runs", ("incomplete",))] == 2 and m[("seqscan_runs", ("complete",))] == 0
+    assert m[("seqscan_runs", ("root", "incomplete"))] == 2 and m[("seqscan_runs", ("root", "complete"))] == 0
+    assert m[("seqscan_root_missing_files", ("root",))] == 3 and m[("seqscan_root_last_scan_ok", ("root",))] == 1
     states = list(files().values()) + list(files(OTHER).values())
     for state in ("Complete", "Non-existent", "Deleted"):
         assert m[("seqscan_files", (state,))] == states.count(state), state
     assert m[("seqscan_missing_files", ())] == 3 == states.count("Non-existent") + states.count("Deleted")
     assert m[("seqscan_last_scan_warnings", ())] == last.warnings_count
     assert m[("seqscan_queue_length", ())] == 0
-    assert m[("seqscan_worker_up", ())] == 0 and m[("seqscan_scheduler_up", ())] == 0  # none running here
+    assert (
+        m[("seqscan_worker_up", (app.config["SCAN_QUEUE"],))] == 0 and m[("seqscan_scheduler_up", ())] == 0
+    )  # none running here
     assert m[("seqscan_redis_up", ())] == 1 and m[("seqscan_database_up", ())] == 1
     assert first.id != last.id
 
@@ -61,7 +64,7 @@ def test_metrics_are_refused_to_addresses_not_allowed(app):
 def test_metrics_before_any_scan(app, lab_redis):
     m = samples(app.test_client().get("/metrics").text)
     assert m[("seqscan_last_scan_end_timestamp_seconds", ())] == 0
-    assert m[("seqscan_runs", ("complete",))] == 0
+    assert m[("seqscan_runs", ("root", "complete"))] == 0  # every root, every verdict, from the start
 
 
 def test_the_example_alert_rules_name_only_metrics_that_exist(app, lab_redis):

@@ -27,7 +27,8 @@ OUTAGE_SECONDS = 8
 
 
 def lock_holder(lab) -> int | None:
-    return detached(lab.app, ScanLock, "scan").scan_id
+    row = detached(lab.app, ScanLock, lab.settings["SCAN_QUEUE"])  # the queue's lock row (made at its first scan)
+    return row.scan_id if row else None
 
 
 @pytest.mark.parametrize("phase", [ScanState.SCANNING_FILES, ScanState.CREATE_MODELS])

@@ -111,7 +111,8 @@ def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):
         scan = ScanRun(root=str(lab.root), trigger=Trigger.MANUAL, state=ScanState.CREATE_MODELS)
         db.session.add(scan)
         db.session.flush()
-        lock = db.session.get(ScanLock, "scan")
+        lock = ScanLock(name=lab.settings["SCAN_QUEUE"])  # the queue's lock row, as its first scan makes it
+        db.session.add(lock)
         lock.scan_id, lock.holder, lock.heartbeat_at = scan.id, "other-host:123", utcnow()
         db.session.commit()
         assert record_dead_scans() == []  # fresh heartbeat: alive

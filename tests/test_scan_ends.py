@@ -98,7 +98,7 @@ def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
         scan = scans.create(roots.default(), Trigger.SCHEDULED)
         scan.task_id = "seqscan-scan-gone"
         db.session.commit()
-        assert scans.fail_dead(lambda: None, lambda task_id: "missing") == [scan.id]
+        assert scans.fail_dead(lambda: set(), lambda task_id: "missing") == [scan.id]
     assert_ended(
         app,
         caplog,

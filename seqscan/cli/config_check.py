@@ -74,11 +74,15 @@ def config_check_command() -> None:
             failures += 1
             click.echo(f"FAIL  {name}: {e}")
 
-    def root_readable() -> str:
-        root = roots.default()
-        if root is None:
-            raise ValueError("SEQSCAN_SCAN_ROOT is not set")
-        return f"{len(os.listdir(root.path))} entries in {root.path}"
+    def root_ready(root: roots.Root):
+        def test() -> str:  # readable, mounted (its sentinel), and its layout loads
+            entries = len(os.listdir(root.path))
+            if root.sentinel and not os.path.lexists(os.path.join(root.path, root.sentinel)):
+                raise FileNotFoundError(f"sentinel {root.sentinel} missing in {root.path}: is the disk mounted?")
+            sentinel = f", sentinel {root.sentinel} there" if root.sentinel else ""
+            return f"{entries} entries in {root.path}{sentinel}; layout {root.profile.name}; queue {root.queue}"
+
+        return test
 
     def database() -> str:
         try:
@@ -100,15 +104,17 @@ def config_check_command() -> None:
             check_cron(cron)
         return ", ".join(config["SCHEDULE"])
 
-    def layout() -> str:
-        return ", ".join(f"{root.profile.name} ({root.path})" for root in roots.configured()) or "no root"
+    def no_root() -> str:
+        raise ValueError("none configured: [[roots]] in the settings file, or SEQSCAN_SCAN_ROOT")
 
-    check("scan root readable", root_readable)
+    for root in roots.configured() or [None]:
+        check(
+            f"scan root readable ({root.name})" if root else "scan root readable", root_ready(root) if root else no_root
+        )
     check("database reachable", database)
     check("Redis reachable", redis)
     check("schedule valid", schedule)
     check("time zone known", lambda: str(ZoneInfo(config["TIMEZONE"])))
-    check("layout profile loads", layout)
     off = [f"{key} = false" for key in ("ENABLED", "SCAN_DISKS") if not config[key]]
     if off:
         click.echo(f"note  scanning is switched off ({', '.join(off)}): no scheduled or button scans")

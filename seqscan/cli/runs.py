@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from seqscan import serialise
+from seqscan import roots, serialise
 from seqscan.cli.output import table
 from seqscan.enums import ATTENTION_STATES, DataState
 from seqscan.extensions import db
@@ -18,6 +18,7 @@ from seqscan.models import SequencingFile, SequencingRun
 from seqscan.spreadsheet import SheetWriter
 
 # The export's columns, and the serialise.file key each one holds: its path is relative to the root.
+# The root comes last: scripts that read the columns before it by position still read them.
 EXPORT_COLUMNS = [
     "run",
     "sample",
@@ -28,8 +29,9 @@ EXPORT_COLUMNS = [
     "mtime",
     "first_seen_scan",
     "last_seen_scan",
+    "root",
 ]
-EXPORT_KEYS = [column if column != "path" else "root_path" for column in EXPORT_COLUMNS]
+EXPORT_KEYS = [{"path": "root_path", "root": "root_name"}.get(column, column) for column in EXPORT_COLUMNS]
 
 runs_group = AppGroup("runs", help="Sequencing runs.")
 files_group = AppGroup("files", help="File records.")
@@ -37,16 +39,21 @@ files_group = AppGroup("files", help="File records.")
 
 @runs_group.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def runs_list(fmt: str) -> None:
-    """Every sequencing run known, newest run date first, with its verdict."""
-    runs = db.session.scalars(select(SequencingRun).order_by(SequencingRun.date.desc(), SequencingRun.name)).all()
+@click.option("--root", "root_name", help="Only the runs of this root (its name).")
+def runs_list(fmt: str, root_name: str | None) -> None:
+    """Every sequencing run known, newest run date first, with its root and verdict."""
+    query = select(SequencingRun).order_by(SequencingRun.date.desc(), SequencingRun.name)
+    if root_name:
+        query = query.where(SequencingRun.root == _root_named(root_name).path)
+    runs = db.session.scalars(query).all()
     if fmt == "json":
         click.echo(json.dumps([serialise.run(r) for r in runs], indent=1))
         return
     table(
-        ["name", "kit", "date", "instrument", "sequencer", "verdict", "samples", "complete", "unexpected"],
+        ["root", "name", "kit", "date", "instrument", "sequencer", "verdict", "samples", "complete", "unexpected"],
         [
             [
+                roots.name_of(r.root),
                 r.name,
                 r.kit,
                 r.date,
@@ -131,6 +138,14 @@ def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, f
     for row in [EXPORT_COLUMNS, *rows]:
         writer.writerow(row)
     click.echo(out.getvalue(), nl=False)
+
+
+def _root_named(name: str):
+    root = roots.named(name)
+    if root is None:
+        known = ", ".join(r.name for r in roots.configured()) or "none"
+        raise click.UsageError(f"no root is named {name} (the roots: {known})")
+    return root
 
 
 COMMANDS = (runs_group, files_group)

@@ -1,4 +1,4 @@
-"""`flask scan`: a scan now, in the foreground, outside the queue."""
+"""`flask scan`: a scan of each root now (or of one), in the foreground, outside the queue."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ from seqscan.scans import ScanRefused
 
 @click.command("scan")
 @with_appcontext
-@click.option("--root", type=click.Path(file_okay=False), help="Scan this folder instead of the configured root.")
+@click.option(
+    "--root", help="Scan only this root: a configured root's name or path, or another folder (with --layout)."
+)
 @click.option("--layout", help="The layout of a --root that is not configured (a profile's name or a TOML file).")
 @click.option("--reuse-prev-scan-id", type=int, help="Skip Scanning Files; re-use that scan's found-file lists.")
 @click.option("--full", is_flag=True, help="Re-parse every run, even unchanged ones (files rewritten in place).")
@@ -41,34 +43,54 @@ def scan_command(
     wait: bool,
     accept_vanished: bool,
 ) -> None:
-    """Run a scan now, in the foreground, outside the queue."""
+    """Scan every configured root in turn (or only --root), now, in the foreground, outside the queue."""
     previous = db.session.get(ScanRun, reuse_prev_scan_id) if reuse_prev_scan_id else None
     if previous is not None:  # the lists are relative to the root they were made in, read with its layout
         root = root or previous.root
     # Refused before a scan is recorded: a mistyped command leaves no failed scan behind.
-    if root and not os.path.isdir(root):
-        _refuse(f"scan root {os.path.abspath(root)} does not exist or is not a folder")
     try:
-        target = roots.find(root, layout, previous.layout if previous else None) if root else roots.default()
+        targets = [roots.find(root, layout, previous.layout if previous else None)] if root else roots.configured()
     except (roots.UnknownRoot, ProfileError) as e:
+        if root and not os.path.isdir(root):
+            _refuse(
+                f"scan root {os.path.abspath(root)} does not exist or is not a folder (nor a configured root's name)"
+            )
         _refuse(str(e))
-    if target is None:
-        raise click.UsageError("no scan root: set SEQSCAN_SCAN_ROOT or pass --root PATH --layout NAME")
-    if not os.path.isdir(target.path):
-        _refuse(f"scan root {target.path} does not exist or is not a folder")
+    if not targets:
+        raise click.UsageError(
+            "no scan root: configure [[roots]] in instance/seqscan.toml (or SEQSCAN_SCAN_ROOT), "
+            "or pass --root PATH --layout NAME"
+        )
     if reuse_prev_scan_id:
         try:
-            reusable_lists(reuse_prev_scan_id, target.path)
+            reusable_lists(reuse_prev_scan_id, targets[0].path)
         except ScanRefused as e:
             _refuse(str(e))
-    holder = lock.live_holder()
+    failed = False
+    for target in targets:
+        failed |= _scan_one(target, reuse_prev_scan_id, full, wait, accept_vanished, several=len(targets) > 1)
+    if failed:
+        sys.exit(1)
+
+
+def _scan_one(
+    target: roots.Root, reuse: int | None, full: bool, wait: bool, accept_vanished: bool, several: bool
+) -> bool:
+    """One root's scan, its summary and its error on the console; whether it ended in Error."""
+    of = f" of {target.name}" if several else ""
+    if not os.path.isdir(target.path):  # unmounted: that root's scan is Error; the others still run
+        if not several:
+            _refuse(f"scan root {target.path} does not exist or is not a folder")
+    holder = lock.live_holder(target.queue)
     if holder is not None and not wait:
         click.echo(
-            f"scan {holder.scan_id} is running ({holder.holder}); only one scan runs at a time. "
-            "Try again later, or pass --wait to start when it ends.",
+            f"scan {holder.scan_id} is running ({holder.holder}); only one scan runs at a time on queue "
+            f"{target.queue}. Try again later, or pass --wait to start when it ends.",
             err=True,
         )
-        sys.exit(2)
+        if not several:
+            sys.exit(2)
+        return True
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log = logging.getLogger("seqscan.scan")
@@ -79,15 +101,16 @@ def scan_command(
         click.echo(f"waiting for {running} to finish...", err=True)
 
     try:
-        scan = scans.create(target, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse_prev_scan_id)
-        click.echo(f"scan {scan.id} started")
+        scan = scans.create(target, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse)
+        click.echo(f"scan {scan.id}{of} started")
         run_scan(scan, full=full, wait=wait, on_wait=waiting, accept_vanished=accept_vanished)
     finally:
         log.removeHandler(console)
     scan_summary(scan)
     if scan.state == ScanState.ERROR:
-        click.echo(f"error: {scan.error}", err=True)
-        sys.exit(1)
+        click.echo(f"error{of}: {scan.error}", err=True)
+        return True
+    return False
 
 
 def _refuse(message: str) -> None:

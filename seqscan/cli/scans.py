@@ -9,12 +9,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from seqscan import serialise
+from seqscan import roots, serialise
 from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs.liveness import interrupted
-from seqscan.jobs.scanqueue import enqueue_scan
+from seqscan.jobs.scanqueue import enqueue_scans
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused
 
@@ -73,13 +73,19 @@ def scans_show(scan_id: int, fmt: str) -> None:
 
 
 @scans_group.command("enqueue")
-def scans_enqueue() -> None:
-    """Queue a scan for the worker (returns the waiting one if a scan already waits)."""
+@click.option("--root", "root_name", help="Only this root (its name); default: one scan per root.")
+def scans_enqueue(root_name: str | None) -> None:
+    """Queue a scan of each root for its queue's worker (a root whose scan already waits gets no second)."""
+    chosen = roots.named(root_name) if root_name else None
     try:
-        scan, created = enqueue_scan(Trigger.COMMAND_LINE, os.environ.get("USER", ""))
+        if root_name and chosen is None:
+            raise ScanRefused(f"no root is named {root_name}")
+        queued = enqueue_scans(Trigger.COMMAND_LINE, os.environ.get("USER", ""), [chosen] if chosen else None)
     except ScanRefused as e:
         raise click.ClickException(f"scan not queued: {e}") from None
-    click.echo(f"scan {scan.id} queued" if created else f"scan {scan.id} is already waiting; not adding another")
+    for scan, created in queued:
+        of = f"scan {scan.id} of {roots.name_of(scan.root)}"
+        click.echo(f"{of} queued" if created else f"{of} is already waiting; not adding another")
 
 
 COMMANDS = (scans_group,)

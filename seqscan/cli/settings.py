@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from seqscan import config as defaults
+from seqscan import roots
 from seqscan import settings_file
 from seqscan.settings_check import SettingError, convert
 from seqscan.settings_load import PREFIX, SETTINGS_FILE, known_keys, unknown
@@ -41,6 +42,8 @@ def settings_set(key: str, value: str, if_unset: bool) -> None:
             where = f"the environment ({PREFIX}{key})"
         elif key in settings_file.read(path):
             where = str(path)
+        elif key == "SCAN_ROOT" and current_app.config["ROOTS"]:  # the shorthand is not for several roots
+            where = "[[roots]], which lists the roots"
         if where:
             click.echo(f"{key} is set in {where}: left alone")
             return
@@ -70,6 +73,13 @@ def settings_get(key: str) -> None:
     value = current_app.config[key]
     if value is not None:
         click.echo(value if isinstance(value, str) else settings_file.toml_value(value))
+
+
+@settings_group.command("queues")
+def settings_queues() -> None:
+    """Print the queues the roots' scans run on, one per line: each needs its worker (`worker.py --queue NAME`)."""
+    for queue in roots.queues():
+        click.echo(queue)
 
 
 COMMANDS = (settings_group,)

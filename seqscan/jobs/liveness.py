@@ -19,7 +19,7 @@ SHOWN = "interrupted during {phase}: its process stopped (recorded as Error at t
 
 def interrupted(scan: ScanRun | None) -> str | None:
     """Why scan is dead though the database says it works (the text a page shows), or None."""
-    if scan is None or not scan.state.is_working or lock.live_scan_id() == scan.id:
+    if scan is None or not scan.state.is_working or scan.id in lock.live_scan_ids():
         return None
     # Read again after the lock: a scan that ended meanwhile has ended its state before giving the
     # lock back, so a state still working here belongs to a dead scan.

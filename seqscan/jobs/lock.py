@@ -1,7 +1,8 @@
-"""One scan at a time: the scan lock, and the heartbeat that proves its holder alive.
+"""One scan at a time per queue: the scan lock, and the heartbeat that proves its holder alive.
 
-The lock is one database row (so `flask scan` and the worker share it on SQLite and PostgreSQL
-alike, with or without Redis). The scan holding it refreshes its heartbeat from a thread. A holder
+Each queue's lock is one database row named by the queue (so `flask scan` of a root and the worker
+of its queue share it on SQLite and PostgreSQL alike, with or without Redis); roots on two queues
+scan side by side, never two scans on one. The scan holding it refreshes its heartbeat from a thread. A holder
 on this machine is alive as long as its process is, whatever its heartbeat says (on SQLite a long
 write elsewhere can hold up the beats); a holder on another machine whose heartbeat is older than
 STALE_AFTER_SECONDS is taken for dead, and its lock may be taken.
@@ -17,9 +18,9 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from seqscan.extensions import db
 from seqscan.jobs.processes import alive_here, died_here, this_process
@@ -32,25 +33,45 @@ def _stale_cutoff() -> datetime:
     return utcnow() - timedelta(seconds=float(current_app.config["STALE_AFTER_SECONDS"]))
 
 
-def live_holder() -> ScanLock | None:
-    """The lock row if a live scan holds it."""
-    row = db.session.get(ScanLock, "scan", populate_existing=True)
+def _live(row: ScanLock | None) -> bool:
     if row is None or row.scan_id is None or row.heartbeat_at is None or died_here(row.holder):
-        return None
-    return row if row.heartbeat_at >= _stale_cutoff() or alive_here(row.holder) else None
+        return False
+    return row.heartbeat_at >= _stale_cutoff() or alive_here(row.holder)
 
 
-def live_scan_id() -> int | None:
-    """The id of the scan holding a live lock."""
-    holder = live_holder()
-    return holder.scan_id if holder else None
+def _default(queue: str | None) -> str:
+    return queue or current_app.config["SCAN_QUEUE"]
 
 
-def try_acquire(scan_id: int) -> bool:
-    """Take the lock for scan_id if it is free or its holder went silent; commits."""
-    row = db.session.get(ScanLock, "scan", populate_existing=True)
-    if row is None:
-        raise RuntimeError("the scan_lock table has no row: run `flask init-db` on a fresh database")
+def live_holder(queue: str | None = None) -> ScanLock | None:
+    """The queue's lock row (default: the default queue's) if a live scan holds it."""
+    row = db.session.get(ScanLock, _default(queue), populate_existing=True)
+    return row if _live(row) else None
+
+
+def live_scan_ids() -> set[int]:
+    """The ids of the scans holding a live lock, on every queue."""
+    return {row.scan_id for row in db.session.scalars(select(ScanLock)).all() if _live(row)}
+
+
+def _row(queue: str) -> ScanLock:
+    """The queue's lock row, made the first time the queue is scanned (two processes may both try)."""
+    row = db.session.get(ScanLock, queue, populate_existing=True)
+    if row is not None:
+        return row
+    try:
+        db.session.add(ScanLock(name=queue, holder=""))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+    return db.session.get(ScanLock, queue, populate_existing=True)
+
+
+def try_acquire(scan_id: int, queue: str | None = None) -> bool:
+    """Take the queue's lock (default: the default queue's) for scan_id if it is free or its holder
+    went silent; commits."""
+    queue = _default(queue)
+    row = _row(queue)
     takeable = [ScanLock.scan_id.is_(None), ScanLock.scan_id == scan_id]
     if row.scan_id is not None and died_here(row.holder):
         takeable.append(and_(ScanLock.scan_id == row.scan_id, ScanLock.holder == row.holder))
@@ -58,7 +79,7 @@ def try_acquire(scan_id: int) -> bool:
         takeable.append(and_(ScanLock.heartbeat_at < _stale_cutoff(), ScanLock.holder == row.holder))
     result = db.session.execute(
         update(ScanLock)
-        .where(ScanLock.name == "scan", or_(*takeable))
+        .where(ScanLock.name == queue, or_(*takeable))
         .values(scan_id=scan_id, holder=this_process(), heartbeat_at=utcnow())
     )
     db.session.commit()
@@ -119,22 +140,22 @@ class LockLost(RuntimeError):
     pass
 
 
-def wait_for_lock(scan_id: int, poll_seconds: float = 2.0, on_wait=None, check=lambda: None) -> None:
-    """Block until scan_id holds the lock; on_wait(holder) is called once when it has to wait, and
-    check() before each try (it raises to stop waiting)."""
+def wait_for_lock(scan_id: int, queue: str, poll_seconds: float = 2.0, on_wait=None, check=lambda: None) -> None:
+    """Block until scan_id holds the queue's lock; on_wait(holder) is called once when it has to
+    wait, and check() before each try (it raises to stop waiting)."""
     told = False
-    while check() or not _try_acquire_or_wait(scan_id):
+    while check() or not _try_acquire_or_wait(scan_id, queue):
         if not told and on_wait:
-            on_wait(live_holder())
+            on_wait(live_holder(queue))
             told = True
         time.sleep(poll_seconds)
 
 
-def _try_acquire_or_wait(scan_id: int) -> bool:
+def _try_acquire_or_wait(scan_id: int, queue: str) -> bool:
     """try_acquire, where a database busy with another writer (SQLite: "database is locked") is a
     reason to wait, not to give up."""
     try:
-        return try_acquire(scan_id)
+        return try_acquire(scan_id, queue)
     except OperationalError as e:
         db.session.rollback()
         log.info("scan %s: the database is busy (%s); waiting", scan_id, str(e).splitlines()[0])

@@ -18,7 +18,7 @@ from functools import partial
 from flask import has_app_context
 from sqlalchemy import func, select
 
-from seqscan import alerts, scans
+from seqscan import alerts, roots, scans
 from seqscan.dberrors import is_disk_full, is_outage, reason
 from seqscan.enums import EndReason, ScanState
 from seqscan.extensions import db
@@ -123,12 +123,13 @@ def run_scan(
             raise Stopped(f"the worker was shut down {where}")
 
     try:
+        queue = roots.of_scan(scan.root, scan.layout).queue  # one scan at a time on each queue
         if wait:
-            lock.wait_for_lock(scan.id, on_wait=on_wait, check=stop_if_shutting_down)
-        elif not lock.try_acquire(scan.id):
-            holder = lock.live_holder()
+            lock.wait_for_lock(scan.id, queue, on_wait=on_wait, check=stop_if_shutting_down)
+        elif not lock.try_acquire(scan.id, queue):
+            holder = lock.live_holder(queue)
             running = f"scan {holder.scan_id} is running ({holder.holder})" if holder else "another scan is running"
-            raise scans.ScanRefused(f"{running}; only one scan runs at a time")
+            raise scans.ScanRefused(f"{running}; only one scan runs at a time on queue {queue}")
         locked = True
         with lock.Heartbeat(scan.id) as heartbeat:
 
@@ -208,7 +209,7 @@ def run_queued_scan(scan_id: int) -> str:
             stopped = scan.end_reason is not None and scan.end_reason.is_stop
             if stopped and not when_back(lambda: _lost_again(scan), give_up=shutdown.is_set):
                 try:
-                    again, _ = enqueue_scan(scan.trigger, scan.requested_by)
+                    again, _ = enqueue_scan(scan.trigger, scan.requested_by, roots.of_scan(scan.root, scan.layout))
                     log.warning("scan %s was stopped; queued again as scan %s", scan_id, again.id)
                 except Exception:  # Redis down, scanning disabled meanwhile: the stop is recorded anyway
                     log.exception("scan %s was stopped and could not be queued again", scan_id)

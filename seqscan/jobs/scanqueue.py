@@ -1,7 +1,9 @@
-"""The scan queue: one RQ queue, one worker, so scans never overlap.
+"""The scan queues: each root's scans go on its queue (the default queue, SCAN_QUEUE, unless the root
+names its own), and each queue has one worker, so a queue's scans never overlap.
 
-A queued scan is a ScanRun (Created) plus an RQ job holding its id. While one scan waits, asking
-for another returns the waiting one: a lab never gets a pile of identical scans.
+A queued scan is a ScanRun (Created) of one root plus an RQ job holding its id. While a root's scan
+waits, asking for another of that root returns the waiting one: a lab never gets a pile of
+identical scans.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from seqscan.jobs import keys, lock
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.processes import died_here, holder_of_worker
 from seqscan.models import ScanRun
+from seqscan.roots import Root
 
 log = logging.getLogger("seqscan.queue")
 JOB_FUNCTION = "seqscan.jobs.run.run_queued_scan"  # enqueued by name: RQ imports it in the worker
@@ -39,8 +42,9 @@ def get_redis() -> Redis:
     return clients[url]
 
 
-def get_queue(connection: Redis | None = None) -> Queue:
-    return Queue(current_app.config["SCAN_QUEUE"], connection=connection or get_redis())
+def get_queue(connection: Redis | None = None, name: str | None = None) -> Queue:
+    """An RQ queue of scans: the default one (SCAN_QUEUE), or a root's own."""
+    return Queue(name or current_app.config["SCAN_QUEUE"], connection=connection or get_redis())
 
 
 def refusal() -> str | None:
@@ -50,8 +54,8 @@ def refusal() -> str | None:
         return "scanning is disabled (SEQSCAN_ENABLED=false)"
     if not config["SCAN_DISKS"]:
         return "disk scanning is switched off (SEQSCAN_SCAN_DISKS=false)"
-    if roots.default() is None:
-        return "no scan root is configured (SEQSCAN_SCAN_ROOT)"
+    if not roots.configured():
+        return "no scan root is configured ([[roots]] in instance/seqscan.toml, or SEQSCAN_SCAN_ROOT)"
     return None
 
 
@@ -84,7 +88,7 @@ def _worker_stopped(job: Job, connection: Redis) -> bool:
     host, _, pid = holder.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         return died_here(holder)
-    return live_worker(connection, current_app.config["SCAN_QUEUE"]) is None
+    return live_worker(connection, job.origin) is None
 
 
 def record_dead_scans() -> list[int]:
@@ -102,7 +106,7 @@ def record_dead_scans() -> list[int]:
             return _resolve(connection)
     except RedisError:
         # Waiting scans are left alone until the queue can be asked.
-        return scans.fail_dead(lock.live_scan_id, None)
+        return scans.fail_dead(lock.live_scan_ids, None)
 
 
 def _resolve(connection: Redis) -> list[int]:
@@ -113,13 +117,13 @@ def _resolve(connection: Redis) -> list[int]:
             scans.record_task(scan, scan.task_id + REQUEUED)
             _queue_job(connection, scan)
             log.warning("scan %s: its queue job was gone from Redis; queued again as %s", scan.id, scan.task_id)
-    return scans.fail_dead(lock.live_scan_id, states)
+    return scans.fail_dead(lock.live_scan_ids, states)
 
 
 def _queue_job(connection: Redis, scan: ScanRun) -> None:
     config = current_app.config
     who = f", {scan.requested_by}" if scan.requested_by else ""
-    get_queue(connection).enqueue(
+    get_queue(connection, roots.of_scan(scan.root, scan.layout).queue).enqueue(
         JOB_FUNCTION,
         scan.id,
         job_id=scan.task_id,
@@ -130,27 +134,49 @@ def _queue_job(connection: Redis, scan: ScanRun) -> None:
     )
 
 
-def enqueue_scan(trigger: Trigger, requested_by: str = "") -> tuple[ScanRun, bool]:
-    """(the scan that will run, whether it was created now). Raises ScanRefused with the reason."""
+def enqueue_scans(
+    trigger: Trigger, requested_by: str = "", only: list[Root] | None = None
+) -> list[tuple[ScanRun, bool]]:
+    """One scan per configured root (or per root of only), each on its root's queue: [(the scan that
+    will run, whether it was created now)]. A root with a scan waiting already gets no second one.
+    Raises ScanRefused with the reason; RedisError if the queue cannot be reached."""
     why = refusal()
     if why:
         raise scans.ScanRefused(why)
     connection = get_redis()
+    out = []
     # Across web processes and the scheduler: look for a waiting scan and add one atomically.
     with connection.lock(keys.enqueue_lock(current_app.config["SCAN_QUEUE"]), timeout=60, blocking_timeout=30):
         _resolve(connection)
-        waiting = scans.waiting()
-        if waiting is not None:
-            return waiting, False
-        scan = scans.create(roots.default(), trigger, requested_by)
-        scans.record_task(scan, keys.scan_job_id(current_app.config["SCAN_QUEUE"], scan.id))
-        try:
-            _queue_job(connection, scan)
-        except RedisError as e:
-            scans.fail(scan, EndReason.NOT_QUEUED, str(e))
-            raise
-    log.info("scan %s queued (%s%s)", scan.id, trigger, f" by {requested_by}" if requested_by else "")
-    return scan, True
+        for root in roots.configured() if only is None else only:
+            waiting = scans.waiting(root.path)
+            if waiting is not None:
+                out.append((waiting, False))
+                continue
+            scan = scans.create(root, trigger, requested_by)
+            scans.record_task(scan, keys.scan_job_id(root.queue, scan.id))
+            try:
+                _queue_job(connection, scan)
+            except RedisError as e:
+                scans.fail(scan, EndReason.NOT_QUEUED, str(e))
+                raise
+            log.info(
+                "scan %s of %s queued (%s%s)",
+                scan.id,
+                root.name,
+                trigger,
+                f" by {requested_by}" if requested_by else "",
+            )
+            out.append((scan, True))
+    return out
+
+
+def enqueue_scan(trigger: Trigger, requested_by: str = "", root: Root | None = None) -> tuple[ScanRun, bool]:
+    """enqueue_scans for one root: root, or the only one configured (ScanRefused if there are several)."""
+    if root is None and len(roots.configured()) > 1:
+        names = ", ".join(r.name for r in roots.configured())
+        raise scans.ScanRefused(f"several roots are configured ({names}): name the one to scan")
+    return enqueue_scans(trigger, requested_by, None if root is None else [root])[0]
 
 
 def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:

@@ -3,8 +3,8 @@ what it schedules (seqscan.jobs.keys), reconciled with the settings as the sched
 each of its looks: a job no longer wanted is cancelled, a wanted one missing is added.
 
 rq-scheduler would read cron on the process's local clock; seqscan computes every firing itself on
-the lab's (seqscan.clock) and stores it, so no process sets TZ. Each firing queues a new ScanRun
-through enqueue_scan (trigger "scheduled"); rq-scheduler re-uses its cron job's id on every firing,
+the lab's (seqscan.clock) and stores it, so no process sets TZ. Each firing queues one new ScanRun
+per root through enqueue_scans (trigger "scheduled"), each on its root's queue; rq-scheduler re-uses its cron job's id on every firing,
 so nothing is keyed on that id.
 """
 
@@ -22,13 +22,13 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq_scheduler import Scheduler
 
-from seqscan import alerts, clock
+from seqscan import alerts, clock, roots
 from seqscan.dberrors import is_outage, reason
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs import keys
 from seqscan.jobs.backoff import Backoff
-from seqscan.jobs.scanqueue import enqueue_scan, get_redis, record_dead_scans, refusal
+from seqscan.jobs.scanqueue import enqueue_scans, get_redis, record_dead_scans, refusal
 from seqscan.jobs.watch import watch_worker
 from seqscan.scans import ScanRefused
 
@@ -119,8 +119,9 @@ class ScanScheduler(Scheduler):
     def queue_scheduled_scan(self) -> None:
         self.owed = False
         try:
-            scan, created = enqueue_scan(Trigger.SCHEDULED, "scheduler")
-            log.info("scheduled scan: %s %s", "queued scan" if created else "scan already waiting:", scan.id)
+            for scan, created in enqueue_scans(Trigger.SCHEDULED, "scheduler"):
+                what = "queued scan" if created else "scan already waiting:"
+                log.info("scheduled scan of %s: %s %s", roots.name_of(scan.root), what, scan.id)
         except ScanRefused as e:
             log.warning("scheduled scan not queued: %s", e)
         except RedisError:
@@ -151,8 +152,8 @@ def get_scheduler(interval: int = 30) -> ScanScheduler:
 
 
 def scheduled_scan() -> None:
-    """What a seqscan cron job runs if a plain rqscheduler (not ScanScheduler) fires it: queue a scan."""
-    enqueue_scan(Trigger.SCHEDULED, "rqscheduler")
+    """What a seqscan cron job runs if a plain rqscheduler (not ScanScheduler) fires it: queue the scans."""
+    enqueue_scans(Trigger.SCHEDULED, "rqscheduler")
 
 
 def wanted_schedule() -> dict[str, str]:

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 
-from seqscan import alerts
+from seqscan import alerts, roots
 from seqscan.extensions import db
 from seqscan.jobs import keys
 from seqscan.jobs.claim import live_worker
@@ -31,8 +31,12 @@ def down_since(connection: Redis, what: str, up: bool) -> float | None:
 
 
 def watch_worker(connection: Redis) -> None:
-    up = live_worker(connection, current_app.config["SCAN_QUEUE"], current_app.config["DATA_DIR"]) is not None
-    alerts.check_down("worker", up, down_since(connection, "worker", up))
+    """Each queue's worker (named by its queue when there are several)."""
+    queues = roots.queues()
+    for queue in queues:
+        up = live_worker(connection, queue, current_app.config["DATA_DIR"]) is not None
+        what = "worker" if len(queues) == 1 else f"worker of {queue}"
+        alerts.check_down(what, up, down_since(connection, what, up))
 
 
 def watch_scheduler(connection: Redis) -> None:

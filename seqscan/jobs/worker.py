@@ -1,4 +1,8 @@
-"""The one worker of the seqscan scan queue (`python worker.py`; make run starts it).
+"""The one worker of a seqscan scan queue (`python worker.py [--queue NAME]`; make run starts it).
+
+Each queue has one worker: the default queue (SCAN_QUEUE) serves the roots without a queue of their
+own, and a root that names one is served by `worker.py --queue NAME`, on this host or another near
+that storage (a worker needs only the database and Redis).
 
 It builds the app once and serves the queue inside its context: the scans it runs (the RQ job
 seqscan.jobs.run.run_queued_scan) use that app, none builds its own. It refuses to start while another live worker serves the queue (on this machine a file lock says
@@ -21,7 +25,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
-from seqscan import SCHEMA_PENDING, create_app_or_exit
+from seqscan import SCHEMA_PENDING, create_app_or_exit, roots
 from seqscan.extensions import db
 from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
@@ -114,11 +118,15 @@ def serve(queue, burst: bool, log: logging.Logger) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the one worker of the seqscan scan queue.")
+    parser = argparse.ArgumentParser(description="Run the one worker of a seqscan scan queue.")
     parser.add_argument("--burst", action="store_true", help="run the queued scans, then exit")
+    parser.add_argument("--queue", help="the queue to serve: a root's own queue (default: SEQSCAN_SCAN_QUEUE)")
     args = parser.parse_args(argv)
     app = create_app_or_exit()
-    setup_logging(Path(app.root_path) / app.config["WORKER_LOG"])
+    log_file = Path(app.root_path) / app.config["WORKER_LOG"]
+    if args.queue and args.queue != app.config["SCAN_QUEUE"]:  # one file per process: rotation is not shared
+        log_file = log_file.with_name(f"{log_file.stem}.{args.queue}{log_file.suffix}")
+    setup_logging(log_file)
     log = logging.getLogger("seqscan.worker")
     with app.app_context():
         if app.extensions.get(SCHEMA_PENDING):  # started while the database is away: wait for it
@@ -127,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
             except SettingError as e:  # the schema is behind: as create_app_or_exit would have said
                 log.error("refusing to start: %s", e)
                 return 2
+        known = roots.queues()
+        if args.queue and args.queue not in known and args.queue != app.config["SCAN_QUEUE"]:
+            log.error("no root's scans go on queue %s (the queues: %s); not starting", args.queue, ", ".join(known))
+            return 2
         connection = get_redis()
-        queue = get_queue(connection)
+        queue = get_queue(connection, args.queue)
         claim = QueueClaim(connection, queue.name)
         lock_file = lock_path(app.config["DATA_DIR"], queue.name)
         held = lock_this_machine(lock_file)  # kept referenced: closing the file would drop the lock

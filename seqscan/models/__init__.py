@@ -7,6 +7,7 @@ from seqscan.models.alert import Alert
 from seqscan.models.columns import UTCDateTime, str_enum, utcnow
 from seqscan.models.run import (
     FileEvent,
+    RunMove,
     Sample,
     SampleSheet,
     SequencingFile,
@@ -23,6 +24,7 @@ __all__ = [
     "Alert",
     "FileEvent",
     "OperatorAction",
+    "RunMove",
     "Sample",
     "SampleSheet",
     "ScanLock",

@@ -16,9 +16,9 @@ from seqscan.models.scan import ScanRun
 from seqscan.models.verdict import verdict_of, verdict_sql
 
 # Verdicts that need nobody: the data is all there, or the run is still being written.
-CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING)
-# Verdicts of runs whose files are not counted as missing: gone, skipped, or not written yet.
-NOT_JUDGED = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.SEQUENCING)
+CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING, RunVerdict.MOVED)
+# Verdicts of runs whose files are not counted as missing: gone, moved, skipped, or not written yet.
+NOT_JUDGED = (RunVerdict.MOVED, RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.SEQUENCING)
 
 
 class SequencingRun(db.Model):
@@ -44,6 +44,10 @@ class SequencingRun(db.Model):
     completion_status: Mapped[str] = mapped_column(String(64), default="", server_default="")
     run_failed: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     no_sheet: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # no sample sheet, ever
+    # Moved (seqscan/scanner/moves.py): this run's folder reappeared as another run record, under
+    # another root or after its Deleted scan; that record links back here with moved_from_pk.
+    moved_from_pk: Mapped[int | None] = mapped_column(ForeignKey("sequencing_run.id", ondelete="SET NULL"))
+    moved_away: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     warnings: Mapped[str] = mapped_column(Text, default="")  # from the last time it was parsed
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -111,9 +115,12 @@ def missing_files(root: str | None = None) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(*where))
 
 
-def runs_matching(query: str):
-    """Runs whose name, kit or instrument contains the query (any case), newest run date first."""
+def runs_matching(query: str, root: str | None = None):
+    """Runs whose name, kit or instrument contains the query (any case), under root (a path) if
+    given, newest run date first."""
     runs = select(SequencingRun).order_by(SequencingRun.date.desc().nulls_last(), SequencingRun.name)
+    if root is not None:
+        runs = runs.where(SequencingRun.root == root)
     if query:
         # autoescape: a typed % or _ is that character, not a LIKE wildcard.
         columns = (SequencingRun.name, SequencingRun.kit, SequencingRun.instrument)
@@ -213,6 +220,21 @@ def seen_in_scan(data_state: DataState, last_seen_scan_id: int | None, run: Sequ
     if data_state in PRESENT_STATES and run.data_state != DataState.DELETED:
         return run.last_seen_scan_id
     return last_seen_scan_id
+
+
+class RunMove(db.Model):
+    """A run folder that moved, kept forever (append-only): within a root in one scan, the run's own
+    record follows it (from and to are one run); to another root or in a later scan, the new record
+    (run_pk) links to the Deleted one (SequencingRun.moved_from_pk)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("sequencing_run.id", ondelete="CASCADE"), index=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"))
+    from_root: Mapped[str] = mapped_column(Text)
+    from_path: Mapped[str] = mapped_column(Text)
+    to_root: Mapped[str] = mapped_column(Text)
+    to_path: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FileEvent(db.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import DDL, ForeignKey, String, Text, event
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from seqscan.enums import PHASES, EndReason, ScanState, Trigger
@@ -80,16 +80,13 @@ class ScanRun(db.Model):
 
 
 class ScanLock(db.Model):
-    """The one row saying which scan may run now, and when it last proved it was alive."""
+    """A queue's row saying which scan may run on it now, and when it last proved it was alive
+    (made the first time the queue is scanned: seqscan.jobs.lock)."""
 
-    name: Mapped[str] = mapped_column(String(16), primary_key=True)  # always "scan"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # the queue's name
     scan_id: Mapped[int | None]
     holder: Mapped[str] = mapped_column(String(200), default="")  # host:pid of the scanning process
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-# The row exists from the start, so taking the lock is a single conditional UPDATE.
-event.listen(ScanLock.__table__, "after_create", DDL("INSERT INTO scan_lock (name, holder) VALUES ('scan', '')"))
 
 
 class ScanWarning(db.Model):

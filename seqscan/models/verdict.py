@@ -19,6 +19,7 @@ class Rule(NamedTuple):
 
 # The first rule that applies gives the verdict; none: complete.
 RULES = (
+    Rule(RunVerdict.MOVED, flag="moved_away"),  # its folder is gone, and is another run record now
     Rule(RunVerdict.DELETED, states=(DataState.DELETED,)),  # the folder is gone: nothing else matters
     Rule(RunVerdict.SKIPPED, states=(DataState.SKIPPED,), flag="skipped"),
     Rule(RunVerdict.SEQUENCING, flag="sequencing"),  # not judged until its marker is there

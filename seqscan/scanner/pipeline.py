@@ -23,7 +23,7 @@ from seqscan.dberrors import is_disk_full
 from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.models import ScanRun
-from seqscan.scanner import guards, store, vanished
+from seqscan.scanner import guards, moves, store, vanished
 from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
@@ -122,6 +122,7 @@ def _create_models(
         _warn(scan, None, "", f"0 runs found in {scan.root}")
     found = {r.path for r in result.runs}
     lost = vanished.vanished_runs(db.session, scan.root, found, result.blind_spots, result.skipped_folders)
+    _record_moves(scan, lost.gone, [f for f, _ in plan.changed if f.path not in known])
     vanished.refuse_mass_deletion(guard, lost)
     for path in rewritten_in_place(db.session, scan.root, list(plan.unchanged)):  # a file finished in place
         plan.changed.append(plan.unchanged.pop(path))
@@ -144,6 +145,17 @@ def _create_models(
         log.info("run %s not checked: it sits below a skipped or unreadable folder", name)
     files = sum(len(r.files) for r in result.runs if r.name in plan.names)
     scans.record_runs_found(scan, len(plan.names), files)
+    db.session.commit()
+
+
+def _record_moves(scan: ScanRun, gone: list, new: list[FoundRun]) -> None:
+    """Runs gone from one path and found at another in this scan: moved, not Deleted (taken out of gone)."""
+    for run, found in moves.pair_moves(gone, new):
+        _warn(
+            scan, found.name, found.path, f"run folder moved from {run.path} to {found.path}: one run, its history kept"
+        )
+        moves.move(db.session, run, found, scan.root, scan.id)
+        gone.remove(run)
     db.session.commit()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from seqscan.enums import PRESENT_STATES, DataState
 from seqscan.layout import Profile
 from seqscan.models import SequencingRun
-from seqscan.scanner import store
+from seqscan.scanner import moves, store
 from seqscan.scanner.found import FoundRun
 from seqscan.scanner.reads import fastq_reads
 from seqscan.scanner.reconcile import mtime_of, reconcile_files
@@ -111,6 +111,10 @@ def sync_run(
     folder = read_run_folder(run_dir, profile, max_samples, max_bytes, analysis)
     session.flush()  # the run needs its id
     store.apply_metadata(run, folder)
+    if run.first_seen_scan_id == scan_id and (old := moves.link_to_deleted(session, run, scan_id)):
+        # Not a twin: the same run, moved here (its old record says so, and is no longer Deleted).
+        twin_warnings = [w for w in twin_warnings if f" at {old.root}/{old.path}:" not in w]
+        twin_warnings.append(f"moved here from {old.root}/{old.path} (the run recorded there was Deleted)")
     run.sequencing = folder.sequencing(
         found.markers, has_output=any(profile.is_sample_type(f.file_type) for f in found_files)
     )

@@ -21,6 +21,7 @@ from seqscan.scans.life import (
 )
 from seqscan.scans.queries import (
     LIST_LIMIT,
+    all_running,
     all_waiting,
     changes,
     last_success,
@@ -70,6 +71,7 @@ __all__ = [
     "previous_finished",
     "record_action",
     "record_task",
+    "all_running",
     "running",
     "time_left",
     "waiting",

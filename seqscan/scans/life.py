@@ -106,11 +106,11 @@ def keep_log(scan: ScanRun, limit: int = 256 * 1024) -> None:
     db.session.commit()
 
 
-def fail_dead(live_scan_id: Callable[[], int | None], job_state: Callable[[str], str | None] | None) -> list[int]:
+def fail_dead(live_scan_ids: Callable[[], set[int]], job_state: Callable[[str], str | None] | None) -> list[int]:
     """Fail scans whose process is gone; returns their ids. The evidence comes from seqscan.jobs.
 
-    live_scan_id(): the scan that holds a live scan lock; any other scan in a working phase was
-    interrupted. It is asked after the working scans are read: a scan takes the lock before it
+    live_scan_ids(): the scans that hold a live scan lock (one per queue); any other scan in a
+    working phase was interrupted. It is asked after the working scans are read: a scan takes the lock before it
     starts working, so one that started meanwhile is seen holding it. job_state(task_id): what the
     queue knows of a waiting scan's job ("missing", "failed", ...); None when the queue cannot be
     asked, and then waiting scans are left alone.
@@ -118,16 +118,16 @@ def fail_dead(live_scan_id: Callable[[], int | None], job_state: Callable[[str],
     stale = current_app.config["STALE_AFTER_SECONDS"]
     resolved = []
     working = db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING))).all()
-    live = live_scan_id()
+    live = live_scan_ids()
     for scan in working:
-        if scan.id == live:
+        if scan.id in live:
             continue
         detail = f"during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
         if fail(scan, EndReason.INTERRUPTED, detail, if_state=scan.state):
             resolved.append(scan.id)
     for scan in all_waiting() if job_state is not None else []:
         state = job_state(scan.task_id)
-        if scan.id == live or state in (None, "queued", "started", "deferred", "scheduled"):
+        if scan.id in live or state in (None, "queued", "started", "deferred", "scheduled"):
             continue
         why = "its queue job is gone from Redis" if state == "missing" else f"its queue job is {state}"
         if fail(scan, EndReason.NEVER_STARTED, why, if_state=ScanState.CREATED):

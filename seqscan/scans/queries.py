@@ -20,15 +20,20 @@ def all_waiting() -> list[ScanRun]:
     ).all()
 
 
-def waiting() -> ScanRun | None:
-    """The scan the next button press would return instead of queueing another."""
-    found = all_waiting()
-    return found[0] if found else None
+def waiting(root: str) -> ScanRun | None:
+    """The scan of root the next button press would return instead of queueing another."""
+    return next((scan for scan in all_waiting() if scan.root == root), None)
+
+
+def all_running() -> list[ScanRun]:
+    """The scans in a working phase, oldest first (one per queue is alive; see fail_dead for the others)."""
+    return db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING)).order_by(ScanRun.id)).all()
 
 
 def running() -> ScanRun | None:
-    """The scan in a working phase (at most one is alive; see fail_dead for the others)."""
-    return db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING)).order_by(ScanRun.id).limit(1)).first()
+    """The oldest scan in a working phase."""
+    found = all_running()
+    return found[0] if found else None
 
 
 def last_success(trigger: Trigger | None = None) -> ScanRun | None:

@@ -8,13 +8,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from seqscan import serialise
+from seqscan import roots, serialise
 from seqscan.attention import chosen_filters, selection
 from seqscan.auth import operator_required
 from seqscan.enums import DataState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
-from seqscan.jobs.scanqueue import enqueue_scan
+from seqscan.jobs.scanqueue import enqueue_scans
 from seqscan.models import ScanRun, SequencingFile, runs_matching
 from seqscan.scans import ScanRefused
 from seqscan.web import page_number, runs_named
@@ -46,21 +46,31 @@ def scan(scan_id: int):
 @bp.post("/scans")
 @operator_required
 def trigger():
+    """A scan of every root, or of ?root=NAME: {"scans": [each scan, with "created"]}; with one
+    root, that scan's fields stand at the top level too."""
+    name = request.args.get("root") or request.form.get("root")
+    chosen = roots.named(name) if name else None
+    if name and chosen is None:
+        return jsonify(error=f"no root is named {name}"), 404
     try:
-        queued, created = enqueue_scan(Trigger.MANUAL, current_user.username)
+        queued = enqueue_scans(Trigger.MANUAL, current_user.username, [chosen] if chosen else None)
     except ScanRefused as e:
         return jsonify(error=str(e)), 409
     except RedisError as e:
         return jsonify(error=f"the queue (Redis) cannot be reached: {e}"), 503
-    return jsonify(scan_json(queued) | {"created": created}), (202 if created else 200)
+    each = [scan_json(scan) | {"created": created} for scan, created in queued]
+    body = {"scans": each} | (each[0] if len(each) == 1 else {})
+    return jsonify(body), (202 if any(created for _, created in queued) else 200)
 
 
 @bp.get("/runs")
 def runs():
     page, per_page = _page_args()
-    result = db.paginate(
-        runs_matching(request.args.get("q", "").strip()), page=page, per_page=per_page, error_out=False
-    )
+    root = roots.named(request.args.get("root", ""))
+    if request.args.get("root") and root is None:
+        return jsonify(error=f"no root is named {request.args['root']}"), 404
+    query = runs_matching(request.args.get("q", "").strip(), root.path if root else None)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, runs=[serialise.run(r) for r in result.items])
 
 
@@ -99,8 +109,11 @@ def status():
     return jsonify(
         database=s["database"],
         redis=s["redis"],
-        workers=[w | {"last_heartbeat": serialise.iso(w["last_heartbeat"])} for w in s["workers"]],
-        queue_owner=s.get("queue_owner"),
+        queues=[
+            q | {"workers": [w | {"last_heartbeat": serialise.iso(w["last_heartbeat"])} for w in q["workers"]]}
+            for q in s["queues"]
+        ],
+        workers_ok=s["workers_ok"],
         scheduler_alive=s["scheduler_alive"],
         scheduler_ok=s["scheduler_ok"],
         scheduler_detail=s["scheduler_detail"],

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select
 
-from seqscan import clock, scans
+from seqscan import clock, roots, scans
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import refusal
@@ -21,9 +21,11 @@ ATTENTION_LIMIT = 50  # runs listed as needing attention
 
 
 def latest_key() -> str:
-    """What the open page compares: the newest scan's id and state."""
-    row = db.session.execute(select(ScanRun.id, ScanRun.state).order_by(ScanRun.id.desc()).limit(1)).first()
-    return f"{row.id}:{row.state}" if row else "none"
+    """What the open page compares: the newest scans' ids and states (one per root: with several
+    roots, an older root's scan may end after a newer one)."""
+    newest = select(ScanRun.id, ScanRun.state).order_by(ScanRun.id.desc()).limit(max(1, len(roots.configured())))
+    rows = db.session.execute(newest).all()
+    return ",".join(f"{row.id}:{row.state}" for row in rows) or "none"
 
 
 def last_slot(schedule: list[str], zone: ZoneInfo, now: datetime, grace: timedelta) -> datetime:
@@ -56,14 +58,27 @@ def attention() -> tuple[int, list[SequencingRun]]:
     return count, runs
 
 
+def latest_per_root() -> list[tuple[str, ScanRun | None]]:
+    """(root name, its newest scan) of each configured root, when there are several: the home page
+    answers for each in one block."""
+    configured = roots.configured()
+    if len(configured) < 2:
+        return []
+    newest = select(ScanRun).order_by(ScanRun.id.desc()).limit(1)
+    return [(root.name, db.session.scalars(newest.where(ScanRun.root == root.path)).first()) for root in configured]
+
+
 def today() -> dict:
     latest = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(1)).first()
     finished = db.session.scalars(
         select(ScanRun).where(ScanRun.state == ScanState.FINISHED).order_by(ScanRun.id.desc()).limit(1)
     ).first()
     count, runs = attention()
+    per_root = latest_per_root()
     return {
+        "per_root_at": max((scan.created for _, scan in per_root if scan), default=None),
         "latest": latest,
+        "per_root": per_root,
         "finished": finished,
         "changes": scans.changes(finished) if finished else {},
         "new_runs": scans.new_runs(finished) if finished else [],

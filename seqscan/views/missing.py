@@ -4,6 +4,7 @@ with counts; the same selection as CSV or TSV, and as JSON at /api/missing."""
 from __future__ import annotations
 
 import io
+import itertools
 
 from flask import Blueprint, Response, render_template, stream_with_context
 from sqlalchemy import func, select
@@ -18,7 +19,17 @@ from seqscan.web import page_number
 
 bp = Blueprint("missing", __name__)
 PER_PAGE = 100
-COLUMNS = ("run", "kit", "sample", "file_type", "data_state", "path", "note", "since_scan")  # of serialise.file
+COLUMNS = (
+    "run",
+    "kit",
+    "sample",
+    "file_type",
+    "data_state",
+    "path",
+    "note",
+    "since_scan",
+    "root_name",  # last: a script reading the columns before it by position still reads them
+)  # of serialise.file
 
 
 @bp.get("/missing")
@@ -30,13 +41,13 @@ def index():
         SequencingRun, SequencingFile.run_pk == SequencingRun.id
     )
     counts = dict(db.session.execute(joined.where(*where).group_by(SequencingFile.data_state)).all())
-    runs_on_page = list(dict.fromkeys(f.run.name for f in page.items))
+    runs_on_page = list(dict.fromkeys(f.run_pk for f in page.items))
     per_run = dict(
         db.session.execute(
-            select(SequencingRun.name, func.count())
+            select(SequencingRun.id, func.count())
             .join_from(SequencingFile, SequencingRun)
-            .where(*where, SequencingRun.name.in_(runs_on_page))
-            .group_by(SequencingRun.name)
+            .where(*where, SequencingRun.id.in_(runs_on_page))
+            .group_by(SequencingRun.id)
         ).all()
     )
     options = {
@@ -49,8 +60,10 @@ def index():
         ).all()
         for key, column in FILTERS.items()
     }
+    # Grouped by run in the page's order (name, then root): two runs of one name are two groups.
+    groups = [(run, list(files)) for run, files in itertools.groupby(page.items, key=lambda f: f.run)]
     return render_template(
-        "missing.html", page=page, chosen=chosen, counts=counts, per_run=per_run, options=options,
+        "missing.html", page=page, groups=groups, chosen=chosen, counts=counts, per_run=per_run, options=options,
         states=sorted(ATTENTION_STATES), filters={k: v for k, v in chosen.items() if v},
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ from seqscan.extensions import db
 from seqscan.layout import ProfileError
 from seqscan.models import (
     FileEvent,
+    RunMove,
     Sample,
     SampleSheet,
     ScanRun,
@@ -34,9 +35,10 @@ UNEXPECTED_LIMIT = 500  # unexpected files listed on a run page (the API lists t
 
 @bp.get("/runs")
 def index():
-    query = request.args.get("q", "").strip()
-    page = db.paginate(runs_matching(query), page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("runs.html", page=page, q=query)
+    query, root = request.args.get("q", "").strip(), roots.named(request.args.get("root", ""))
+    runs = runs_matching(query, root.path if root else None)
+    page = db.paginate(runs, page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("runs.html", page=page, q=query, root=root)
 
 
 class FileView(NamedTuple):
@@ -163,4 +165,9 @@ def detail(name: str):
         select(FileEvent).where(FileEvent.run_pk == run.id).order_by(FileEvent.id.desc()).limit(HISTORY_LIMIT)
     ).all()
     grid = run_grid(run, page=page_number())
-    return render_template("run_detail.html", run=run, sheets=sheets, history=history, **grid)
+    moves = {
+        "moves": db.session.scalars(select(RunMove).where(RunMove.run_pk == run.id).order_by(RunMove.id)).all(),
+        "moved_from": db.session.get(SequencingRun, run.moved_from_pk) if run.moved_from_pk else None,
+        "moved_to": db.session.scalar(select(SequencingRun).where(SequencingRun.moved_from_pk == run.id).limit(1)),
+    }
+    return render_template("run_detail.html", run=run, sheets=sheets, history=history, **grid, **moves)

@@ -28,8 +28,10 @@ def problems(status: dict) -> list[str]:
     if not status["redis"]["ok"]:
         out.append("Redis cannot be reached: start redis-server (scans cannot be queued)")
         return out
-    if not status.get("queue_owner"):
-        out.append("no worker serves the queue: start worker.py")
+    for queue in status["queues"]:
+        if not queue["owner"]:
+            start = "worker.py" if queue["default"] else f"worker.py --queue {queue['name']}"
+            out.append(f"no worker serves queue {queue['name']}: start {start}")
     if not status["scheduler_ok"]:
         out.append(f"scheduler: {status['scheduler_detail']} (start `flask scheduler`)")
     return out
