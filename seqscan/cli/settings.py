@@ -13,8 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from seqscan import config as defaults
-from seqscan import roots
-from seqscan import settings_file
+from seqscan import roots, settings_file
 from seqscan.settings_check import SettingError, convert
 from seqscan.settings_load import PREFIX, SETTINGS_FILE, known_keys, unknown
 
