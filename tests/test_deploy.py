@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -276,5 +277,48 @@ def test_gunicorn_serves_the_button_and_a_real_worker_finishes_the_scan(tmp_path
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
+            gunicorn.wait(30)
+        lab.close()
+
+
+def cookie_samesite(base: str) -> str:
+    """The SameSite of the session cookie the sign-in page sets."""
+    with urllib.request.urlopen(base + "/sign-in", timeout=30) as answer:
+        return re.search(r"SameSite=(\w+)", " ".join(answer.headers.get_all("Set-Cookie") or [])).group(1)
+
+
+def test_reload_boots_workers_that_run_the_code_as_it_is_now(tmp_path):
+    """After a code change, the unit's ExecReload (SIGHUP) is enough for the web app: gunicorn's new
+    workers import seqscan afresh, including seqscan.config, which gunicorn.conf.py's settings check reads."""
+    copy = tmp_path / "project"  # a copy of the code, to change
+    for name in ("seqscan", "templates", "static", "migrations"):
+        shutil.copytree(PROJECT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("app.py", "gunicorn.conf.py"):
+        shutil.copy(PROJECT / name, copy / name)
+    lab = Lab(tmp_path)
+    gunicorn = None
+    try:
+        unit = (DEPLOY / "seqscan-web.service").read_text().replace("/opt/seqscan/.venv", sys.prefix)
+        unit = unit.replace("/opt/seqscan", str(copy))
+        port = free_port()
+        command = [arg.replace(WEB_BIND, f"127.0.0.1:{port}") for arg in exec_start(unit)]
+        log = tmp_path / "gunicorn.log"
+        with open(log, "w") as out:
+            gunicorn = subprocess.Popen(command, cwd=copy, env=lab.env(), stdout=out, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: answers(Browser(base), gunicorn, log), 60, "gunicorn to answer", log)
+        assert cookie_samesite(base) == "Lax"
+
+        config = copy / "seqscan" / "config.py"
+        config.write_text(
+            config.read_text().replace('SESSION_COOKIE_SAMESITE = "Lax"', 'SESSION_COOKIE_SAMESITE = "Strict"')
+        )
+        reload = re.search(r"^ExecReload=(.+)$", unit, re.MULTILINE).group(1).replace("$MAINPID", str(gunicorn.pid))
+        subprocess.run(shlex.split(reload), check=True, timeout=30)
+        wait_until(lambda: cookie_samesite(base) == "Strict", 30, "a reloaded worker with the new code", log)
+        assert gunicorn.poll() is None  # reloaded, not restarted
+    finally:
+        if gunicorn is not None:
+            gunicorn.send_signal(signal.SIGTERM)
             gunicorn.wait(30)
         lab.close()
