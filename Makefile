@@ -33,7 +33,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 install: $(BIN)/.installed
 
 services:
-	@bash .ci/services.sh --with-postgres --with-browser
+	@bash .ci/services.sh --with-postgres --with-browser --with-nginx
 
 lint: install
 	$(BIN)/ruff check .

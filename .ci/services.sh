@@ -13,6 +13,7 @@ if ! redis_up; then
 fi
 case " $* " in *" --with-postgres "*) with_postgres=1 ;; *) with_postgres= ;; esac
 case " $* " in *" --with-browser "*) with_browser=1 ;; *) with_browser= ;; esac
+case " $* " in *" --with-nginx "*) with_nginx=1 ;; *) with_nginx= ;; esac
 if [ -n "$with_postgres" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
@@ -24,14 +25,24 @@ if [ -n "$with_postgres" ]; then
     fi
   fi
 fi
+# Debian's package PACKAGE, for the tests that need it (as root; else what to install).
+apt_install() {
+  local package=$1 why=$2
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "services: installing Debian's $package for $why"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" >/dev/null \
+      || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" >/dev/null; }
+  else
+    echo "services: $package is missing: apt-get install $package ($why needs it)" >&2
+  fi
+}
 # The browser tests drive Debian's Chromium; never a downloaded browser.
 if [ -n "$with_browser" ] && [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "services: installing Debian's chromium for the browser tests"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null \
-      || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }
-  else
-    echo "services: /usr/bin/chromium is missing: apt-get install chromium (the browser tests need it)" >&2
-  fi
+  apt_install chromium "the browser tests"
+fi
+# tests/test_deploy.py checks deploy/nginx-seqscan.conf with `nginx -t` (Debian's policy-rc.d, where
+# there is one, keeps the package from starting a server on port 80).
+if [ -n "$with_nginx" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  apt_install nginx-light "the nginx site's test"
 fi
 exit 0
