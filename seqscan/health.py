@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from seqscan import alerts, clock, roots, scans
 from seqscan.extensions import db
-from seqscan.jobs import keys
+from seqscan.jobs import keys, process_record
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import get_queue, get_redis
 from seqscan.jobs.schedule import next_scans, wanted_schedule
@@ -52,6 +52,7 @@ def server_status() -> dict:
         status["redis"] = {"ok": False, "detail": f"{config['REDIS_URL']}: {e}"}
     status["workers"], status["scheduler_alive"], status["next_scans"] = [], None, []
     status["scheduler_ok"], status["scheduler_detail"] = False, "unknown: Redis is unreachable"
+    status["processes"] = []
     if status["redis"]["ok"]:
         queue = get_queue(connection)
         status["queue_owner"] = live_worker(connection, queue.name, config["DATA_DIR"])
@@ -69,6 +70,7 @@ def server_status() -> dict:
         registered = next_scans()
         status["next_scans"] = [when for _, _, when, _ in registered[:2]]
         status["scheduler_ok"], status["scheduler_detail"] = _scheduler(status["scheduler_alive"], registered)
+        status["processes"] = process_record.running(connection)
     if status["database"]["ok"]:
         status["waiting"] = scans.all_waiting()
         running = scans.running()
@@ -77,5 +79,6 @@ def server_status() -> dict:
         status["alert_failures"] = alerts.recent_failures()
     status["settings"] = {key: config[key] for key in ("ENABLED", "SCAN_DISKS", "SCHEDULE", "TIMEZONE", "SCAN_QUEUE")}
     status["settings"]["roots"] = ", ".join(f"{r.path} (layout {r.layout})" for r in roots.configured()) or "none"
+    status["settings_warning"] = process_record.warning(status["processes"])
     status["took_ms"] = round((time.perf_counter() - start) * 1000, 1)
     return status
