@@ -123,7 +123,7 @@ def test_the_status_page_shows_what_each_process_started_with_and_warns_in_yello
     stop(worker)
     worker = lab.start("worker.py")
     lab.wait_for(lambda: processes().get("worker", {}).get("holder") == f"{HOST}:{worker.pid}", 60, "the new worker")
-    assert "not this web app's" in processes()["worker"]["changed"]["why"]
+    assert processes()["worker"]["changed"]["why"] == "its settings are not this web app's: STATUS_POLL_SECONDS differ"
     reloaded = sign_in(lab.make_app().test_client(), "vic")
     now = processes(reloaded)
     assert now["worker"]["changed"] is None and now["scheduler"]["changed"]["at"]
@@ -137,3 +137,7 @@ def test_the_status_page_shows_what_each_process_started_with_and_warns_in_yello
     lab.wait_for(lambda: processes(reloaded).get("scheduler", {}).get("holder") == f"{HOST}:{scheduler.pid}", 60, "it")
     assert reloaded.get("/api/status").json["settings_warning"] is None
     assert "health stale" not in reloaded.get("/status").text
+    # The web app not reloaded: the file is as both read it, but its own settings are the old ones.
+    stale = client.get("/api/status").json["settings_warning"]
+    assert stale.startswith("the web app runs with other settings than the scheduler of queue ")
+    assert "and reload the web app" in stale

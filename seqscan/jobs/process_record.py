@@ -65,7 +65,7 @@ def running(connection: Redis) -> list[dict]:
     with started_at a datetime and `changed` (see changed): reads only."""
     pattern = _glob_escaped(keys.process_records(current_app.config["SCAN_QUEUE"])) + "*"
     names = sorted(connection.scan_iter(match=pattern, count=1000))
-    mine = digest(current_app.config)
+    mine = digest(current_app.config), shown_settings(current_app.config)
     records = []
     for raw in connection.mget(names) if names else []:
         if raw is None:  # expired between the scan and the read
@@ -79,19 +79,19 @@ def running(connection: Redis) -> list[dict]:
     return sorted(records, key=lambda r: (r["role"] != "scheduler", r["queue"]))
 
 
-def changed(record: dict, web_digest: str) -> dict | None:
+def changed(record: dict, web: tuple[str, dict[str, str | None]]) -> dict | None:
     """How this process's settings are not the current ones: {"at": when seqscan.toml changed (None
-    if unknown), "why": ...}, or None when they are. seqscan.toml as this web process sees it now."""
+    if unknown), "why": ...}, or None when they are. Current: seqscan.toml as this web process sees it
+    now, and the web process's own settings (web: their digest and shown settings)."""
     now = mtime(record["settings_file"])
     if now != record["settings_file_mtime"]:
         if now is None:
             return {"at": None, "why": "the settings file was removed after it started"}
         return {"at": datetime.fromtimestamp(now, UTC), "why": "the settings file changed after it started"}
+    web_digest, web_shown = web
     if record["digest"] != web_digest:
-        return {
-            "at": None,
-            "why": "its settings are not this web app's (another environment, or the file read at another time)",
-        }
+        differ = ", ".join(k for k, v in web_shown.items() if record["settings"].get(k) != v) or "a secret"
+        return {"at": None, "why": f"its settings are not this web app's: {differ} differ"}
     return None
 
 
@@ -101,12 +101,20 @@ def warning(records: list[dict]) -> str | None:
     if not behind:
         return None
     times = [r["changed"]["at"] for r in behind if r["changed"]["at"]]
-    when = f" at {clock.lab_time(max(times)):%H:%M}" if times else ""
     who = ", ".join(
         f"the {r['role']} of queue {r['queue']} ({r['holder']}, started {clock.lab_time(r['started_at']):%H:%M})"
         for r in behind
     )
-    return f"settings changed{when}; restart the worker and the scheduler (`{RESTART}`). Still on the settings read at start: {who}"
+    if not times:  # the file is as they read it, but the web app runs with other settings (its environment)
+        return (
+            f"the web app runs with other settings than {who}: give every process the same settings (one "
+            f"instance folder, one environment), then restart the worker and the scheduler (`{RESTART}`) "
+            "and reload the web app"
+        )
+    return (
+        f"settings changed at {clock.lab_time(max(times)):%H:%M}; restart the worker and the scheduler "
+        f"(`{RESTART}`). Still on the settings read at start: {who}"
+    )
 
 
 def _glob_escaped(text: str) -> str:
