@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from seqscan import alerts, clock, roots, scans
 from seqscan.extensions import db
-from seqscan.jobs import keys
+from seqscan.jobs import keys, process_record
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import get_queue, get_redis
 from seqscan.jobs.schedule import next_scans, wanted_schedule
@@ -63,6 +63,7 @@ def server_status() -> dict:
     status["queues"], status["workers"], status["scheduler_alive"], status["next_scans"] = [], [], None, []
     status["workers_ok"] = False
     status["scheduler_ok"], status["scheduler_detail"] = False, "unknown: Redis is unreachable"
+    status["processes"] = []
     if status["redis"]["ok"]:
         configured = roots.configured()
         for name in roots.queues():
@@ -83,6 +84,7 @@ def server_status() -> dict:
         registered = next_scans()
         status["next_scans"] = [when for _, _, when, _ in registered[:2]]
         status["scheduler_ok"], status["scheduler_detail"] = _scheduler(status["scheduler_alive"], registered)
+        status["processes"] = process_record.running(connection)
     if status["database"]["ok"]:
         status["waiting"] = scans.all_waiting()
         status["running"] = scans.all_running()
@@ -92,5 +94,6 @@ def server_status() -> dict:
     status["settings"]["roots"] = (
         ", ".join(f"{r.name}: {r.path} (layout {r.layout}, queue {r.queue})" for r in roots.configured()) or "none"
     )
+    status["settings_warning"] = process_record.warning(status["processes"])
     status["took_ms"] = round((time.perf_counter() - start) * 1000, 1)
     return status

@@ -33,6 +33,12 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def process(record: dict) -> dict:
+    """A running worker's or scheduler's record (seqscan.jobs.process_record.running), its times in ISO 8601."""
+    changed = record["changed"] and record["changed"] | {"at": iso(record["changed"]["at"])}
+    return record | {"started_at": iso(record["started_at"]), "changed": changed}
+
+
 def scan(s: ScanRun) -> dict:
     return {
         "id": s.id,

@@ -34,6 +34,14 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"no TOML notation for {value!r}")
 
 
+def mtime(path: str | Path) -> float | None:
+    """The file's modification time (unix time), None when there is no file (or it cannot be looked at)."""
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
 def read(path: Path) -> dict[str, Any]:
     """The file's keys and values ({} when there is no file); SettingError when it cannot be read or parsed."""
     try:

@@ -11,6 +11,7 @@ import difflib
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ TEST_PREFIX = "SEQSCAN_TEST_"
 SCRIPT_VARIABLES = frozenset({"SEQSCAN_PATH", "SEQSCAN_RUN_PATH", "SEQSCAN_RUN", "SEQSCAN_SAMPLE", "SEQSCAN_FILE_TYPE"})
 SOURCES = "SETTINGS_SOURCES"  # in app.config: {key: "default" | "file" | "seqscan.cfg" | "environment" | "test"}
 SETTINGS_FILE = "SETTINGS_FILE"  # in app.config: the path of seqscan.toml, read or not there
+# In app.config: {"at": unix time the settings were read, "mtime": seqscan.toml's mtime then, None if absent}.
+# A worker or scheduler keeps these settings until restarted (seqscan.jobs.process_record compares).
+SETTINGS_READ = "SETTINGS_READ"
 
 _warned_cfg = False
 log = logging.getLogger("seqscan.settings")
@@ -100,6 +104,7 @@ def load_settings(
         sources[key] = "default"
     file = Path(instance_path) / settings_file.FILE_NAME
     known = set(known_keys())
+    read = {"at": time.time(), "mtime": settings_file.mtime(file)}  # before reading: a later write is seen as later
     layers: list[tuple[str, Mapping[str, Any]]] = []
     from_file = settings_file.read(file)
     if "roots" in from_file:  # [[roots]] tables, as TOML writes them
@@ -118,4 +123,5 @@ def load_settings(
                 sources[key] = source
     config[SOURCES] = sources
     config[SETTINGS_FILE] = str(file)
+    config[SETTINGS_READ] = read
     check_settings(config, defaults, _named(sources, file))

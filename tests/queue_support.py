@@ -52,6 +52,7 @@ class Lab:
             "MTIME_MARGIN_SECONDS": 0,
         }
         self.processes: list[subprocess.Popen] = []
+        self.project, self.instance = PROJECT, None  # where its processes run, and their instance folder
         self.redis = Redis.from_url(redis_url)
         self.redis.flushdb()
         self.app = self.make_app()
@@ -63,7 +64,22 @@ class Lab:
             stamp()
 
     def make_app(self, **overrides):
-        return create_app({"TESTING": True, **self.settings, **overrides})
+        instance = str(self.instance) if self.instance else None
+        return create_app({"TESTING": True, **self.settings, **overrides}, instance_path=instance)
+
+    def own_instance(self) -> Path:
+        """Make the processes started from now on (and make_app's apps) read an instance folder of the
+        lab's own (its seqscan.toml, its secret key), not the project's: they run from a copy of the
+        project made of links to it, whose instance/ is the lab's. Returns that folder."""
+        self.project = self.tmp / "project"
+        self.project.mkdir()
+        for name in ("app.py", "seqscan", "migrations", "templates", "static"):
+            (self.project / name).symlink_to(PROJECT / name)
+        # Copied, not linked: Python puts a script's real folder first on sys.path, which would be the project's.
+        shutil.copy(PROJECT / "worker.py", self.project / "worker.py")
+        self.instance = self.project / "instance"
+        self.instance.mkdir()
+        return self.instance
 
     def runs(self, n: int) -> None:
         for i in range(n):
@@ -79,14 +95,14 @@ class Lab:
         """Start `python worker.py ARGS` (or `flask ARGS` if args[0] == "flask") as the lab would."""
         with open(self.tmp / f"proc-{len(self.processes)}.log", "w") as log:  # the process keeps its own copy
             proc = subprocess.Popen(
-                _command(args), cwd=PROJECT, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT
+                _command(args), cwd=self.project, env=self.env(**overrides), stdout=log, stderr=subprocess.STDOUT
             )
         self.processes.append(proc)
         return proc
 
     def run(self, *args: str, timeout: float = 60, **overrides) -> subprocess.CompletedProcess:
         return subprocess.run(
-            _command(args), cwd=PROJECT, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
+            _command(args), cwd=self.project, env=self.env(**overrides), capture_output=True, text=True, timeout=timeout
         )
 
     def press(self, who: str = "alice") -> tuple[int, bool]:

@@ -17,7 +17,7 @@ NAMERS = {
 def _every_key(queue: str) -> set[str]:
     made = set()
     for f in NAMERS.values():
-        extra = {"what": "worker", "cron": "0 6 * * *", "zone": "Europe/London"}
+        extra = {"what": "worker", "cron": "0 6 * * *", "zone": "Europe/London", "role": "worker", "served_queue": "q"}
         params = inspect.signature(f).parameters
         made.add(f(queue, **{k: v for k, v in extra.items() if k in params}))
     made.add(keys.scan_job_id(queue, 1))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from seqscan.auth import new_api_token
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db
+from seqscan.jobs.process_record import ProcessRecord
 from seqscan.jobs.scanqueue import enqueue_scan, record_dead_scans
 from seqscan.jobs.schedule import register_schedule
 from seqscan.models import ScanRun, User
@@ -47,12 +48,13 @@ def redis_dump(redis: Redis) -> dict[bytes, bytes]:
 @pytest.fixture
 def busy(app, users, scan, lab_redis, root):
     """Scans in every state (a dead working one among them), a waiting one queued in Redis, the
-    schedule registered; returns {name: scan id}."""
+    schedule registered, a worker's record of its settings; returns {name: scan id}."""
     make_run(root)
     ids = {"finished": scan().id}
     with app.app_context():
         ids["waiting"] = enqueue_scan(Trigger.MANUAL, "olga")[0].id
         register_schedule()
+        ProcessRecord(lab_redis, "worker", app.config["SCAN_QUEUE"]).write(600)
         for name, state in (("failed", ScanState.ERROR), ("dead", ScanState.SCANNING_FILES)):
             row = ScanRun(
                 root=app.config["SCAN_ROOT"], trigger=Trigger.MANUAL, state=state, error="boom" * (name == "failed")

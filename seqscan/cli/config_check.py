@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import click
@@ -22,22 +20,8 @@ from seqscan import roots
 from seqscan.clock import check_cron
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import get_redis
-from seqscan.settings_file import toml_value
 from seqscan.settings_load import SETTINGS_FILE, SOURCES, known_keys
-
-PASSWORD = re.compile(r"(://[^/:@]*:)[^@/]*@")
-
-
-def shown(key: str, value: Any) -> str | None:
-    """The value in seqscan.toml's notation, with secrets hidden; None for an unset setting."""
-    if value is None:
-        return None
-    if key == "ALERT_WEBHOOK_URL":  # a chat webhook's path is its secret
-        parts = urlsplit(value)
-        value = f"{parts.scheme}://{parts.netloc}/***" if parts.path.strip("/") else value
-    if isinstance(value, str):
-        value = PASSWORD.sub(r"\1***@", value)
-    return toml_value(value)
+from seqscan.settings_shown import shown
 
 
 def setting_lines(config: Mapping[str, Any]) -> list[str]:

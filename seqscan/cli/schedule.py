@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 from flask import current_app
@@ -20,6 +21,13 @@ def scheduler_command(burst: bool, interval: int) -> None:
     """Register the schedule, then run rq-scheduler (in the lab's time zone)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     scheduler = get_scheduler(interval)
+    holder = scheduler.take_claim(current_app.config["DATA_DIR"])
+    if holder is not None:
+        click.echo(
+            f"another seqscan scheduler ({holder}) already runs for queue {scheduler.queue_name}; not starting a second",
+            err=True,
+        )
+        sys.exit(2)
     register_schedule(scheduler)
     click.echo(f"schedule: {len(wanted_schedule())} scheduled scans registered ({current_app.config['TIMEZONE']})")
     scheduler.run(burst=burst)

@@ -1,4 +1,5 @@
-"""Which worker serves the scan queue: a Redis key naming it, refreshed while it lives.
+"""Which process is the one of its kind: a Redis key naming it (host:pid), refreshed while it lives.
+The worker of a queue holds one (QueueClaim), the installation's scheduler another (seqscan.jobs.schedule).
 
 RQ's own worker registry cannot say whether a worker is alive mid-scan (a SimpleWorker sends no
 heartbeat while its job runs, and its key outlives a SIGKILL by the job timeout), so the one worker
@@ -15,6 +16,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from seqscan.jobs import keys
+from seqscan.jobs.process_record import ProcessRecord
 from seqscan.jobs.processes import died_here, this_process
 from seqscan.jobs.worker_lock import local_worker
 
@@ -23,23 +25,57 @@ CHECK_SECONDS = 1  # how often the claim is looked at (a restarted Redis has los
 log = logging.getLogger("seqscan.worker")
 
 
-class QueueClaim:
-    """The claim of one worker process on one queue."""
+class Claim:
+    """A claim of this process on a key, expiring ttl seconds after its last renewal; `what` names it
+    in the log ("queue default", "the scheduler of queue default"). record: what the claimant started
+    with (seqscan.jobs.process_record), written, refreshed and removed with the claim."""
 
-    def __init__(self, connection: Redis, queue_name: str) -> None:
-        self.connection, self.queue_name, self.key = connection, queue_name, keys.worker_claim(queue_name)
+    def __init__(self, connection: Redis, key: str, ttl: int, what: str, record: ProcessRecord | None = None) -> None:
+        self.connection, self.key, self.ttl, self.what, self.record = connection, key, ttl, what, record
         self.me = this_process()
-        self.stop = threading.Event()
 
     def take(self) -> str | None:
         """None if claimed, else the live holder."""
-        if self.connection.set(self.key, self.me, nx=True, ex=OWNER_TTL):
+        if self.connection.set(self.key, self.me, nx=True, ex=self.ttl):
+            if self.record:
+                self.record.write(self.ttl)
             return None
-        holder = live_worker(self.connection, self.queue_name)
-        if holder is None:  # its worker died on this machine: no need to wait for the key to expire
+        holder = (self.connection.get(self.key) or b"").decode()
+        if not holder or died_here(holder):  # its process died on this machine: no need to wait for the key to expire
             self.connection.delete(self.key)
             return self.take()
         return holder
+
+    def renew(self) -> None:
+        """Refresh the claim, or put it back if Redis lost it; never take it from another holder."""
+        holder = (self.connection.get(self.key) or b"").decode()
+        if holder and holder != self.me:
+            log.error("%s is claimed by another process (%s) as well as this one", self.what, holder)
+            return
+        self.connection.set(self.key, self.me, ex=self.ttl)
+        if self.record:
+            self.record.write(self.ttl)
+        if not holder:
+            log.info("claim on %s put back (Redis had lost it)", self.what)
+
+    def release(self) -> None:
+        """Remove the claim if it is still this process's (never another's)."""
+        try:
+            if (self.connection.get(self.key) or b"").decode() == self.me:
+                self.connection.delete(self.key)
+        except RedisError:  # the key expires by itself
+            pass
+        if self.record:
+            self.record.remove()
+
+
+class QueueClaim(Claim):
+    """The claim of one worker process on one queue."""
+
+    def __init__(self, connection: Redis, queue_name: str, record: ProcessRecord | None = None) -> None:
+        super().__init__(connection, keys.worker_claim(queue_name), OWNER_TTL, f"queue {queue_name}", record)
+        self.queue_name = queue_name
+        self.stop = threading.Event()
 
     def keep(self) -> None:
         """Keep the claim from a thread until released. It looks every second, so that after a Redis
@@ -58,22 +94,9 @@ class QueueClaim:
 
         threading.Thread(target=refresh, name="queue-claim", daemon=True).start()
 
-    def renew(self) -> None:
-        holder = (self.connection.get(self.key) or b"").decode()
-        if holder and holder != self.me:
-            log.error("queue %s is claimed by another worker (%s) as well as this one", self.queue_name, holder)
-            return
-        self.connection.set(self.key, self.me, ex=OWNER_TTL)
-        if not holder:
-            log.info("queue claim put back (Redis had lost it)")
-
     def release(self) -> None:
         self.stop.set()
-        try:
-            if (self.connection.get(self.key) or b"").decode() == self.me:
-                self.connection.delete(self.key)
-        except RedisError:  # the key expires by itself
-            pass
+        super().release()
 
 
 def live_worker(connection: Redis, queue_name: str, data_dir: str | None = None) -> str | None:

@@ -19,8 +19,19 @@ def worker_claim(queue: str) -> str:
 
 
 def scheduler_alive(queue: str) -> str:
-    """Kept, expiring with its heartbeat, while the queue's scheduler runs."""
+    """Names the queue's one running scheduler (host:pid), expiring with its heartbeat (seqscan.jobs.claim)."""
     return f"seqscan:scheduler-of:{queue}"
+
+
+def process_record(queue: str, role: str, served_queue: str) -> str:
+    """What a running worker or scheduler ("worker", "scheduler") of the queue served_queue started
+    with, expiring with its claim (seqscan.jobs.process_record)."""
+    return f"{process_records(queue)}{role}:{served_queue}"
+
+
+def process_records(queue: str) -> str:
+    """The prefix of every process record of the installation whose scan queue is queue."""
+    return f"seqscan:process:{queue}:"
 
 
 def down_since(queue: str, what: str) -> str:

@@ -28,8 +28,11 @@ from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs import keys
 from seqscan.jobs.backoff import Backoff
+from seqscan.jobs.claim import Claim
+from seqscan.jobs.process_record import ProcessRecord
 from seqscan.jobs.scanqueue import enqueue_scans, get_redis, record_dead_scans, refusal
 from seqscan.jobs.watch import watch_worker
+from seqscan.jobs.worker_lock import local_worker, lock_path, lock_this_machine
 from seqscan.scans import ScanRefused
 
 log = logging.getLogger("seqscan.schedule")
@@ -40,10 +43,11 @@ def job_id_prefix() -> str:
 
 
 class ScanScheduler(Scheduler):
-    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, keeps a key
-    saying it is alive (expiring with its heartbeat) for the status page, and on each look at the
-    schedule puts the schedule back if Redis lost it and deals with scans whose process or job is
-    gone. A Redis outage is waited out: the process never ends because of one."""
+    """rq-scheduler that turns each firing of a seqscan cron job into a queued ScanRun, claims the
+    queue's scheduling for itself (take_claim: the one scheduler of the queue; the claim, expiring with
+    its heartbeat, tells the status page it is alive), and on each look at the schedule puts the
+    schedule back if Redis lost it and deals with scans whose process or job is gone. A Redis outage
+    is waited out: the process never ends because of one."""
 
     last_look: float | None = None  # when the schedule was last seen registered (unix time)
     owed = False  # a firing fell due while the database was away: queue its scan when it is back
@@ -52,6 +56,36 @@ class ScanScheduler(Scheduler):
         super().__init__(*args, **kwargs)
         self.scheduled_jobs_key = keys.scheduled_jobs(self.queue_name)
         self.scheduler_lock_key = keys.scheduler_lock(self.queue_name)
+        what = f"the scheduler of queue {self.queue_name}"
+        self.claim = Claim(self.connection, keys.scheduler_alive(self.queue_name), int(self._interval) + 10, what)
+        self.lock_file = None  # this machine's lock file, held while it runs (take_claim)
+
+    def take_claim(self, data_dir: str) -> str | None:
+        """Become the queue's one scheduler: None, or the live one (host:pid) if another runs. On this
+        machine a lock file says so even while Redis has lost the other's claim (seqscan.jobs.worker_lock)."""
+        path = lock_path(data_dir, self.queue_name, "scheduler")
+        self.lock_file = lock_this_machine(path)
+        if self.lock_file is None:
+            return (
+                local_worker(data_dir, self.queue_name, "scheduler")
+                or f"pid {path.read_text().strip()} on this machine"
+            )
+        self.claim.record = ProcessRecord(self.connection, "scheduler", self.queue_name)
+        return self.claim.take()
+
+    # rq-scheduler holds its lock for each look only, and removes it whenever it believes it holds it;
+    # a look that outlived the lock's expiry would remove a lock another look took since. Ours names
+    # its holder, and only the holder removes it.
+    def acquire_lock(self):
+        expires = int(self._interval) + 10
+        self._lock_acquired = bool(self.connection.set(self.scheduler_lock_key, self.claim.me, ex=expires, nx=True))
+        return self._lock_acquired
+
+    def remove_lock(self):
+        if self._lock_acquired:
+            self._lock_acquired = False
+            if (self.connection.get(self.scheduler_lock_key) or b"").decode() == self.claim.me:
+                self.connection.delete(self.scheduler_lock_key)
 
     def run(self, burst=False):
         backoff = Backoff(log)
@@ -79,7 +113,7 @@ class ScanScheduler(Scheduler):
 
     def heartbeat(self):
         super().heartbeat()
-        self.connection.set(keys.scheduler_alive(self.queue_name), self.name, ex=int(self._interval) + 10)
+        self.claim.renew()  # put back if a restarted Redis lost it; never taken from another scheduler
 
     def enqueue_jobs(self):
         # Once per loop (rq-scheduler beats twice per loop). A restarted Redis is empty: the cron
@@ -138,7 +172,7 @@ class ScanScheduler(Scheduler):
 
     def register_death(self):
         super().register_death()
-        self.connection.delete(keys.scheduler_alive(self.queue_name))
+        self.claim.release()  # only if it is still this scheduler's
 
     def enqueue_job(self, job):
         if not job.id.startswith(job_id_prefix()):

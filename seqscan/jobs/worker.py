@@ -31,6 +31,7 @@ from seqscan.jobs import run
 from seqscan.jobs.backoff import Backoff
 from seqscan.jobs.claim import QueueClaim
 from seqscan.jobs.outage import when_back
+from seqscan.jobs.process_record import ProcessRecord
 from seqscan.jobs.processes import died_here, worker_name
 from seqscan.jobs.scanqueue import get_queue, get_redis, record_dead_scans, record_job_failure
 from seqscan.jobs.watch import start_scheduler_watch
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         connection = get_redis()
         queue = get_queue(connection, args.queue)
-        claim = QueueClaim(connection, queue.name)
+        claim = QueueClaim(connection, queue.name, ProcessRecord(connection, "worker", queue.name))
         lock_file = lock_path(app.config["DATA_DIR"], queue.name)
         held = lock_this_machine(lock_file)  # kept referenced: closing the file would drop the lock
         if held is None:

@@ -1,6 +1,6 @@
-"""One worker of a queue per machine: a lock file the worker holds for its life (the kernel drops the
-lock when the process dies, however it dies), which says who the worker is even while Redis is
-down or restarting and has not got the worker's claim (seqscan.jobs.claim) back yet."""
+"""One worker of a queue (and one scheduler) per machine: a lock file the process holds for its life
+(the kernel drops the lock when the process dies, however it dies), which says who it is even while
+Redis is down or restarting and has not got its claim (seqscan.jobs.claim) back yet."""
 
 from __future__ import annotations
 
@@ -28,16 +28,16 @@ def lock_this_machine(path: Path) -> IO | None:
     return handle
 
 
-def lock_path(data_dir: str | Path, queue_name: str) -> Path:
-    """The file a worker of the queue keeps locked on this machine (see lock_this_machine)."""
-    return Path(data_dir) / f"worker-{queue_name}.lock"
+def lock_path(data_dir: str | Path, queue_name: str, role: str = "worker") -> Path:
+    """The file the queue's worker (role "scheduler": its scheduler) keeps locked on this machine (see lock_this_machine)."""
+    return Path(data_dir) / f"{role}-{queue_name}.lock"
 
 
-def local_worker(data_dir: str, queue_name: str) -> str | None:
-    """host:pid of the process holding the queue's worker lock file on this machine (the kernel's
-    own list of locks, /proc/locks, says who: a dead worker holds none), or None."""
+def local_worker(data_dir: str, queue_name: str, role: str = "worker") -> str | None:
+    """host:pid of the process holding the queue's worker (or scheduler) lock file on this machine
+    (the kernel's own list of locks, /proc/locks, says who: a dead worker holds none), or None."""
     try:
-        inode = lock_path(data_dir, queue_name).stat().st_ino
+        inode = lock_path(data_dir, queue_name, role).stat().st_ino
         locks = Path("/proc/locks").read_text()
     except OSError:
         return None

@@ -122,6 +122,8 @@ def status():
         running=[r.id for r in s.get("running", [])],
         last_success=scan_json(s["last_success"]) if s.get("last_success") else None,
         settings=s["settings"],
+        processes=[serialise.process(p) for p in s["processes"]],
+        settings_warning=s["settings_warning"],
     )
 
 
