@@ -20,6 +20,10 @@ from flask import current_app
 from seqscan.layout import Profile, load_profile
 
 
+# The one-root shorthand's settings: refused beside [[roots]], where each root has its own.
+SHORTHAND = ("SCAN_ROOT", "ROOT_SENTINEL")
+
+
 class UnknownRoot(ValueError):
     """A folder that is not a configured root, scanned without a layout; the message says what to do."""
 
@@ -54,6 +58,23 @@ def configured(config: Mapping | None = None) -> list[Root]:
         return []
     path = os.path.abspath(os.path.expanduser(config["SCAN_ROOT"]))
     return [Root(path, config["LAYOUT"], config["ROOT_SENTINEL"] or None, _short(path), queue)]
+
+
+def tables_given(config: Mapping | None = None) -> bool:
+    """Whether the roots are [[roots]] tables (not the SCAN_ROOT shorthand)."""
+    return bool(_config(config)["ROOTS"])
+
+
+def conflict(config: Mapping) -> str | None:
+    """Why the root settings cannot be read as one list of roots, or None."""
+    if config["ROOTS"] and config["SCAN_ROOT"]:
+        return (
+            "both [[roots]] (ROOTS) and SCAN_ROOT are set: SCAN_ROOT is the one-root shorthand; "
+            "list that root among the [[roots]] instead"
+        )
+    if config["ROOTS"] and config["ROOT_SENTINEL"]:
+        return "ROOT_SENTINEL is set beside [[roots]] (ROOTS): give each root its own sentinel instead"
+    return None
 
 
 def default(config: Mapping | None = None) -> Root | None:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crontab import CronTab
 from limits import parse_many
 
+from seqscan import roots
 from seqscan.settings_types import (
     Expected,
     to_bool,
@@ -213,11 +214,8 @@ def check_settings(
         except Expected as e:
             name = named(key, value, _shown(key, value)) if named else f"SEQSCAN_{key}={_shown(key, value)}"
             raise SettingError(f"{name}: expected {e}") from None
-    if config["ROOTS"] and config["SCAN_ROOT"]:
-        raise SettingError(
-            "both [[roots]] (ROOTS) and SCAN_ROOT are set: SCAN_ROOT is the one-root shorthand; "
-            "list that root among the [[roots]] instead"
-        )
+    if why := roots.conflict(config):
+        raise SettingError(why)
 
 
 def check_instance_folder(path: str) -> None:

@@ -168,6 +168,13 @@ def exec_start(unit: str) -> list[str]:
     return shlex.split(re.search(r"^ExecStart=(.+)$", unit, re.MULTILINE).group(1))
 
 
+def unit_worker_args(queue: str) -> list[str]:
+    """What seqscan-worker@<queue> runs after its Python: `worker.py --queue <queue>`."""
+    args = exec_start((DEPLOY / "seqscan-worker@.service").read_text())[1:]
+    assert args[0] == "worker.py", args
+    return [arg.replace("%i", queue) for arg in args]
+
+
 class Browser:
     """An HTTP client that keeps its cookies and follows no redirects, sending what nginx adds to each
     request (the client's address, HTTPS): gunicorn is spoken to directly, as nginx speaks to it."""
@@ -240,10 +247,10 @@ def test_gunicorn_serves_the_button_and_a_real_worker_finishes_the_scan(tmp_path
         log = tmp_path / "gunicorn.log"
         with open(log, "w") as out:
             gunicorn = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        # The worker and the CLI get the same settings (Lab passes its settings as SEQSCAN_* variables).
-        # The unit's `--queue %i` is left out: SEQSCAN_SCAN_QUEUE names the queue.
+        # The worker and the CLI get the same settings (Lab passes its settings as SEQSCAN_* variables);
+        # the worker is started as seqscan-worker@<queue> starts it, its %i the queue's name.
         lab.settings = settings
-        lab.start("worker.py")
+        lab.start(*unit_worker_args(settings["SCAN_QUEUE"]))
         made = lab.run("flask", "users", "create", "olga", "--role", "operator", "--password", "olga-pw")
         assert made.returncode == 0, made.stderr
 

@@ -78,6 +78,7 @@ def test_roots_are_read_from_roots_tables_in_the_settings_file(tmp_path):
     ("settings", "says"),
     [
         ({"ROOTS": [{"name": "a", "path": "/a"}], "SCAN_ROOT": "/b"}, "both [[roots]] (ROOTS) and SCAN_ROOT are set"),
+        ({"ROOTS": [{"name": "a", "path": "/a"}], "ROOT_SENTINEL": ".x"}, "give each root its own sentinel"),
         ({"ROOTS": [{"name": "a", "path": "/a", "layuot": "tau"}]}, "layuot is no key of a root"),
         ({"ROOTS": [{"name": "a", "path": "/a"}, {"name": "a", "path": "/b"}]}, "is there twice"),
         ({"ROOTS": [{"name": "a", "path": "/a"}, {"name": "b", "path": "/a/"}]}, "is there twice"),

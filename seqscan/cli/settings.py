@@ -41,7 +41,7 @@ def settings_set(key: str, value: str, if_unset: bool) -> None:
             where = f"the environment ({PREFIX}{key})"
         elif key in settings_file.read(path):
             where = str(path)
-        elif key == "SCAN_ROOT" and current_app.config["ROOTS"]:  # the shorthand is not for several roots
+        elif key in roots.SHORTHAND and roots.tables_given():  # the one-root shorthand is not for [[roots]]
             where = "[[roots]], which lists the roots"
         if where:
             click.echo(f"{key} is set in {where}: left alone")
