@@ -19,7 +19,6 @@ from flask import current_app
 
 from seqscan.layout import Profile, load_profile
 
-
 # The one-root shorthand's settings: refused beside [[roots]], where each root has its own.
 SHORTHAND = ("SCAN_ROOT", "ROOT_SENTINEL")
 
