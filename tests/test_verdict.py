@@ -15,12 +15,15 @@ from tests.conftest import RUN, make_run
 
 D, S, E, INC, C = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.ERROR, RunVerdict.INCOMPLETE, RunVerdict.COMPLETE)
 SEQ, FAILED, NO_SHEET = RunVerdict.SEQUENCING, RunVerdict.RUN_FAILED, RunVerdict.NO_SHEET
-FLAGS = ("skipped", "sequencing", "run_failed", "no_sheet")
+FLAGS = ("skipped", "sequencing", "run_failed", "no_sheet", "moved_away")
+MOVED = RunVerdict.MOVED
+CALM = (C, SEQ, MOVED)  # need nobody
 
 
 @pytest.mark.parametrize(
     ("data_state", "flag", "missing", "errors", "verdict"),
     [
+        (DataState.DELETED, "moved_away", 3, 1, MOVED),  # gone from here, recorded elsewhere: not a loss
         (DataState.DELETED, "", 3, 1, D),  # the folder is gone: nothing else matters
         (DataState.SKIPPED, "skipped", 3, 1, S),
         (DataState.COMPLETE, "sequencing", 3, 1, SEQ),  # not judged while it is written
@@ -36,7 +39,7 @@ def test_the_verdict_takes_the_first_that_applies(data_state, flag, missing, err
     flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag else {})
     run = SequencingRun(data_state=data_state, missing_count=missing, error_count=errors, **flags)
     assert run.verdict == verdict
-    assert run.needs_attention == (verdict not in (C, SEQ))
+    assert run.needs_attention == (verdict not in CALM)
 
 
 def test_the_database_gives_every_run_the_verdict_python_gives_it(app):
@@ -53,7 +56,7 @@ def test_the_database_gives_every_run_the_verdict_python_gives_it(app):
         attention = set(db.session.scalars(select(SequencingRun.name).where(SequencingRun.needs_attention)))
         in_python = {run.name: run.verdict for run in db.session.scalars(select(SequencingRun))}
     assert in_sql == in_python and len(set(in_python.values())) == len(RunVerdict)
-    assert attention == {name for name, verdict in in_python.items() if verdict not in (C, SEQ)}
+    assert attention == {name for name, verdict in in_python.items() if verdict not in CALM}
 
 
 OK = "Exome_24_002_240110_NB501009_0002_AHOTHERBGXY"

@@ -29,9 +29,9 @@ EXPORT_COLUMNS = [
     "mtime",
     "first_seen_scan",
     "last_seen_scan",
-    "root",
+    "root_name",
 ]
-EXPORT_KEYS = [{"path": "root_path", "root": "root_name"}.get(column, column) for column in EXPORT_COLUMNS]
+EXPORT_KEYS = [column if column != "path" else "root_path" for column in EXPORT_COLUMNS]
 
 runs_group = AppGroup("runs", help="Sequencing runs.")
 files_group = AppGroup("files", help="File records.")
@@ -50,10 +50,10 @@ def runs_list(fmt: str, root_name: str | None) -> None:
         click.echo(json.dumps([serialise.run(r) for r in runs], indent=1))
         return
     table(
-        ["root", "name", "kit", "date", "instrument", "sequencer", "verdict", "samples", "complete", "unexpected"],
+        # The root last, as in the exports: the columns before it stay where scripts read them.
+        ["name", "kit", "date", "instrument", "sequencer", "verdict", "samples", "complete", "unexpected", "root"],
         [
             [
-                roots.name_of(r.root),
                 r.name,
                 r.kit,
                 r.date,
@@ -63,6 +63,7 @@ def runs_list(fmt: str, root_name: str | None) -> None:
                 r.sample_count,
                 f"{r.complete_count}/{r.expected_count}",
                 r.unexpected_count,
+                roots.name_of(r.root),
             ]
             for r in runs
         ],

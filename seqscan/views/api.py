@@ -33,7 +33,13 @@ def _page_args() -> tuple[int, int]:
 @bp.get("/scans")
 def scans():
     page, per_page = _page_args()
-    result = db.paginate(select(ScanRun).order_by(ScanRun.id.desc()), page=page, per_page=per_page, error_out=False)
+    query = select(ScanRun).order_by(ScanRun.id.desc())
+    if name := request.args.get("root"):
+        root = roots.named(name)
+        if root is None:
+            return jsonify(error=f"no root is named {name}"), 404
+        query = query.where(ScanRun.root == root.path)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, scans=[scan_json(s) for s in result.items])
 
 
