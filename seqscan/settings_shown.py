@@ -16,6 +16,9 @@ from seqscan.settings_file import toml_value
 from seqscan.settings_load import known_keys
 
 PASSWORD = re.compile(r"(://[^/:@]*:)[^@/]*@")
+# Settings that differ between processes of one installation by design: each worker of
+# seqscan-worker@<queue> logs to a file of its own. Not in the digest, not a difference.
+PER_PROCESS = frozenset({"WORKER_LOG"})
 NOT_SHOWN = "(not shown)"
 
 
@@ -42,5 +45,6 @@ def digest(config: Mapping[str, Any]) -> str:
     """A digest of every setting's value, secrets included (a changed password is a changed setting).
     Keyed by the secret key, so that the digest, kept in Redis next to the shown settings, gives no way
     to try passwords against it; processes with another secret key have other settings anyway."""
-    values = json.dumps({key: config[key] for key in known_keys()}, sort_keys=True, default=str)
+    shared = {key: config[key] for key in known_keys() if key not in PER_PROCESS}
+    values = json.dumps(shared, sort_keys=True, default=str)
     return hmac.new(str(config["SECRET_KEY"]).encode(), values.encode(), hashlib.sha256).hexdigest()[:16]

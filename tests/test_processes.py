@@ -121,7 +121,8 @@ def test_the_status_page_shows_what_each_process_started_with_and_warns_in_yello
     # The worker restarted: it read the new file. The web app reloaded too (until then its own
     # settings are the old ones, which the status page also tells apart).
     stop(worker)
-    worker = lab.start("worker.py")
+    # As seqscan-worker@<queue> starts it: a log file of its own, which is no difference of settings.
+    worker = lab.start("worker.py", WORKER_LOG=str(lab.tmp / "worker-own-queue.log"))
     lab.wait_for(lambda: processes().get("worker", {}).get("holder") == f"{HOST}:{worker.pid}", 60, "the new worker")
     assert processes()["worker"]["changed"]["why"] == "its settings are not this web app's: STATUS_POLL_SECONDS differ"
     reloaded = sign_in(lab.make_app().test_client(), "vic")

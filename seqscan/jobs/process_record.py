@@ -22,7 +22,7 @@ from seqscan.jobs import keys
 from seqscan.jobs.processes import died_here, this_process
 from seqscan.settings_file import mtime
 from seqscan.settings_load import SETTINGS_FILE, SETTINGS_READ
-from seqscan.settings_shown import digest, shown_settings
+from seqscan.settings_shown import PER_PROCESS, digest, shown_settings
 
 RESTART = "systemctl restart 'seqscan-worker@*' seqscan-scheduler"
 
@@ -90,7 +90,8 @@ def changed(record: dict, web: tuple[str, dict[str, str | None]]) -> dict | None
         return {"at": datetime.fromtimestamp(now, UTC), "why": "the settings file changed after it started"}
     web_digest, web_shown = web
     if record["digest"] != web_digest:
-        differ = ", ".join(k for k, v in web_shown.items() if record["settings"].get(k) != v) or "a secret"
+        differ = [k for k, v in web_shown.items() if k not in PER_PROCESS and record["settings"].get(k) != v]
+        differ = ", ".join(differ) or "a secret"
         return {"at": None, "why": f"its settings are not this web app's: {differ} differ"}
     return None
 
