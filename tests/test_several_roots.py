@@ -249,6 +249,10 @@ def test_roots_on_two_queues_scan_side_by_side_and_never_two_on_one_queue(tmp_pa
     try:
         refused = lab.run("worker.py", "--queue", "nowhere")
         assert refused.returncode == 2 and "no root's scans go on queue nowhere" in refused.stdout + refused.stderr
+        (tmp_path / "a-file").write_text("")  # a log below a file cannot be written: said in one line
+        no_log = lab.run("worker.py", "--queue", own, WORKER_LOG=str(tmp_path / "a-file" / "worker.log"))
+        assert no_log.returncode == 2 and "Traceback" not in no_log.stderr
+        assert f"worker: cannot write its log {tmp_path}/a-file/worker.{own}.log: " in no_log.stderr
         lab.start("worker.py")
         lab.start("worker.py", "--queue", own)
         with lab.app.app_context():

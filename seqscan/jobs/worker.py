@@ -125,9 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = create_app_or_exit()
     log_file = Path(app.root_path) / app.config["WORKER_LOG"]
-    if args.queue and args.queue != app.config["SCAN_QUEUE"]:  # one file per process: rotation is not shared
+    # One file per process (rotation is not shared): a root's own queue's worker adds its queue's name,
+    # unless SEQSCAN_WORKER_LOG names it already (seqscan-worker@.service sets worker-<queue>.log).
+    if args.queue and args.queue != app.config["SCAN_QUEUE"] and args.queue not in log_file.name:
         log_file = log_file.with_name(f"{log_file.stem}.{args.queue}{log_file.suffix}")
-    setup_logging(log_file)
+    try:
+        setup_logging(log_file)
+    except OSError as e:  # a read-only project folder (the units' ProtectSystem=strict), a full disk
+        print(f"worker: cannot write its log {log_file}: {e.strerror} (SEQSCAN_WORKER_LOG says where)", file=sys.stderr)
+        return 2
     log = logging.getLogger("seqscan.worker")
     with app.app_context():
         if app.extensions.get(SCHEMA_PENDING):  # started while the database is away: wait for it
