@@ -383,3 +383,29 @@ def test_an_unchanged_rescan_reads_no_stored_files_and_a_changed_folder_is_the_o
     assert third.dirs_walked == second.dirs_walked + 1  # that folder alone is listed again
     assert len(read) == 1  # and that run's stored files read, for its other folders
     assert third.files_new == 1
+
+
+def test_the_lists_of_the_release_before_the_store_are_still_read(app, root, scan, files):
+    """found/<type>.tsv and dirs.tsv without names, as the earlier release wrote them: re-used by
+    --reuse-prev-scan-id, and a rescan lists every output folder again (once) to make its digests."""
+    make_run(root)
+    first = scan()
+    folder = Path(app.config["DATA_DIR"]) / "scans" / str(first.id)
+    store = folder.parent / "files"
+    rows = []
+    for line in (folder / "runs.tsv").read_text().splitlines():
+        path, marker, fingerprint, markers, key, _ = line.split("\t")
+        rows.append(f"{path}\t{marker}\t{fingerprint}\t{markers}")
+        for stored in (store / key[:2] / f"{key}.tsv").read_text().splitlines():
+            name, file_type = stored.split("\t")
+            (folder / "found").mkdir(exist_ok=True)
+            with open(folder / "found" / f"{file_type}.tsv", "a") as out:
+                out.write(f"{path}\t{name}\n")
+    (folder / "runs.tsv").write_text("".join(f"{r}\n" for r in rows))
+    dirs = (folder / "dirs.tsv").read_text().splitlines()
+    (folder / "dirs.tsv").write_text("".join("\t".join(d.split("\t")[:5]) + "\n" for d in dirs))
+    shutil.rmtree(store)
+    before = files()
+    reused = scan("--reuse-prev-scan-id", str(first.id))
+    assert reused.files_found == first.files_found and files() == before
+    assert scan().dirs_walked == first.dirs_walked  # every output folder listed again, once
