@@ -52,6 +52,10 @@ class StoredFiles(Sequence):
     def read(self) -> bool:
         return self._files is not None
 
+    def release(self) -> None:
+        """Forget the files read (they are read again if asked for): memory holds one run's at a time."""
+        self._files = None
+
 
 @dataclass
 class FoundRun:

@@ -68,6 +68,15 @@ def _store_files(store: Path, files) -> tuple[str, int]:
     return key, len(files)
 
 
+def spill(store: Path, run: FoundRun) -> None:
+    """Store a run's files as soon as it is walked, keeping only their name in memory: a scan of a
+    large archive holds one run's files at a time, not the archive's."""
+    if isinstance(run.files, StoredFiles) and run.files.key:
+        return
+    key, count = _store_files(store, run.files)
+    run.files = StoredFiles(count, _loader(_stored(store, key)), key)
+
+
 def write_lists(folder: Path, result: WalkResult) -> None:
     """Write the walk's findings as plain-text lists (names with tabs or newlines never get here)."""
     folder.mkdir(parents=True, exist_ok=True)

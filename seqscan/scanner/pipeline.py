@@ -24,9 +24,9 @@ from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.models import ScanRun
 from seqscan.scanner import guards, moves, store, vanished
-from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
+from seqscan.scanner.found import FoundRun, Snapshot, StoredFiles, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
-from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, spill, store_of, write_lists
 from seqscan.scanner.options import ScanOptions, scan_options
 from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
@@ -84,7 +84,8 @@ def _scanning_files(scan: ScanRun, options: ScanOptions, check: Check) -> WalkRe
         log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan))
+        store = partial(spill, store_of(scans.folder(scan.id)))  # one run's files in memory at a time
+        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan), store)
         guards.check_root(scan.root, options.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
     write_lists(scans.folder(scan.id), result)
     scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
@@ -201,6 +202,9 @@ def _record_changed(
             why = f"{type(e).__name__}: {e}"
             _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
             db.session.commit()
+        finally:
+            if isinstance(found.files, StoredFiles):
+                found.files.release()  # read for this run only
     if options.check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     return refused

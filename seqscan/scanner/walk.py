@@ -50,6 +50,7 @@ class WalkOptions:
 
 
 Progress = Callable[[WalkResult], None]
+OnRun = Callable[[FoundRun], None]  # given each run as soon as it is walked (lists.spill stores its files)
 
 
 class RootUnreadable(OSError):
@@ -57,10 +58,18 @@ class RootUnreadable(OSError):
 
 
 class _Walker:
-    def __init__(self, root: str, options: WalkOptions, progress: Progress | None, snapshot: Snapshot | None) -> None:
+    def __init__(
+        self,
+        root: str,
+        options: WalkOptions,
+        progress: Progress | None,
+        snapshot: Snapshot | None,
+        on_run: OnRun | None,
+    ) -> None:
         self.root = root.rstrip("/") or "/"
         self.options = options
         self.progress = progress
+        self.on_run = on_run
         self.result = WalkResult(started_ns=time.time_ns(), options_key=options.key)
         usable = snapshot is not None and snapshot.options_key == options.key
         self.snapshot = snapshot if usable else None
@@ -147,6 +156,8 @@ class _Walker:
             run = self.read_run(path, entries, names)
             run.markers = markers
             self.result.runs.append(run)
+            if self.on_run:
+                self.on_run(run)
             if self.options.pause_per_run_s:
                 time.sleep(self.options.pause_per_run_s)
             if self.progress:
@@ -276,7 +287,12 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def walk(
-    root: str, options: WalkOptions, progress: Progress | None = None, snapshot: Snapshot | None = None
+    root: str,
+    options: WalkOptions,
+    progress: Progress | None = None,
+    snapshot: Snapshot | None = None,
+    on_run: OnRun | None = None,
 ) -> WalkResult:
-    """Find every run folder below root and list the output files of each."""
-    return _Walker(root, options, progress, snapshot).walk()
+    """Find every run folder below root and list the output files of each (each run given to on_run
+    once walked)."""
+    return _Walker(root, options, progress, snapshot, on_run).walk()
