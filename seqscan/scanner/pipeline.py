@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from seqscan import roots, scans
 from seqscan.dberrors import is_disk_full
@@ -246,7 +246,12 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
 
 
 def prune_lists() -> None:
-    """Delete the found-file lists of all but the newest KEEP_SCAN_LISTS scans."""
+    """Delete the found-file lists of all but the newest KEEP_SCAN_LISTS scans, keeping also each
+    root's newest finished scan and every scan still active: with several roots, another root's
+    scans must not take the lists (and the stored files) a running scan re-uses."""
     keep = int(current_app.config["KEEP_SCAN_LISTS"])
-    ids = db.session.scalars(select(ScanRun.id).order_by(ScanRun.id.desc()).limit(keep)).all()
-    prune_scan_folders(Path(current_app.config["DATA_DIR"]) / "scans", set(ids))
+    ids = set(db.session.scalars(select(ScanRun.id).order_by(ScanRun.id.desc()).limit(keep)))
+    newest = select(func.max(ScanRun.id)).where(ScanRun.state == ScanState.FINISHED).group_by(ScanRun.root)
+    ids |= set(db.session.scalars(newest))
+    ids |= set(db.session.scalars(select(ScanRun.id).where(ScanRun.state.in_([s for s in ScanState if s.is_active]))))
+    prune_scan_folders(Path(current_app.config["DATA_DIR"]) / "scans", ids)
