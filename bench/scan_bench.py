@@ -108,7 +108,8 @@ def bgzf_cost(
 
 def insert_ab(app, rounds: int = 5) -> str:
     """Every file row of the first scan inserted again, in a transaction rolled back after each try:
-    seqscan's driver executemany (scanner/bulk.py) against SQLAlchemy's `execute(insert(table), rows)`."""
+    seqscan's bulk insert (scanner/bulk.py: COPY on PostgreSQL, the driver's executemany on SQLite)
+    against SQLAlchemy's `execute(insert(table), rows)`."""
     from statistics import median
 
     from seqscan.scanner.bulk import insert_rows

@@ -26,6 +26,8 @@ FILES = SequencingFile.__table__
 INSERT_COLUMNS = tuple(c.name for c in FILES.c if c.name in ("run_pk", "path", *MUTABLE))
 EVENTS = FileEvent.__table__
 EVENT_COLUMNS = Event._fields
+SAMPLES = Sample.__table__
+SAMPLE_COLUMNS = ("sheet_pk", "sample_id", "name", "project", "lane", "index", "index2", "number")
 CHUNK_ROWS = 20_000  # a run writing more file rows than this commits them in chunks this size (~1 s)
 UPDATE_FILE = FILES.update().where(FILES.c.id == bindparam("_id")).values({c: bindparam(c) for c in MUTABLE})
 IN_CLAUSE = 500  # run paths per query for unchanged runs
@@ -70,23 +72,8 @@ def current_sheet(
         )
         run.sheets.append(sheet)
         session.flush()
-        if parsed.samples:  # Core executemany: a 96-sample sheet is one statement, not 96 flushes
-            session.execute(
-                Sample.__table__.insert(),
-                [
-                    {
-                        "sheet_pk": sheet.id,
-                        "sample_id": s.sample_id,
-                        "name": s.name,
-                        "project": s.project,
-                        "lane": s.lane,
-                        "index": s.index,
-                        "index2": s.index2,
-                        "number": s.number,
-                    }
-                    for s in parsed.samples
-                ],
-            )
+        rows = [[sheet.id, s.sample_id, s.name, s.project, s.lane, s.index, s.index2, s.number] for s in parsed.samples]
+        insert_rows(session, SAMPLES, SAMPLE_COLUMNS, rows)  # a 96-sample sheet in one go, not 96 flushes
     # Set on known versions too: they may have been recorded before these columns existed.
     sheet.no_lane_splitting = parsed.no_lane_splitting
     sheet.override_cycles, sheet.index_fastqs, sheet.reads = parsed.override_cycles, parsed.index_fastqs, parsed.reads
