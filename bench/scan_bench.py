@@ -1,9 +1,11 @@
 """Scan benchmark: first scan, unchanged rescan and 1%-changed rescan against `find` on the same tree.
 
     .venv/bin/python bench/scan_bench.py [--runs 200] [--samples 48] [--bcl-cycles 151] [--bcl-tiles 16] [--keep DIR]
+                                         [--database URL]
 
 Everything runs in this one process (find as a child), on a tree written by `flask demo-tree`'s code,
-into a SQLite file. Ratios are what count; absolute times depend on the machine.
+into a new SQLite file, or into the PostgreSQL database --database names (the bench's own: its seqscan
+tables are dropped first). Ratios are what count; absolute times depend on the machine.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from seqscan import create_app as _create_app  # noqa: E402
 from seqscan import roots, scans  # noqa: E402
@@ -33,11 +35,21 @@ from seqscan.schema import upgrade_database  # noqa: E402
 
 
 def create_app(settings: dict):
-    """The app on a database of the bench's own, made as `flask init-db` makes it."""
+    """The app on a database of the bench's own, made as `flask init-db` makes it: a PostgreSQL one
+    is emptied first (a SQLite one is a new file)."""
     app = _create_app(settings)
     with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
         upgrade_database()
     return app
+
+
+def database_url(database: str | None, work: Path, name: str) -> str:
+    """--database, or a new SQLite file in the bench's folder."""
+    return database or f"sqlite:///{work / name}.sqlite"
 
 
 def peak_rss_mb() -> float:
@@ -73,11 +85,13 @@ def bgzf_read(scan: ScanRun) -> int:
     return int(found.group(1)) if found else 0
 
 
-def bgzf_cost(root: Path, work: Path, first: ScanRun, unchanged: ScanRun, touched: ScanRun) -> None:
-    """What the BGZF end-of-file check costs: a first scan again, into a new database, without it."""
+def bgzf_cost(
+    root: Path, work: Path, database: str | None, first: ScanRun, unchanged: ScanRun, touched: ScanRun
+) -> str:
+    """What the BGZF end-of-file check costs: a first scan again, into a new (or emptied) database, without it."""
     app = create_app(
         {
-            "DATABASE_URL": f"sqlite:///{work / 'nocheck.sqlite'}",
+            "DATABASE_URL": database_url(database, work, "nocheck"),
             "DATA_DIR": str(work / "nocheck"),
             "CHECK_BGZF_EOF": False,
         }
@@ -85,16 +99,17 @@ def bgzf_cost(root: Path, work: Path, first: ScanRun, unchanged: ScanRun, touche
     without = timed_scan(app, root)
     models = first.phases()[1][2].total_seconds()
     models_without = without.phases()[1][2].total_seconds()
-    print(
+    return (
         f"BGZF end-of-file check       files read: first scan {bgzf_read(first)}, unchanged rescan "
         f"{bgzf_read(unchanged)}, 1%-touched rescan {bgzf_read(touched)}; Create Models of a first scan "
         f"with / without it {models / models_without:6.3f} ({models:.2f} s / {models_without:.2f} s)"
     )
 
 
-def insert_ab(app, rounds: int = 5) -> None:
+def insert_ab(app, rounds: int = 5) -> str:
     """Every file row of the first scan inserted again, in a transaction rolled back after each try:
-    seqscan's driver executemany (scanner/bulk.py) against SQLAlchemy's `execute(insert(table), rows)`."""
+    seqscan's bulk insert (scanner/bulk.py: COPY on PostgreSQL, the driver's executemany on SQLite)
+    against SQLAlchemy's `execute(insert(table), rows)`."""
     from statistics import median
 
     from seqscan.scanner.bulk import insert_rows
@@ -120,7 +135,7 @@ def insert_ab(app, rounds: int = 5) -> None:
                     times[method].append(time.perf_counter() - start)
                     conn.rollback()
     bulk, core = median(times["bulk.py"]), median(times["insert()"])
-    print(
+    return (
         f"file-row insert ({len(rows)} rows, median of {rounds}): bulk.py {bulk:.3f} s, "
         f"insert() {core:.3f} s; bulk.py / insert() {bulk / core:6.3f}"
     )
@@ -135,6 +150,9 @@ def main() -> None:
     parser.add_argument("--bcl-cycles", type=int, default=151, help="cycles in each run's BCL-like tree")
     parser.add_argument("--bcl-tiles", type=int, default=16, help="tiles per lane and cycle (4 lanes)")
     parser.add_argument("--keep", type=Path, help="build (or re-use) the tree here and keep it")
+    parser.add_argument(
+        "--database", help="scan into this PostgreSQL database (its seqscan tables are dropped first); default: SQLite"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="seqscan-bench-"))
@@ -153,7 +171,10 @@ def main() -> None:
         find_s, find_files = time_find(root)
         print(f"{'find -type f | wc -l':<22} total {find_s:8.3f} s   {find_files} files")
 
-        app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "DATA_DIR": str(work / "data")})
+        app = create_app({"DATABASE_URL": database_url(args.database, work, "bench"), "DATA_DIR": str(work / "data")})
+        with app.app_context():
+            backend = db.engine.dialect.name
+        print(f"database: {backend}")
         first = timed_scan(app, root)
         assert first.runs_reparsed == first.runs_count == args.runs, "some runs were not recorded: see the log"
         print(phase_line("first scan", first))
@@ -178,11 +199,12 @@ def main() -> None:
         print(f"1%-touched rescan / first scan {touched.duration / first.duration:6.3f}")
         print(
             f"expected records / s           {expected / models_s:8.0f}   ({expected} records in "
-            f"{models_s:.2f} s of Create Models; target >= 20000)"
+            f"{models_s:.2f} s of Create Models of the first scan, {backend}; target >= 20000)"
         )
         print(f"peak RSS                       {peak_rss_mb():6.1f} MB (target <= 300)")
-        bgzf_cost(root, work, first, unchanged, touched)
-        insert_ab(app)
+        inserts = insert_ab(app)  # first: on PostgreSQL, bgzf_cost empties the database
+        print(bgzf_cost(root, work, args.database, first, unchanged, touched))
+        print(inserts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,7 +1,7 @@
 """Create Models' writes: a run's record, its sheet versions and samples, its file rows and events.
 
 Every function takes the session and writes what it is given; the rules are in reconcile.py. File
-rows go in bulk (bulk.py), and past CHUNK_ROWS rows in chunks each committed.
+rows are inserted and updated in bulk (bulk.py), and past CHUNK_ROWS rows in chunks each committed.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from seqscan.enums import DataState
 from seqscan.models import FileEvent, Sample, SampleSheet, SequencingFile, SequencingRun
-from seqscan.scanner.bulk import insert_rows
+from seqscan.scanner.bulk import insert_rows, update_rows
 from seqscan.scanner.found import FoundRun
 from seqscan.scanner.reconcile import MUTABLE, Event, Plan, counts
 from seqscan.scanner.runfolder import RunFolder
@@ -26,8 +26,9 @@ FILES = SequencingFile.__table__
 INSERT_COLUMNS = tuple(c.name for c in FILES.c if c.name in ("run_pk", "path", *MUTABLE))
 EVENTS = FileEvent.__table__
 EVENT_COLUMNS = Event._fields
+SAMPLES = Sample.__table__
+SAMPLE_COLUMNS = ("sheet_pk", "sample_id", "name", "project", "lane", "index", "index2", "number")
 CHUNK_ROWS = 20_000  # a run writing more file rows than this commits them in chunks this size (~1 s)
-UPDATE_FILE = FILES.update().where(FILES.c.id == bindparam("_id")).values({c: bindparam(c) for c in MUTABLE})
 IN_CLAUSE = 500  # run paths per query for unchanged runs
 
 
@@ -70,23 +71,8 @@ def current_sheet(
         )
         run.sheets.append(sheet)
         session.flush()
-        if parsed.samples:  # Core executemany: a 96-sample sheet is one statement, not 96 flushes
-            session.execute(
-                Sample.__table__.insert(),
-                [
-                    {
-                        "sheet_pk": sheet.id,
-                        "sample_id": s.sample_id,
-                        "name": s.name,
-                        "project": s.project,
-                        "lane": s.lane,
-                        "index": s.index,
-                        "index2": s.index2,
-                        "number": s.number,
-                    }
-                    for s in parsed.samples
-                ],
-            )
+        rows = [[sheet.id, s.sample_id, s.name, s.project, s.lane, s.index, s.index2, s.number] for s in parsed.samples]
+        insert_rows(session, SAMPLES, SAMPLE_COLUMNS, rows)  # a 96-sample sheet in one go, not 96 flushes
     # Set on known versions too: they may have been recorded before these columns existed.
     sheet.no_lane_splitting = parsed.no_lane_splitting
     sheet.override_cycles, sheet.index_fastqs, sheet.reads = parsed.override_cycles, parsed.index_fastqs, parsed.reads
@@ -126,15 +112,15 @@ def write_plan(session: Session, run: SequencingRun, plan: Plan) -> None:
     and the scan's heartbeat would wait). Until the last chunk is in, the run has no fingerprint:
     a scan stopped half-way leaves it to be parsed again by the next one."""
     inserts = [[row[c] for c in INSERT_COLUMNS] for row in plan.inserts]
-    events, updates, drop = [list(e) for e in plan.events], plan.updates, plan.drops
+    events, drop = [list(e) for e in plan.events], plan.drops
+    updates = [[row["_id"], *(row[c] for c in MUTABLE)] for row in plan.updates]
     chunked = len(inserts) + len(events) + len(updates) + len(drop) > CHUNK_ROWS
     if chunked:
         run.fingerprint = ""
     for i in range(0, max(len(inserts), len(events), len(updates), len(drop)), CHUNK_ROWS):
         insert_rows(session, FILES, INSERT_COLUMNS, inserts[i : i + CHUNK_ROWS])
         insert_rows(session, EVENTS, EVENT_COLUMNS, events[i : i + CHUNK_ROWS])
-        if updates[i : i + CHUNK_ROWS]:
-            session.execute(UPDATE_FILE, updates[i : i + CHUNK_ROWS])
+        update_rows(session, FILES, MUTABLE, updates[i : i + CHUNK_ROWS])
         if drop[i : i + CHUNK_ROWS]:
             session.execute(FILES.delete().where(FILES.c.id.in_(drop[i : i + CHUNK_ROWS])))
         if chunked:
