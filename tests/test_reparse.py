@@ -14,8 +14,8 @@ def test_files_that_vanished_mid_scan_and_came_back_are_complete_on_the_next_sca
 
     real = sync.stat_files
 
-    def one_file_moved_away_meanwhile(run_dir, paths):  # listed by the walk, gone when stat'ed
-        stats, vanished = real(run_dir, paths)
+    def one_file_moved_away_meanwhile(run_dir, paths, *disk):  # listed by the walk, gone when stat'ed
+        stats, vanished = real(run_dir, paths, *disk)
         gone = sorted(stats)[0]
         return {p: st for p, st in stats.items() if p != gone}, [*vanished, gone]
 
