@@ -15,9 +15,10 @@ from seqscan import create_app
 from seqscan.extensions import db
 from seqscan.models import ScanRun, ScanWarning, SequencingFile, SequencingRun
 from seqscan.scanner import disk as disk_module
+from seqscan.scanner.ahead import read_now
 from seqscan.scanner.disk import Disk
 from seqscan.scanner.pipeline import DISK
-from seqscan.scanner.sync import read_on_disk
+from seqscan.scanner.sync import run_reads
 from seqscan.scanner.walk import WalkOptions, walk
 from tests.conftest import OTHER, RUN, TAU, TEST_REDIS_URL, make_run
 
@@ -198,7 +199,7 @@ def test_a_slow_disk_sleeps_before_every_listing_and_every_stat(root, tmp_path, 
     slow = Disk(delay_s=0.001)
     found = walk(str(root), options(threads), disk=slow)
     for run in found.runs:  # and Create Models' reads: sheets' folders, the stats of the files listed
-        read_on_disk(run, str(root), TAU, disk=slow)
+        read_now(run_reads(run, str(root), TAU, disk=slow))
     assert len(slept) == len(made) == sum(slow.calls.values())
     assert set(slept) == {0.001}
     assert slow.calls["list"] >= found.dirs_walked and slow.calls["stat"] >= sum(len(r.files) for r in found.runs)

@@ -31,7 +31,7 @@ from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, 
 from seqscan.scanner.options import ScanOptions, scan_options
 from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
-from seqscan.scanner.sync import read_on_disk, sync_run
+from seqscan.scanner.sync import run_reads, sync_run
 from seqscan.scanner.vanished import Guard
 from seqscan.scanner.walk import walk
 
@@ -178,8 +178,8 @@ def _record_changed(
     of some runs were held back. Meanwhile a pool of SCAN_THREADS reads the next runs' folders (sheet,
     XML, stats): the database is written by this thread only."""
     limits = options.check_bgzf, options.max_samples, options.max_sheet_bytes
-    read = partial(
-        read_on_disk,
+    plan = partial(
+        run_reads,
         root=scan.root,
         profile=options.walk.profile,
         max_samples=options.max_samples,
@@ -189,7 +189,7 @@ def _record_changed(
     refused: list[str] = []
     bgzf_checked = 0
     ahead = options.walk.threads > 1
-    with read_ahead(read, [found for found, _ in changed], options.walk.threads) as readings:
+    with read_ahead(plan, [found for found, _ in changed], options.walk.threads) as readings:
         for (found, fingerprint), reading in zip(changed, readings, strict=True):
             check()
             scans.record_current_run(scan, found.name)

@@ -3,8 +3,10 @@ them (store.py), in the caller's transaction: the caller commits, or rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -13,6 +15,7 @@ from seqscan.enums import PRESENT_STATES, DataState
 from seqscan.layout import Profile
 from seqscan.models import SequencingRun
 from seqscan.scanner import moves, store
+from seqscan.scanner.ahead import Reads, read_now
 from seqscan.scanner.disk import DIRECT, Disk
 from seqscan.scanner.found import FoundFile, FoundRun
 from seqscan.scanner.reads import fastq_reads
@@ -50,25 +53,43 @@ class RunOnDisk(NamedTuple):
     vanished: list[str]  # listed by the walk, gone now
 
 
-def read_on_disk(
+# Files stat'ed by one read: a run's stats are spread over the pool's threads, so that the run being
+# written next is read by all of them, not by one.
+STAT_CHUNK = 64
+
+
+def run_reads(
     found: FoundRun,
     root: str,
     profile: Profile,
     max_samples: int = MAX_SAMPLES,
     max_bytes: int = MAX_BYTES,
     disk: Disk = DIRECT,
-) -> RunOnDisk | None:
-    """The run folder's sheet and XML, and the stats of its listed files; None for a skipped run (not read).
-    Filesystem only: it may run in another thread than the one writing the run."""
+) -> Reads[RunOnDisk | None]:
+    """The reads of a changed run folder (its sheet and XML; the stats of its listed files, in chunks),
+    filesystem only, to be run in any thread; put together, a RunOnDisk (None for a skipped run)."""
     if found.skipped:
-        return None
+        return Reads([], lambda results: None)
     run_dir = f"{root}/{found.path}"
     # Onboard analysis: the newest analysis folder is judged; earlier ones are out of sight.
     analysis = profile.newest_analysis(f.path for f in found.files)
     files = [f for f in found.files if not profile.in_older_analysis(f.path, analysis)]
-    folder = read_run_folder(run_dir, profile, max_samples, max_bytes, analysis, disk)
-    stats, vanished = stat_files(run_dir, [f.path for f in files], disk)
-    return RunOnDisk(analysis, files, folder, stats, vanished)
+    paths = [f.path for f in files]
+    tasks: list[Callable[[], Any]] = [
+        partial(read_run_folder, run_dir, profile, max_samples, max_bytes, analysis, disk)
+    ]
+    tasks += [partial(stat_files, run_dir, paths[i : i + STAT_CHUNK], disk) for i in range(0, len(paths), STAT_CHUNK)]
+
+    def combine(results: list[Any]) -> RunOnDisk:
+        folder, *chunks = results
+        stats: dict[str, FileStat] = {}
+        vanished: list[str] = []
+        for chunk_stats, chunk_vanished in chunks:  # in the files' order, as one stat_files call gives
+            stats.update(chunk_stats)
+            vanished.extend(chunk_vanished)
+        return RunOnDisk(analysis, files, folder, stats, vanished)
+
+    return Reads(tasks, combine)
 
 
 def _check_bgzf(
@@ -131,7 +152,7 @@ def sync_run(
     check_bgzf: read the end of new or changed .gz and .bam files for the BGZF end-of-file block.
     max_samples: a sheet listing more is an unreadable sheet (the run is Error with the count).
     max_bytes: a sheet or run XML larger than this is not read (the run is Error with its size).
-    on_disk: what read_on_disk read of the run already (else it is read now, through disk).
+    on_disk: what run_reads read of the run already (else it is read now, through disk).
     """
     now = datetime.now(UTC)
     run = store.get_or_create_run(session, found, root, scan_id, now)
@@ -147,7 +168,7 @@ def sync_run(
         return result
     run_dir = f"{root}/{found.path}"
     if on_disk is None:
-        on_disk = read_on_disk(found, root, profile, max_samples, max_bytes, disk)
+        on_disk = read_now(run_reads(found, root, profile, max_samples, max_bytes, disk))
     analysis, found_files, folder = on_disk.analysis, on_disk.files, on_disk.folder
     session.flush()  # the run needs its id
     store.apply_metadata(run, folder)
