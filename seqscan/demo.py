@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -68,8 +69,11 @@ def _bcl_tree(run_dir: Path, cycles: int, tiles: int, lanes: int = 4) -> None:
 
 
 def _date_outputs(run_dir: Path, day: date, profile: Profile) -> None:
-    """Give the run's files and output folders its run date, as a real run folder has."""
+    """Give the run's files and output folders its run date, as a real run folder has; a run dated
+    after today (a tree of many runs, three days apart) gets a day ago: a folder modified in the
+    future is listed again on every scan (its mtime cannot be trusted), which no real tree does."""
     stamp = datetime(day.year, day.month, day.day, 18, tzinfo=UTC).timestamp()
+    stamp = min(stamp, time.time() - 86400)
     for top in (*profile.output_dirs, profile.sample_sheet):
         path = run_dir / top
         if path.is_dir():

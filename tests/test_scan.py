@@ -284,14 +284,26 @@ def test_each_scan_keeps_its_own_log(app, root, scan):
     assert "Scanning Files" in log and "cannot be parsed" in log and f"scan {result.id} finished" in log
 
 
-def test_lists_are_written_per_file_type_and_pruned_to_the_last_n(app, root, scan):
-    make_run(root)
+def test_lists_are_kept_for_the_last_n_scans_and_each_runs_files_stored_once(app, root, scan, monkeypatch):
+    run_dir = make_run(root)
     app.config["KEEP_SCAN_LISTS"] = 2
+    monkeypatch.setattr("seqscan.scanner.lists.STORE_GRACE_S", 0)  # no scan of another queue is writing
     ids = [scan().id for _ in range(3)]
-    scans_dir = os.path.join(app.config["DATA_DIR"], "scans")
-    assert sorted(os.listdir(scans_dir)) == [str(i) for i in ids[1:]]
-    found = os.listdir(os.path.join(scans_dir, str(ids[-1]), "found"))
-    assert {"fastq_r1.tsv", "fastq_r2.tsv", "bam.tsv", "sample_sheet.tsv", "vcf_joint.tsv"} <= set(found)
+    scans_dir = Path(app.config["DATA_DIR"]) / "scans"
+    assert sorted(os.listdir(scans_dir)) == sorted([str(i) for i in ids[1:]] + ["files"])
+
+    def stored() -> dict[str, list[str]]:
+        return {p.stem: p.read_text().splitlines() for p in (scans_dir / "files").glob("*/*.tsv")}
+
+    (before,) = stored().values()  # one run, unchanged: its files stored once, named by every scan
+    types = {line.split("\t")[1] for line in before}
+    assert {"fastq_r1", "fastq_r2", "bam", "sample_sheet", "vcf_joint"} <= types
+    (run_dir / "1_BAM" / "S1.hg38.bam").unlink()
+    scan()
+    assert len(stored()) == 2  # the changed run's files stored anew; the earlier ones still named
+    scan()
+    (after,) = stored().values()  # no kept scan names the earlier files: pruned
+    assert len(after) == len(before) - 1
 
 
 def test_a_crash_while_recording_a_run_leaves_none_of_it_written(app, root, scan, monkeypatch, get_run, files):
@@ -347,3 +359,55 @@ def test_listings_are_not_reused_once_the_walk_options_change(app, root, scan):
     app.config["NEVER_DESCEND"] = [*app.config["NEVER_DESCEND"], "scratch"]
     assert scan().dirs_walked == first.dirs_walked  # every output folder listed again
     assert scan().dirs_walked == 3  # and trusted again under the new options
+
+
+def test_an_unchanged_rescan_reads_no_stored_files_and_a_changed_folder_is_the_one_listed_again(
+    app, root, scan, monkeypatch
+):
+    from seqscan.scanner import lists
+
+    names = [f"Exome_24_00{i}_240108_NB501009_000{i}_AHTEST{i}BGXY" for i in range(1, 4)]
+    runs = [make_run(root, name=name) for name in names]
+    first = scan()
+    read: list[str] = []
+    loader = lists._loader
+    monkeypatch.setattr(lists, "_loader", lambda path: lambda: read.append(path.stem) or loader(path)())
+    store = Path(app.config["DATA_DIR"]) / "scans" / "files"
+    stored_before = sorted(store.glob("*/*.tsv"))
+    second = scan()
+    assert read == [] and sorted(store.glob("*/*.tsv")) == stored_before  # nothing of the runs' files read or written
+    assert second.dirs_walked == 2 + len(runs)  # the root, the kit folder and each run folder: no output folder
+    assert second.files_found == first.files_found  # counted from the lists, not from reading the files
+    (runs[1] / "1_BAM" / "S3.hg38.bam").write_text("data")  # one folder of one run changes
+    third = scan()
+    assert third.dirs_walked == second.dirs_walked + 1  # that folder alone is listed again
+    # That run's files alone are read: as stored before (the walk, for its unchanged folders) and as
+    # stored now (Create Models parses it); no other run's.
+    assert len(read) == len(set(read)) == 2
+    assert third.files_new == 1
+
+
+def test_the_lists_of_the_release_before_the_store_are_still_read(app, root, scan, files):
+    """found/<type>.tsv and dirs.tsv without names, as the earlier release wrote them: re-used by
+    --reuse-prev-scan-id, and a rescan lists every output folder again (once) to make its digests."""
+    make_run(root)
+    first = scan()
+    folder = Path(app.config["DATA_DIR"]) / "scans" / str(first.id)
+    store = folder.parent / "files"
+    rows = []
+    for line in (folder / "runs.tsv").read_text().splitlines():
+        path, marker, fingerprint, markers, key, _ = line.split("\t")
+        rows.append(f"{path}\t{marker}\t{fingerprint}\t{markers}")
+        for stored in (store / key[:2] / f"{key}.tsv").read_text().splitlines():
+            name, file_type = stored.split("\t")
+            (folder / "found").mkdir(exist_ok=True)
+            with open(folder / "found" / f"{file_type}.tsv", "a") as out:
+                out.write(f"{path}\t{name}\n")
+    (folder / "runs.tsv").write_text("".join(f"{r}\n" for r in rows))
+    dirs = (folder / "dirs.tsv").read_text().splitlines()
+    (folder / "dirs.tsv").write_text("".join("\t".join(d.split("\t")[:5]) + "\n" for d in dirs))
+    shutil.rmtree(store)
+    before = files()
+    reused = scan("--reuse-prev-scan-id", str(first.id))
+    assert reused.files_found == first.files_found and files() == before
+    assert scan().dirs_walked == first.dirs_walked  # every output folder listed again, once

@@ -4,6 +4,8 @@ their own scanned side by side by their own workers, never two scans on one queu
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import select
 
@@ -281,3 +283,18 @@ def test_roots_on_two_queues_scan_side_by_side_and_never_two_on_one_queue(tmp_pa
             assert queues[lab.settings["SCAN_QUEUE"]]["roots"] == ["clinical"]
     finally:
         lab.close()
+
+
+def test_scans_of_one_root_do_not_prune_the_lists_another_roots_next_scan_re_uses(app, tmp_path, scan):
+    first, second = tmp_path / "root", tmp_path / "other"
+    app.config["SCAN_ROOT"], app.config["KEEP_SCAN_LISTS"] = None, 2
+    app.config["ROOTS"] = [{"name": "clinical", "path": str(first)}, {"name": "other", "path": str(second)}]
+    make_run(first)
+    make_run(second, name=OTHER)
+    kept = scan("--root", "clinical").id
+    for _ in range(3):
+        scan("--root", "other")
+    scans_dir = tmp_path / "data" / "scans"
+    assert str(kept) in os.listdir(scans_dir)  # clinical's newest finished scan keeps its lists
+    again = scan("--root", "clinical")
+    assert again.dirs_walked == 3  # so its next scan re-uses them: the root, the kit, the run folder

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from seqscan import roots, scans
 from seqscan.dberrors import is_disk_full
@@ -25,9 +25,9 @@ from seqscan.extensions import db
 from seqscan.models import ScanRun
 from seqscan.scanner import guards, moves, store, vanished
 from seqscan.scanner.ahead import read_ahead
-from seqscan.scanner.found import FoundRun, Snapshot, WalkResult
+from seqscan.scanner.found import FoundRun, Snapshot, StoredFiles, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
-from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, write_lists
+from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, spill, store_of, write_lists
 from seqscan.scanner.options import ScanOptions, scan_options
 from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
@@ -88,7 +88,8 @@ def _scanning_files(scan: ScanRun, options: ScanOptions, check: Check) -> WalkRe
         log.info("re-using the lists of scan %s: %d runs", scan.reused_scan_id, len(result.runs))
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
-        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan), options.disk)
+        store = partial(spill, store_of(scans.folder(scan.id)))  # one run's files in memory at a time
+        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan), store, options.disk)
         guards.check_root(scan.root, options.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
     write_lists(scans.folder(scan.id), result)
     scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
@@ -229,6 +230,9 @@ def _record_changed(
                 why = f"{type(e).__name__}: {e}"
                 _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
                 db.session.commit()
+            finally:
+                if isinstance(found.files, StoredFiles):
+                    found.files.release()  # read for this run only (and its reads, done ahead)
     if options.check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     return refused
@@ -270,7 +274,12 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
 
 
 def prune_lists() -> None:
-    """Delete the found-file lists of all but the newest KEEP_SCAN_LISTS scans."""
+    """Delete the found-file lists of all but the newest KEEP_SCAN_LISTS scans, keeping also each
+    root's newest finished scan and every scan still active: with several roots, another root's
+    scans must not take the lists (and the stored files) a running scan re-uses."""
     keep = int(current_app.config["KEEP_SCAN_LISTS"])
-    ids = db.session.scalars(select(ScanRun.id).order_by(ScanRun.id.desc()).limit(keep)).all()
-    prune_scan_folders(Path(current_app.config["DATA_DIR"]) / "scans", set(ids))
+    ids = set(db.session.scalars(select(ScanRun.id).order_by(ScanRun.id.desc()).limit(keep)))
+    newest = select(func.max(ScanRun.id)).where(ScanRun.state == ScanState.FINISHED).group_by(ScanRun.root)
+    ids |= set(db.session.scalars(newest))
+    ids |= set(db.session.scalars(select(ScanRun.id).where(ScanRun.state.in_([s for s in ScanState if s.is_active]))))
+    prune_scan_folders(Path(current_app.config["DATA_DIR"]) / "scans", ids)

@@ -1,9 +1,10 @@
 """Scanning Files: find run folders and list the paths in their output folders. Filesystem only.
 
 Files in output folders are listed, not stat'ed: a run's fingerprint is the mtimes of its folders
-plus the stat of its root files (sample sheet, XML). Given the previous scan's listing, a folder
-whose mtime is unchanged (and was old enough when it was listed) is not listed again: an
-unchanged run costs one stat per folder.
+and a digest of the names recorded in each, plus the stat of its root files (sample sheet, XML).
+Given the previous scan's listing, a folder whose mtime is unchanged (and was old enough when it
+was listed) is not listed again: an unchanged run costs one listing of the run folder and one stat
+per output folder, and its files are those the previous scan stored, not read again (StoredFiles).
 
 With WalkOptions.threads above 1 the folders are read by a pool of threads (walk_pool.py), with
 the same outcome in the same order.
@@ -20,11 +21,17 @@ from dataclasses import dataclass
 from seqscan.layout import UNKNOWN_TYPE, Profile
 from seqscan.scanner.confine import below
 from seqscan.scanner.disk import DIRECT, Disk
-from seqscan.scanner.found import DirListing, FoundFile, FoundRun, Snapshot, WalkResult, WalkWarning
+from seqscan.scanner.found import (
+    NEVER_REUSE,
+    DirListing,
+    FoundFile,
+    FoundRun,
+    Snapshot,
+    WalkResult,
+    WalkWarning,
+    by_folder,
+)
 from seqscan.scanner.walk_pool import walk_pooled
-
-# The mtime a kept listing gets when it must be listed again next time (no folder has it).
-NEVER_REUSE = -1
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class WalkOptions:
 
 
 Progress = Callable[[WalkResult], None]
+OnRun = Callable[[FoundRun], None]  # given each run as soon as it is walked (lists.spill stores its files)
 
 
 class RootUnreadable(OSError):
@@ -59,11 +67,18 @@ class RootUnreadable(OSError):
 
 class _Walker:
     def __init__(
-        self, root: str, options: WalkOptions, progress: Progress | None, snapshot: Snapshot | None, disk: Disk
+        self,
+        root: str,
+        options: WalkOptions,
+        progress: Progress | None,
+        snapshot: Snapshot | None,
+        on_run: OnRun | None,
+        disk: Disk,
     ) -> None:
         self.root = root.rstrip("/") or "/"
         self.options = options
         self.progress = progress
+        self.on_run = on_run
         self.pause_s = options.pause_per_run_s
         self.disk = disk
         self.result = WalkResult(started_ns=time.time_ns(), options_key=options.key)
@@ -74,7 +89,9 @@ class _Walker:
         # Where a symlinked folder may lead: resolved, so that a link cannot climb out with "..".
         self.allowed = [os.path.realpath(p) for p in (self.root, *options.symlink_roots)]
 
-    def found_run(self) -> None:
+    def found_run(self, run: FoundRun) -> None:
+        if self.on_run:
+            self.on_run(run)
         if self.pause_s:
             time.sleep(self.pause_s)
         if self.progress:
@@ -170,7 +187,7 @@ class _Walker:
             run = self.read_run(path, entries, names)
             run.markers = markers
             self.result.runs.append(run)
-            self.found_run()
+            self.found_run(run)
             return []
         if depth >= self.options.max_depth:
             return []
@@ -215,22 +232,36 @@ class _Walker:
             if file_type is not None and file_type != UNKNOWN_TYPE:
                 run.files.append(FoundFile(entry.name, file_type))
         outputs = {e.name: e for e in entries if e.name in self.options.profile.output_dirs}
+        reused: set[str] = set()  # output folders whose previous listing stands
         for out in self.options.profile.output_dirs:
             if out in outputs and self.followable(outputs[out]):
-                self.list_output(run, f"{path}/{out}", out, stamps)
-        # File names too: a folder re-listed because it was too fresh to trust may hold new
-        # names under an unchanged mtime.
-        stamps.extend(f.path for f in run.files)
+                self.list_output(run, f"{path}/{out}", out, stamps, reused)
         stamps.sort()
         run.fingerprint = hashlib.blake2b("\n".join(stamps).encode(), digest_size=16).hexdigest()
+        if reused:
+            self.reuse_files(run, reused)
         return run
 
-    def list_output(self, run: FoundRun, path: str, rel: str, stamps: list[str]) -> None:
+    def reuse_files(self, run: FoundRun, reused: set[str]) -> None:
+        """The files of the folders whose listing was re-used: an unchanged run takes the previous
+        scan's files as they were stored (not read); a run that changed in part reads them, to put
+        each folder's files where the walk would have listed them."""
+        before = self.snapshot.unchanged(run) if len(reused) == len(run.dirs) else None
+        if before is not None:
+            run.files = before.files
+            return
+        previous, listed = self.snapshot.files_in(run.path), by_folder(run.files)
+        files = listed.get("", [])
+        for d in run.dirs:
+            files += previous.get(d.path, []) if d.path in reused else listed.get(d.path, [])
+        run.files = files
+
+    def list_output(self, run: FoundRun, path: str, rel: str, stamps: list[str], reused: set[str]) -> None:
         mtime_ns = self.enter(path)
-        reused = self.snapshot and mtime_ns and self.snapshot.get(run.path, rel, mtime_ns, self.options.mtime_margin_ns)
-        if reused:
-            listing, files = reused
-            run.files.extend(files)
+        kept = self.snapshot and mtime_ns and self.snapshot.get(run.path, rel, mtime_ns, self.options.mtime_margin_ns)
+        if kept:
+            listing = kept
+            reused.add(rel)
             self.result.dirs_reused += 1
             self.result.files_seen += listing.n_files
         else:
@@ -246,14 +277,17 @@ class _Walker:
                 # listed again, the folder warns on every scan, not only the first.
                 listing = listing._replace(mtime_ns=NEVER_REUSE)
         run.dirs.append(listing)
-        stamps.append(f"{rel}/\t{mtime_ns}")
+        # The names too: a folder re-listed because it was too fresh to trust may hold new names
+        # under an unchanged mtime.
+        stamps.append(f"{rel}/\t{mtime_ns}\t{listing.names}")
         for sub in listing.subdirs:
-            self.list_output(run, f"{path}/{sub}", f"{rel}/{sub}", stamps)
+            self.list_output(run, f"{path}/{sub}", f"{rel}/{sub}", stamps, reused)
 
     def list_entries(self, run: FoundRun, rel: str, entries: list[os.DirEntry], mtime_ns: int) -> DirListing:
         profile = self.options.profile
         classify = profile.classify
         files = run.files
+        first = len(files)
         subdirs = []
         for entry in entries:
             if _is_dir(entry):
@@ -269,7 +303,8 @@ class _Walker:
                 files.append(FoundFile(child, file_type))
         n_files = len(entries) - len(subdirs)
         self.result.files_seen += n_files
-        return DirListing(rel, mtime_ns, tuple(sorted(subdirs)), n_files)
+        names = hashlib.blake2b("\n".join(sorted(f.path for f in files[first:])).encode(), digest_size=8).hexdigest()
+        return DirListing(rel, mtime_ns, tuple(sorted(subdirs)), n_files, names)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -284,7 +319,9 @@ def walk(
     options: WalkOptions,
     progress: Progress | None = None,
     snapshot: Snapshot | None = None,
+    on_run: OnRun | None = None,
     disk: Disk = DIRECT,
 ) -> WalkResult:
-    """Find every run folder below root and list the output files of each (disk: how it is read)."""
-    return _Walker(root, options, progress, snapshot, disk).walk()
+    """Find every run folder below root and list the output files of each (each run given to on_run
+    once walked; disk: how folders are listed and files stat'ed)."""
+    return _Walker(root, options, progress, snapshot, on_run, disk).walk()
