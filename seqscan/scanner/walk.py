@@ -58,7 +58,9 @@ class WalkOptions:
 
 
 Progress = Callable[[WalkResult], None]
-OnRun = Callable[[FoundRun], None]  # given each run as soon as it is walked (lists.spill stores its files)
+# Given each run as soon as it is walked (lists.spill stores its files); with threads above 1, in
+# the pool's threads, several runs at once (each run once).
+OnRun = Callable[[FoundRun], None]
 
 
 class RootUnreadable(OSError):
@@ -89,9 +91,7 @@ class _Walker:
         # Where a symlinked folder may lead: resolved, so that a link cannot climb out with "..".
         self.allowed = [os.path.realpath(p) for p in (self.root, *options.symlink_roots)]
 
-    def found_run(self, run: FoundRun) -> None:
-        if self.on_run:
-            self.on_run(run)
+    def found_run(self) -> None:
         if self.pause_s:
             time.sleep(self.pause_s)
         if self.progress:
@@ -187,7 +187,9 @@ class _Walker:
             run = self.read_run(path, entries, names)
             run.markers = markers
             self.result.runs.append(run)
-            self.found_run(run)
+            if self.on_run:
+                self.on_run(run)
+            self.found_run()
             return []
         if depth >= self.options.max_depth:
             return []

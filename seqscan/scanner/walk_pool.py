@@ -32,10 +32,10 @@ class _Part(NamedTuple):
 
 def _alone(walker: _Walker) -> _Walker:
     """A walker of the same root, options, snapshot and disk with findings of its own, for one folder
-    read in the pool: it reports no progress, hands no run over and makes no pause (the calling thread
-    does, as it adds the part's findings, in order)."""
+    read in the pool: it hands its run to on_run itself, but reports no progress and makes no pause
+    (the calling thread does, as it adds the part's findings, in order)."""
     part = copy.copy(walker)
-    part.progress, part.on_run, part.pause_s = None, None, 0.0
+    part.progress, part.pause_s = None, 0.0
     part.result = WalkResult()
     part.seen_dirs = set()
     return part
@@ -52,9 +52,9 @@ def _absorb(walker: _Walker, part: _Walker) -> None:
     walker.result.dirs_reused += found.dirs_reused
     walker.result.files_seen += found.files_seen
     walker.seen_dirs |= part.seen_dirs
-    for run in found.runs:  # one at most
-        walker.found_run(run)
-    if not found.runs and walker.progress:
+    if found.runs:  # one at most
+        walker.found_run()
+    elif walker.progress:
         walker.progress(walker.result)
 
 
