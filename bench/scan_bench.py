@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scan_bench.py [--runs 200] [--samples 48] [--bcl-cycles 151] [--bcl-tiles 16] [--keep DIR]
                                          [--database URL]
+    .venv/bin/python bench/scan_bench.py --latency-ms 1 [--threads 8] [--runs 50] ...   (serial vs pooled only)
 
 Everything runs in this one process (find as a child), on a tree written by `flask demo-tree`'s code,
 into a new SQLite file, or into the PostgreSQL database --database names (the bench's own: its seqscan
@@ -141,6 +142,30 @@ def insert_ab(app, rounds: int = 5) -> str:
     )
 
 
+def latency_bench(root: Path, work: Path, latency_ms: float, threads: int) -> None:
+    """Serial vs pooled on a simulated network disk: a first scan of the same tree with SCAN_THREADS 1,
+    then with `threads`, each into a new database, every listing and stat delayed by latency_ms."""
+    from seqscan.scanner.disk import Disk
+    from seqscan.scanner.pipeline import DISK
+
+    phases = {}
+    for n in (1, threads):
+        data = {"DATABASE_URL": f"sqlite:///{work / f'latency{n}.sqlite'}", "DATA_DIR": str(work / f"latency{n}")}
+        app = create_app({**data, "SCAN_THREADS": n})
+        disk = app.extensions[DISK] = Disk(delay_s=latency_ms / 1000)
+        scan = timed_scan(app, root)
+        walk_s, models_s = phases[n] = [d.total_seconds() for _, _, d in scan.phases()[:2]]
+        print(
+            f"{latency_ms:g} ms latency, {n:>2} thread(s)   Scanning Files {walk_s:8.3f} s   Create Models "
+            f"{models_s:8.3f} s   ({disk.calls['list']} listings, {disk.calls['stat']} stats)"
+        )
+    (walk1, models1), (walkn, modelsn) = phases[1], phases[threads]
+    print(
+        f"pooled ({threads} threads) vs serial at {latency_ms:g} ms: Scanning Files {walk1 / walkn:5.2f}x faster, "
+        f"Create Models {models1 / modelsn:5.2f}x faster (target >= 6)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -153,6 +178,8 @@ def main() -> None:
     parser.add_argument(
         "--database", help="scan into this PostgreSQL database (its seqscan tables are dropped first); default: SQLite"
     )
+    parser.add_argument("--latency-ms", type=float, help="only serial vs pooled, every listing and stat delayed so")
+    parser.add_argument("--threads", type=int, default=8, help="SCAN_THREADS of the pooled scans (--latency-ms)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="seqscan-bench-"))
@@ -168,6 +195,9 @@ def main() -> None:
                 f"cycles x {args.bcl_tiles} tiles per run; written in {time.perf_counter() - start:.1f} s"
             )
         time_find(root)  # warm the cache for both contenders alike
+        if args.latency_ms is not None:
+            latency_bench(root, work, args.latency_ms, args.threads)
+            return
         find_s, find_files = time_find(root)
         print(f"{'find -type f | wc -l':<22} total {find_s:8.3f} s   {find_files} files")
 

@@ -29,6 +29,10 @@ NEVER_DESCEND = ["Data", "Thumbnail_Images", "InterOp", "Logs", "Config", "Recip
 # A symlinked folder is walked only when it leads inside the scan root or one of these folders
 # (labs link runs across volumes); any other is a warning on its run and nothing below it is recorded.
 SYMLINK_ROOTS: list[str] = []
+# How many threads list folders and stat files at once, in Scanning Files and Create Models: on a
+# network disk (NFS, SMB) each call waits a round trip, and the server answers several at once.
+# 1: one call at a time. The database is written by one thread whatever this is.
+SCAN_THREADS = 8
 # How deep below the scan root run folders are looked for (ROOT/kit/run is depth 2).
 MAX_DEPTH = 3
 # A folder whose mtime is unchanged is not listed again, if it was older than this when the

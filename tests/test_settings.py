@@ -65,6 +65,7 @@ def run(command: list[str], env: dict[str, str], cwd: Path = PROJECT, timeout: f
         ("SCHEDULE_GRACE_MINUTES", "abc", "'abc'", "a number, 0 or more"),
         ("MAX_DEPTH", "abc", "'abc'", "a whole number, at least 1"),
         ("MAX_DEPTH", "0", "0", "a whole number, at least 1"),
+        ("SCAN_THREADS", "0", "0", "a whole number, at least 1"),
         ("PROXY_COUNT", "abc", "'abc'", "a whole number, at least 0"),
         ("PROXY_COUNT", "-1", "-1", "a whole number, at least 0"),
         ("ENABLED", "flase", "'flase'", "true or false"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from seqscan.scanner.disk import DIRECT, Disk
 from seqscan.scanner.walk import RootUnreadable
 
 
@@ -17,8 +18,8 @@ class RootGone(RootUnreadable):
     """The scan root stopped being there during the scan."""
 
 
-def _sentinel_missing(root: str, sentinel: str | None) -> str | None:
-    if sentinel and not os.path.exists(os.path.join(root, sentinel)):
+def _sentinel_missing(root: str, sentinel: str | None, disk: Disk = DIRECT) -> str | None:
+    if sentinel and not disk.exists(os.path.join(root, sentinel)):
         return f"sentinel {sentinel} missing in {root}"
     return None
 
@@ -29,11 +30,11 @@ def check_sentinel(root: str, sentinel: str | None) -> None:
         raise RootUnreadable(f"{why}: root not mounted?")
 
 
-def check_root(root: str, sentinel: str | None, phase: str) -> None:
+def check_root(root: str, sentinel: str | None, phase: str, disk: Disk = DIRECT) -> None:
     """The root is still the folder the scan started on: readable, with its sentinel."""
     try:
-        os.listdir(root)
-        why = _sentinel_missing(root, sentinel)
+        disk.listdir(root)
+        why = _sentinel_missing(root, sentinel, disk)
     except OSError as e:
         why = f"cannot read {root}: {e.strerror or e}"
     if why:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def _store_files(store: Path, files) -> tuple[str, int]:
         os.utime(path)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # the walk's threads too
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     return key, len(files)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seqscan.layout import Profile
+from seqscan.scanner.disk import Disk
 from seqscan.scanner.walk import WalkOptions
 
 
@@ -25,10 +26,16 @@ class ScanOptions:
     script_templates: dict[str, str]
     script_timeout_s: float
     symlink_roots: tuple[str, ...]
+    disk: Disk  # how folders are listed and files stat'ed (the scan's own, counting its calls)
 
 
-def scan_options(config: Mapping[str, Any], profile: Profile, sentinel: str | None) -> ScanOptions:
-    """The options of a scan of a root read with profile, whose sentinel file (if any) is sentinel."""
+def scan_options(
+    config: Mapping[str, Any], profile: Profile, sentinel: str | None, disk: Disk | None = None
+) -> ScanOptions:
+    """The options of a scan of a root read with profile, whose sentinel file (if any) is sentinel.
+
+    disk: how folders are listed and files stat'ed; the benchmark and the tests give one that is slow
+    (a simulated network disk) or that refuses a folder. None: a Disk of the scan's own, as it is."""
     symlink_roots = tuple(config["SYMLINK_ROOTS"])
     return ScanOptions(
         walk=WalkOptions(
@@ -40,6 +47,7 @@ def scan_options(config: Mapping[str, Any], profile: Profile, sentinel: str | No
             mtime_margin_ns=int(float(config["MTIME_MARGIN_SECONDS"]) * 10**9),
             pause_per_run_s=float(config["PAUSE_PER_RUN_SECONDS"]),
             symlink_roots=symlink_roots,
+            threads=int(config["SCAN_THREADS"]),
         ),
         sentinel=sentinel,
         max_vanished_runs=int(config["MAX_VANISHED_RUNS"]),
@@ -52,4 +60,5 @@ def scan_options(config: Mapping[str, Any], profile: Profile, sentinel: str | No
         script_templates=dict(config["SCRIPT_TEMPLATES"] or {}),
         script_timeout_s=float(config["SCRIPT_TIMEOUT_SECONDS"]),
         symlink_roots=symlink_roots,
+        disk=Disk() if disk is None else disk,
     )

@@ -24,18 +24,22 @@ from seqscan.enums import ScanState
 from seqscan.extensions import db
 from seqscan.models import ScanRun
 from seqscan.scanner import guards, moves, store, vanished
+from seqscan.scanner.ahead import read_ahead
 from seqscan.scanner.found import FoundRun, Snapshot, StoredFiles, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, spill, store_of, write_lists
 from seqscan.scanner.options import ScanOptions, scan_options
 from seqscan.scanner.reconcile import plan_runs
 from seqscan.scanner.scripts import run_scripts
-from seqscan.scanner.sync import sync_run
+from seqscan.scanner.sync import run_reads, sync_run
 from seqscan.scanner.vanished import Guard
 from seqscan.scanner.walk import walk
 
 log = logging.getLogger("seqscan.scan")
 Check = Callable[[], None]
+# Not a setting: the benchmark and the tests may put a Disk (scanner/disk.py) in app.extensions under
+# this key, which every scan of the app then lists and stats through: a slow one simulates a network disk.
+DISK = "seqscan.disk"
 
 
 def _guard(scan: ScanRun, options: ScanOptions, accept: bool) -> Guard:
@@ -85,7 +89,7 @@ def _scanning_files(scan: ScanRun, options: ScanOptions, check: Check) -> WalkRe
     else:
         scans.advance(scan, ScanState.SCANNING_FILES)
         store = partial(spill, store_of(scans.folder(scan.id)))  # one run's files in memory at a time
-        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan), store)
+        result = walk(scan.root, options.walk, _Progress(scan, check), _previous_snapshot(scan), store, options.disk)
         guards.check_root(scan.root, options.sentinel, ScanState.SCANNING_FILES)  # did the disk stay?
     write_lists(scans.folder(scan.id), result)
     scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
@@ -172,39 +176,63 @@ def _record_changed(
     scan: ScanRun, changed: list[tuple[FoundRun, str]], options: ScanOptions, check: Check, guard: Guard
 ) -> list[str]:
     """Parse, reconcile and store each changed run, one transaction each; returns why the deletions
-    of some runs were held back."""
+    of some runs were held back. Meanwhile a pool of SCAN_THREADS reads the next runs' folders (sheet,
+    XML, stats): the database is written by this thread only."""
     limits = options.check_bgzf, options.max_samples, options.max_sheet_bytes
+    plan = partial(
+        run_reads,
+        root=scan.root,
+        profile=options.walk.profile,
+        max_samples=options.max_samples,
+        max_bytes=options.max_sheet_bytes,
+        disk=options.disk,
+    )
     refused: list[str] = []
     bgzf_checked = 0
-    for found, fingerprint in changed:
-        check()
-        scans.record_current_run(scan, found.name)
-        time.sleep(options.pause_per_run_s)
-        try:
-            synced = sync_run(db.session, found, scan.root, options.walk.profile, scan.id, fingerprint, *limits)
-            held = vanished.held_deletions(guard, found.name, synced)
-            if held:  # most of the run's files gone at once: nothing of it is written
-                db.session.rollback()
-                _warn(scan, found.name, found.path, held)
+    ahead = options.walk.threads > 1
+    with read_ahead(plan, [found for found, _ in changed], options.walk.threads) as readings:
+        for (found, fingerprint), reading in zip(changed, readings, strict=True):
+            check()
+            scans.record_current_run(scan, found.name)
+            time.sleep(options.pause_per_run_s)
+            try:
+                on_disk = reading()  # raises what the read raised, as if it were read here
+                if ahead:  # read before the runs written since: written only if the root stayed
+                    guards.check_root(scan.root, guard.sentinel, ScanState.CREATE_MODELS, options.disk)
+                synced = sync_run(
+                    db.session,
+                    found,
+                    scan.root,
+                    options.walk.profile,
+                    scan.id,
+                    fingerprint,
+                    *limits,
+                    on_disk,
+                    options.disk,
+                )
+                held = vanished.held_deletions(guard, found.name, synced)
+                if held:  # most of the run's files gone at once: nothing of it is written
+                    db.session.rollback()
+                    _warn(scan, found.name, found.path, held)
+                    db.session.commit()
+                    refused.append(held)
+                    continue
+                bgzf_checked += synced.bgzf_checked
+                for message in synced.warnings:
+                    _warn(scan, found.name, found.path, message)
+                scans.record_run_reparsed(scan, synced.new_files, synced.deleted_files)
                 db.session.commit()
-                refused.append(held)
-                continue
-            bgzf_checked += synced.bgzf_checked
-            for message in synced.warnings:
-                _warn(scan, found.name, found.path, message)
-            scans.record_run_reparsed(scan, synced.new_files, synced.deleted_files)
-            db.session.commit()
-        except Exception as e:  # one bad run must not fail the scan
-            if isinstance(e, guards.RootGone) or is_disk_full(e):  # but a full disk fails every run after it
-                raise
-            db.session.rollback()
-            log.exception("run %s could not be recorded", found.name)
-            why = f"{type(e).__name__}: {e}"
-            _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
-            db.session.commit()
-        finally:
-            if isinstance(found.files, StoredFiles):
-                found.files.release()  # read for this run only
+            except Exception as e:  # one bad run must not fail the scan
+                if isinstance(e, guards.RootGone) or is_disk_full(e):  # but a full disk fails every run after it
+                    raise
+                db.session.rollback()
+                log.exception("run %s could not be recorded", found.name)
+                why = f"{type(e).__name__}: {e}"
+                _warn(scan, found.name, found.path, f"run not recorded; it is parsed again by the next scan: {why}")
+                db.session.commit()
+            finally:
+                if isinstance(found.files, StoredFiles):
+                    found.files.release()  # read for this run only (and its reads, done ahead)
     if options.check_bgzf:
         log.info("%d new or changed .gz/.bam files read for their BGZF end-of-file block", bgzf_checked)
     return refused
@@ -225,7 +253,7 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     a lost mount (the operator's decision).
     """
     root = roots.of_scan(scan.root, scan.layout)  # read with its own layout, always
-    options = scan_options(current_app.config, root.profile, root.sentinel)
+    options = scan_options(current_app.config, root.profile, root.sentinel, current_app.extensions.get(DISK))
     guards.check_sentinel(scan.root, options.sentinel)
     result = _scanning_files(scan, options, check)
     check()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from seqscan.layout import Profile
+from seqscan.scanner.disk import DIRECT, Disk
 from seqscan.scanner.runinfo import (
     RunIdentity,
     completion_family_marker,
@@ -76,12 +77,12 @@ def _read(path: str, limit: int) -> bytes:
     return data
 
 
-def _find(run_dir: str, wanted: str, metadata_dirs: list[str]) -> str | None:
+def _find(run_dir: str, wanted: str, metadata_dirs: list[str], disk: Disk) -> str | None:
     """The first file named `wanted` (any casing) in the layout's metadata folders ("" the run folder)."""
     for sub in metadata_dirs:
         folder = os.path.join(run_dir, sub)
         try:
-            names = os.listdir(folder)
+            names = disk.listdir(folder)
         except OSError:
             continue
         for name in names:
@@ -91,11 +92,17 @@ def _find(run_dir: str, wanted: str, metadata_dirs: list[str]) -> str | None:
 
 
 def _identity_from_xml(
-    run_dir: str, layout: Profile, named: RunIdentity | None, warnings: list[str], errors: list[str], max_bytes: int
+    run_dir: str,
+    layout: Profile,
+    named: RunIdentity | None,
+    warnings: list[str],
+    errors: list[str],
+    max_bytes: int,
+    disk: Disk,
 ) -> RunIdentity:
     identity = RunIdentity()
     for filename, parse in (("RunInfo.xml", parse_runinfo), ("RunParameters.xml", parse_runparameters)):
-        path = _find(run_dir, filename, layout.metadata_dirs)
+        path = _find(run_dir, filename, layout.metadata_dirs, disk)
         if path is None:
             continue
         rel = os.path.relpath(path, run_dir)
@@ -137,7 +144,12 @@ def read_sheet(
 
 
 def read_run_folder(
-    run_dir: str, layout: Profile, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES, analysis: str = "1"
+    run_dir: str,
+    layout: Profile,
+    max_samples: int = MAX_SAMPLES,
+    max_bytes: int = MAX_BYTES,
+    analysis: str = "1",
+    disk: Disk = DIRECT,
 ) -> RunFolder:
     """Everything seqscan needs from one run folder; problems become warnings or errors, never exceptions.
 
@@ -149,7 +161,7 @@ def read_run_folder(
     named = from_name[1] if from_name else None
     if named is None:
         warnings.append("folder name holds no Illumina run id (YYMMDD_INSTRUMENT_NNNN_FLOWCELL)")
-    identity = _identity_from_xml(run_dir, layout, named, warnings, errors, max_bytes)
+    identity = _identity_from_xml(run_dir, layout, named, warnings, errors, max_bytes, disk)
     if named:
         # The run id's date is the one every Illumina tool shows; RunInfo's is a UTC timestamp.
         identity.date = named.date or identity.date
@@ -158,7 +170,7 @@ def read_run_folder(
     if identity.instrument and model is None:
         warnings.append(f"unknown sequencer for instrument id {identity.instrument}")
     candidates = [path.format(analysis=analysis) for path in layout.sample_sheets]
-    there = [p for p in candidates if os.path.lexists(os.path.join(run_dir, p))]
+    there = [p for p in candidates if disk.lexists(os.path.join(run_dir, p))]
     no_sheet = not there
     sheet_path = there[0] if there else candidates[0]
     sheet, error = read_sheet(run_dir, sheet_path, max_samples, identity.lane_count, max_bytes)
@@ -168,12 +180,12 @@ def read_run_folder(
         warnings.extend(f"{sheet_path}: {w}" for w in sheet.warnings)
         identity.experiment = identity.experiment or sheet.experiment
     folder = RunFolder(name, identity, model, sheet, "" if no_sheet else error, warnings, errors, sheet_path, no_sheet)
-    folder.completion_status = _completion_status(run_dir, layout, warnings, max_bytes)
+    folder.completion_status = _completion_status(run_dir, layout, warnings, max_bytes, disk)
     return folder
 
 
-def _completion_status(run_dir: str, layout: Profile, warnings: list[str], max_bytes: int) -> str:
-    path = _find(run_dir, "RunCompletionStatus.xml", layout.metadata_dirs)
+def _completion_status(run_dir: str, layout: Profile, warnings: list[str], max_bytes: int, disk: Disk) -> str:
+    path = _find(run_dir, "RunCompletionStatus.xml", layout.metadata_dirs, disk)
     if path is None:
         return ""
     try:
@@ -189,16 +201,16 @@ class FileStat(NamedTuple):
     error: str  # set when the file is there but cannot be read
 
 
-def stat_files(run_dir: str, paths: list[str]) -> tuple[dict[str, FileStat], list[str]]:
+def stat_files(run_dir: str, paths: list[str], disk: Disk = DIRECT) -> tuple[dict[str, FileStat], list[str]]:
     """Stats of a run's listed files, and the paths that vanished since they were listed."""
     stats: dict[str, FileStat] = {}
     vanished: list[str] = []
     for path in paths:
         full = f"{run_dir}/{path}"
         try:
-            st = os.stat(full)
+            st = disk.stat(full)
         except FileNotFoundError:
-            if os.path.islink(full):
+            if disk.islink(full):
                 stats[path] = FileStat(None, None, "broken symlink")
             else:
                 vanished.append(path)

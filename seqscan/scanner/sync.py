@@ -3,9 +3,11 @@ them (store.py), in the caller's transaction: the caller commits, or rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -13,13 +15,16 @@ from seqscan.enums import PRESENT_STATES, DataState
 from seqscan.layout import Profile
 from seqscan.models import SequencingRun
 from seqscan.scanner import moves, store
-from seqscan.scanner.found import FoundRun
+from seqscan.scanner.ahead import Reads, read_now
+from seqscan.scanner.disk import DIRECT, Disk
+from seqscan.scanner.found import FoundFile, FoundRun
 from seqscan.scanner.reads import fastq_reads
 from seqscan.scanner.reconcile import mtime_of, reconcile_files
 from seqscan.scanner.runfolder import (
     MAX_BYTES,
     TRUNCATED,
     FileStat,
+    RunFolder,
     bgzf_truncated,
     read_run_folder,
     stat_files,
@@ -36,6 +41,55 @@ class SyncResult:
     present_before: int = 0  # of the run's file records, those that were on disk before this scan
     bgzf_checked: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+class RunOnDisk(NamedTuple):
+    """What Create Models reads of a changed run folder before writing anything (read ahead by the pool)."""
+
+    analysis: str  # the analysis folder judged (onboard analysis)
+    files: list[FoundFile]  # the files judged: the walk's, less those of older analysis folders
+    folder: RunFolder
+    stats: dict[str, FileStat]
+    vanished: list[str]  # listed by the walk, gone now
+
+
+# Files stat'ed by one read: a run's stats are spread over the pool's threads, so that the run being
+# written next is read by all of them, not by one.
+STAT_CHUNK = 64
+
+
+def run_reads(
+    found: FoundRun,
+    root: str,
+    profile: Profile,
+    max_samples: int = MAX_SAMPLES,
+    max_bytes: int = MAX_BYTES,
+    disk: Disk = DIRECT,
+) -> Reads[RunOnDisk | None]:
+    """The reads of a changed run folder (its sheet and XML; the stats of its listed files, in chunks),
+    filesystem only, to be run in any thread; put together, a RunOnDisk (None for a skipped run)."""
+    if found.skipped:
+        return Reads([], lambda results: None)
+    run_dir = f"{root}/{found.path}"
+    # Onboard analysis: the newest analysis folder is judged; earlier ones are out of sight.
+    analysis = profile.newest_analysis(f.path for f in found.files)
+    files = [f for f in found.files if not profile.in_older_analysis(f.path, analysis)]
+    paths = [f.path for f in files]
+    tasks: list[Callable[[], Any]] = [
+        partial(read_run_folder, run_dir, profile, max_samples, max_bytes, analysis, disk)
+    ]
+    tasks += [partial(stat_files, run_dir, paths[i : i + STAT_CHUNK], disk) for i in range(0, len(paths), STAT_CHUNK)]
+
+    def combine(results: list[Any]) -> RunOnDisk:
+        folder, *chunks = results
+        stats: dict[str, FileStat] = {}
+        vanished: list[str] = []
+        for chunk_stats, chunk_vanished in chunks:  # in the files' order, as one stat_files call gives
+            stats.update(chunk_stats)
+            vanished.extend(chunk_vanished)
+        return RunOnDisk(analysis, files, folder, stats, vanished)
+
+    return Reads(tasks, combine)
 
 
 def _check_bgzf(
@@ -59,7 +113,12 @@ def _check_bgzf(
 
 
 def _still_on_disk(
-    run_dir: str, found: FoundRun, stats: dict[str, FileStat], vanished: list[str], existing: dict[str, dict]
+    run_dir: str,
+    found: FoundRun,
+    stats: dict[str, FileStat],
+    vanished: list[str],
+    existing: dict[str, dict],
+    disk: Disk,
 ) -> dict[str, FileStat]:
     """Files recorded as present that the walk did not list, but that are still there: the root is
     read with another layout than last time. A file is only ever Deleted when it is not on disk."""
@@ -72,7 +131,7 @@ def _still_on_disk(
         and path not in vanished
         and not path.startswith(unlisted)
     ]
-    return stat_files(run_dir, candidates)[0] if candidates else {}
+    return stat_files(run_dir, candidates, disk)[0] if candidates else {}
 
 
 def sync_run(
@@ -85,12 +144,15 @@ def sync_run(
     check_bgzf: bool = True,
     max_samples: int = MAX_SAMPLES,
     max_bytes: int = MAX_BYTES,
+    on_disk: RunOnDisk | None = None,
+    disk: Disk = DIRECT,
 ) -> SyncResult:
     """Parse one changed run folder and reconcile its records; the caller commits or rolls back.
 
     check_bgzf: read the end of new or changed .gz and .bam files for the BGZF end-of-file block.
     max_samples: a sheet listing more is an unreadable sheet (the run is Error with the count).
     max_bytes: a sheet or run XML larger than this is not read (the run is Error with its size).
+    on_disk: what run_reads read of the run already (else it is read now, through disk).
     """
     now = datetime.now(UTC)
     run = store.get_or_create_run(session, found, root, scan_id, now)
@@ -105,10 +167,9 @@ def sync_run(
         run.skip_reason = f"marker {found.skip_marker} in the run folder"
         return result
     run_dir = f"{root}/{found.path}"
-    # Onboard analysis: the newest analysis folder is judged; earlier ones are out of sight.
-    analysis = profile.newest_analysis(f.path for f in found.files)
-    found_files = [f for f in found.files if not profile.in_older_analysis(f.path, analysis)]
-    folder = read_run_folder(run_dir, profile, max_samples, max_bytes, analysis)
+    if on_disk is None:
+        on_disk = read_now(run_reads(found, root, profile, max_samples, max_bytes, disk))
+    analysis, found_files, folder = on_disk.analysis, on_disk.files, on_disk.folder
     session.flush()  # the run needs its id
     store.apply_metadata(run, folder)
     if run.first_seen_scan_id == scan_id and (old := moves.link_to_deleted(session, run, scan_id)):
@@ -124,7 +185,7 @@ def sync_run(
         run.warnings = "\n".join(twin_warnings + folder.warnings)
         run.fingerprint = fingerprint
         return result
-    stats, vanished = stat_files(run_dir, [f.path for f in found_files])
+    stats, vanished = on_disk.stats, on_disk.vanished
     sheet = store.current_sheet(session, run, folder.sheet, scan_id, now)
     samples = store.sheet_samples(session, sheet)
     # No sheet now nor ever: only the run's own files (the sheet among them) can be expected.
@@ -167,7 +228,7 @@ def sync_run(
         existing=existing,
         file_types={f.path: f.file_type for f in found_files},
         unlisted=found.unlisted,
-        elsewhere=_still_on_disk(run_dir, found, stats, vanished, existing),
+        elsewhere=_still_on_disk(run_dir, found, stats, vanished, existing, disk),
         is_run_file=lambda path, name=run.name: profile.run_file_type(name, path) is not None,
         sample_pks={s.sample_id: s.id for s in reversed(samples)},  # first row of a sample wins
         scan_id=scan_id,

@@ -5,6 +5,9 @@ and a digest of the names recorded in each, plus the stat of its root files (sam
 Given the previous scan's listing, a folder whose mtime is unchanged (and was old enough when it
 was listed) is not listed again: an unchanged run costs one listing of the run folder and one stat
 per output folder, and its files are those the previous scan stored, not read again (StoredFiles).
+
+With WalkOptions.threads above 1 the folders are read by a pool of threads (walk_pool.py), with
+the same outcome in the same order.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 from seqscan.layout import UNKNOWN_TYPE, Profile
 from seqscan.scanner.confine import below
+from seqscan.scanner.disk import DIRECT, Disk
 from seqscan.scanner.found import (
     NEVER_REUSE,
     DirListing,
@@ -27,6 +31,7 @@ from seqscan.scanner.found import (
     WalkWarning,
     by_folder,
 )
+from seqscan.scanner.walk_pool import walk_pooled
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class WalkOptions:
     pause_per_run_s: float = 0.0  # to watch a scan of a small tree (demo, tests); 0 in production
     # Besides the scan root, the folders that symlinked folders may lead into (other volumes).
     symlink_roots: tuple[str, ...] = ()
+    # Threads that list folders and stat files at once (SCAN_THREADS): a network disk answers
+    # many calls in the time of one. 1: the walk is serial.
+    threads: int = 1
 
     @property
     def key(self) -> str:
@@ -50,7 +58,9 @@ class WalkOptions:
 
 
 Progress = Callable[[WalkResult], None]
-OnRun = Callable[[FoundRun], None]  # given each run as soon as it is walked (lists.spill stores its files)
+# Given each run as soon as it is walked (lists.spill stores its files); with threads above 1, in
+# the pool's threads, several runs at once (each run once).
+OnRun = Callable[[FoundRun], None]
 
 
 class RootUnreadable(OSError):
@@ -65,11 +75,14 @@ class _Walker:
         progress: Progress | None,
         snapshot: Snapshot | None,
         on_run: OnRun | None,
+        disk: Disk,
     ) -> None:
         self.root = root.rstrip("/") or "/"
         self.options = options
         self.progress = progress
         self.on_run = on_run
+        self.pause_s = options.pause_per_run_s
+        self.disk = disk
         self.result = WalkResult(started_ns=time.time_ns(), options_key=options.key)
         usable = snapshot is not None and snapshot.options_key == options.key
         self.snapshot = snapshot if usable else None
@@ -78,13 +91,19 @@ class _Walker:
         # Where a symlinked folder may lead: resolved, so that a link cannot climb out with "..".
         self.allowed = [os.path.realpath(p) for p in (self.root, *options.symlink_roots)]
 
+    def found_run(self) -> None:
+        if self.pause_s:
+            time.sleep(self.pause_s)
+        if self.progress:
+            self.progress(self.result)
+
     def warn(self, path: str, message: str) -> None:
         self.result.warnings.append(WalkWarning(os.path.relpath(path, self.root), message))
 
     def enter(self, path: str) -> int | None:
         """The folder's mtime_ns, or None with a warning if it cannot be read or was walked already."""
         try:
-            st = os.stat(path)
+            st = self.disk.stat(path)
         except OSError as e:
             return self.unreadable(path, e)
         key = (st.st_dev, st.st_ino)
@@ -96,13 +115,15 @@ class _Walker:
 
     def followable(self, entry: os.DirEntry) -> bool:
         """A folder may be walked unless it is a symlink leading outside the allowed roots (warned)."""
-        if not entry.is_symlink():
-            return True
-        target = os.path.realpath(entry.path)
-        if target in self.allowed or below(target, self.allowed):
+        if not entry.is_symlink() or self.leads_inside(entry):
             return True
         self.warn(entry.path, "symlink to a folder outside the scan root: not followed")
         return False
+
+    def leads_inside(self, entry: os.DirEntry) -> bool:
+        """Whether a symlinked folder's target lies inside the allowed roots (resolved: no ".." climbs out)."""
+        target = os.path.realpath(entry.path)
+        return target in self.allowed or below(target, self.allowed)
 
     def unreadable(self, path: str, error: OSError) -> None:
         self.warn(path, f"cannot read folder: {error.strerror or error}")
@@ -115,8 +136,7 @@ class _Walker:
 
     def scan_dir(self, path: str, mtime_ns: int) -> tuple[list[os.DirEntry], int] | None:
         try:
-            with os.scandir(path) as it:
-                entries = list(it)
+            entries = self.disk.scandir(path)
         except OSError as e:
             return self.unreadable(path, e)
         self.result.dirs_walked += 1
@@ -132,25 +152,36 @@ class _Walker:
 
     def walk(self) -> WalkResult:
         try:
-            os.scandir(self.root).close()
+            self.disk.open_dir(self.root)
         except OSError as e:
             raise RootUnreadable(f"scan root {self.root} cannot be read: {e.strerror or e}") from e
-        self.find_runs(self.root, 0)
+        if self.options.threads > 1:
+            walk_pooled(self, self.options.threads)
+        else:
+            self.find_runs(self.root, 0)
         if self.progress:
             self.progress(self.result)
         return self.result
 
     def find_runs(self, path: str, depth: int) -> None:
+        for entry in self.visit(path, depth):
+            if self.followable(entry):
+                self.find_runs(entry.path, depth + 1)
+
+    def visit(self, path: str, depth: int) -> list[os.DirEntry]:
+        """Look into one folder of the search for runs: record it if it is a run (with its files) or a
+        kit folder skipped by a marker; else the folders to search next, in order (symlinks among them:
+        the caller asks followable, which warns)."""
         listed = self.list_dir(path)
         if listed is None:
-            return
+            return []
         entries, _ = listed
         names = {e.name for e in entries}
         if depth == 1 and names & self.skip_markers:
             rel = os.path.relpath(path, self.root)
             self.result.blind_spots.append(rel)
             self.result.skipped_folders[rel] = min(names & self.skip_markers)
-            return
+            return []
         markers = self.run_markers(path, names) if depth >= 1 else None
         if markers is not None:
             run = self.read_run(path, entries, names)
@@ -158,17 +189,16 @@ class _Walker:
             self.result.runs.append(run)
             if self.on_run:
                 self.on_run(run)
-            if self.options.pause_per_run_s:
-                time.sleep(self.options.pause_per_run_s)
-            if self.progress:
-                self.progress(self.result)
-            return
+            self.found_run()
+            return []
         if depth >= self.options.max_depth:
-            return
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name not in self.options.never_descend and not entry.name.startswith(".") and _is_dir(entry):
-                if self.followable(entry):
-                    self.find_runs(entry.path, depth + 1)
+            return []
+        never = self.options.never_descend
+        return [
+            e
+            for e in sorted(entries, key=lambda e: e.name)
+            if e.name not in never and not e.name.startswith(".") and _is_dir(e)
+        ]
 
     def run_markers(self, path: str, names: set[str]) -> tuple[str, ...] | None:
         """The completion markers in a run folder (or its layout's metadata folders); None if it is
@@ -179,8 +209,8 @@ class _Walker:
         runinfo = "runinfo.xml" in lower
         for marker_dir in (d for d in self.options.profile.metadata_dirs if d):
             if not found and marker_dir.partition("/")[0] in names:
-                found = {m for m in markers if os.path.isfile(f"{path}/{marker_dir}/{m}")}
-                runinfo = runinfo or os.path.isfile(f"{path}/{marker_dir}/RunInfo.xml")
+                found = {m for m in markers if self.disk.isfile(f"{path}/{marker_dir}/{m}")}
+                runinfo = runinfo or self.disk.isfile(f"{path}/{marker_dir}/RunInfo.xml")
         return tuple(sorted(found)) if found or runinfo else None
 
     def read_run(self, path: str, entries: list[os.DirEntry], names: set[str]) -> FoundRun:
@@ -196,7 +226,7 @@ class _Walker:
                 continue
             self.result.files_seen += 1
             try:  # root files are few and decide a lot (the sheet): their stats join the fingerprint
-                st = entry.stat()
+                st = self.disk.stat(entry.path)
                 stamps.append(f"{entry.name}\t{st.st_size}\t{st.st_mtime_ns}")
             except OSError as e:
                 stamps.append(f"{entry.name}\t{e.errno}")
@@ -292,7 +322,8 @@ def walk(
     progress: Progress | None = None,
     snapshot: Snapshot | None = None,
     on_run: OnRun | None = None,
+    disk: Disk = DIRECT,
 ) -> WalkResult:
     """Find every run folder below root and list the output files of each (each run given to on_run
-    once walked)."""
-    return _Walker(root, options, progress, snapshot, on_run).walk()
+    once walked; disk: how folders are listed and files stat'ed)."""
+    return _Walker(root, options, progress, snapshot, on_run, disk).walk()
