@@ -88,8 +88,9 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # `make bench BASE=<git revision>`: the same benchmark as of BASE and as of now, on one tree, taking turns.
+# `make bench [BENCH_DATABASE=postgresql://…]`: the figures at scale in one run (bench/scale_bench.py).
 bench: install
-	$(if $(BASE),$(BIN)/python bench/compare.py $(BASE) $(BENCH_ARGS),$(BIN)/python bench/scan_bench.py $(BENCH_ARGS))
+	$(if $(BASE),$(BIN)/python bench/compare.py $(BASE) $(BENCH_ARGS),$(BIN)/python bench/scale_bench.py $(if $(BENCH_DATABASE),--database $(BENCH_DATABASE)) $(BENCH_ARGS))
 
 bench-web: install services
 	$(BIN)/python bench/web_bench.py

@@ -284,6 +284,9 @@ def test_sigterm_stops_the_scan_at_the_next_run_and_queues_it_again_for_the_next
 def test_a_second_sigterm_stops_the_scan_at_once(lab):
     lab.runs(3)
     lab.settings["PAUSE_PER_RUN_SECONDS"] = 30  # the next run boundary is far away
+    # The serial walk: its first check is after the first run's pause. The pooled walk checks as it
+    # takes each kit folder, a few milliseconds in, where a first SIGTERM sent at once stops it.
+    lab.settings["SCAN_THREADS"] = 1
     worker = lab.start("worker.py")
     first = lab.enqueue()
     phase = lab.wait_state(first, *WORKING).state
