@@ -132,7 +132,7 @@ def main() -> None:
         )
         with app.app_context():
             add_history(args.scans, str(root))
-            scan = run_scan(scans.create(roots.default(), Trigger.COMMAND_LINE, "bench"))
+            scan = run_scan(scans.create(roots.configured()[0], Trigger.COMMAND_LINE, "bench"))
             assert scan.state == ScanState.FINISHED, scan.error
             scan_id = scan.id
             add_runs(args.runs, str(root), scan_id)

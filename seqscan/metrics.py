@@ -80,9 +80,8 @@ class SeqscanCollector(Collector):
         )
 
         # By root (its name): every configured root's every verdict, 0 included, plus any other root recorded.
-        names = {root.path: root.name for root in roots.configured()}
         runs = _gauge("runs", "Runs by verdict and root", labels=["verdict", "root"])
-        counts = {(v, name): 0 for v in RunVerdict for name in names.values()}
+        counts = {(v, root.name): 0 for v in RunVerdict for root in roots.configured()}
         # Grouped by a subquery's column: PostgreSQL would not take the verdict's expression, with
         # its bound parameters, as the same in SELECT and GROUP BY.
         verdicts = select(SequencingRun.verdict.label("verdict"), SequencingRun.root).subquery()
@@ -90,7 +89,7 @@ class SeqscanCollector(Collector):
             verdicts.c.verdict, verdicts.c.root
         )
         for verdict, root, n in db.session.execute(grouped):
-            key = (RunVerdict(verdict), names.get(root) or roots.name_of(root))
+            key = (RunVerdict(verdict), roots.name_of(root))
             counts[key] = counts.get(key, 0) + n
         for (verdict, name), n in counts.items():
             runs.add_metric([verdict.value, name], n)

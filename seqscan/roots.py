@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from flask import current_app
+from flask import current_app, g
 
 from seqscan.layout import Profile, load_profile
 
@@ -46,7 +46,7 @@ class Root:
 
 def configured(config: Mapping | None = None) -> list[Root]:
     """The roots the settings configure: the [[roots]] tables, else SCAN_ROOT read with LAYOUT."""
-    config = current_app.config if config is None else config
+    config = _config(config)
     queue = config["SCAN_QUEUE"]
     if config["ROOTS"]:
         return [
@@ -74,12 +74,6 @@ def conflict(config: Mapping) -> str | None:
     if config["ROOTS"] and config["ROOT_SENTINEL"]:
         return "ROOT_SENTINEL is set beside [[roots]] (ROOTS): give each root its own sentinel instead"
     return None
-
-
-def default(config: Mapping | None = None) -> Root | None:
-    """The first configured root (the root of a one-root installation), or None."""
-    found = configured(config)
-    return found[0] if found else None
 
 
 def named(name: str, config: Mapping | None = None) -> Root | None:
@@ -130,9 +124,13 @@ def of_scan(root_path: str, layout: str, config: Mapping | None = None) -> Root:
     return Root(root_path, layout, None, _short(root_path), _config(config)["SCAN_QUEUE"])
 
 
-def name_of(root_path: str, config: Mapping | None = None) -> str:
-    """The short name pages show for a recorded root path (its folder's name if no longer configured)."""
-    return next((root.name for root in configured(config) if root.path == root_path), _short(root_path))
+def name_of(root_path: str) -> str:
+    """The short name pages show for a recorded root path (its folder's name if no longer configured).
+    Asked once per row of an export: the names are worked out once per request or command (flask.g)."""
+    names = g.get("root_names")
+    if names is None:
+        names = g.root_names = {root.path: root.name for root in configured()}
+    return names.get(root_path) or _short(root_path)
 
 
 def _config(config: Mapping | None) -> Mapping:

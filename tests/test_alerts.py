@@ -85,7 +85,7 @@ def test_a_scan_stopped_by_its_worker_shutting_down_sends_no_alert(alerting, roo
     """It is queued again; its end_reason says so, whatever its error's words."""
     make_run(root)
     with alerting.app_context():
-        stopped = scans.create(roots.default(), Trigger.MANUAL)
+        stopped = scans.create(roots.configured()[0], Trigger.MANUAL)
         run.shutdown.set()
         try:
             run.run_scan(stopped)

@@ -59,9 +59,9 @@ def test_a_scan_that_raises_keeps_its_traceback(app, root, scan, caplog):
 
 def test_a_refused_scan_says_why_in_one_line(app, caplog):
     with app.app_context():
-        running = scans.create(roots.default(), Trigger.COMMAND_LINE)
+        running = scans.create(roots.configured()[0], Trigger.COMMAND_LINE)
         assert lock.try_acquire(running.id)  # this process scans already
-        refused = run_scan(scans.create(roots.default(), Trigger.COMMAND_LINE))
+        refused = run_scan(scans.create(roots.configured()[0], Trigger.COMMAND_LINE))
         refused_id, running_id = refused.id, running.id
     assert_ended(
         app, caplog, refused_id, ScanState.ERROR, EndReason.REFUSED, f"refused: scan {running_id} is running ("
@@ -70,7 +70,7 @@ def test_a_refused_scan_says_why_in_one_line(app, caplog):
 
 def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
     with app.app_context():
-        scan_id = scans.create(roots.default(), Trigger.MANUAL, "alice").id
+        scan_id = scans.create(roots.configured()[0], Trigger.MANUAL, "alice").id
         app.config["ENABLED"] = False
         assert run_queued_scan(scan_id).startswith("refused")
     assert_ended(
@@ -85,7 +85,7 @@ def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
 
 def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redis):
     with app.app_context():
-        scan = scans.create(roots.default(), Trigger.MANUAL)
+        scan = scans.create(roots.configured()[0], Trigger.MANUAL)
         scans.advance(scan, ScanState.SCANNING_FILES)
         scans.advance(scan, ScanState.CREATE_MODELS)
         assert record_dead_scans() == [scan.id]
@@ -95,7 +95,7 @@ def test_a_working_scan_without_a_live_lock_is_interrupted(app, caplog, lab_redi
 
 def test_a_waiting_scan_whose_job_is_gone_never_started(app, caplog):
     with app.app_context():
-        scan = scans.create(roots.default(), Trigger.SCHEDULED)
+        scan = scans.create(roots.configured()[0], Trigger.SCHEDULED)
         scan.task_id = "seqscan-scan-gone"
         db.session.commit()
         assert scans.fail_dead(lambda: set(), lambda task_id: "missing") == [scan.id]
@@ -119,7 +119,7 @@ def test_an_unmounted_root_ends_root_unreadable(app, root, scan, caplog):
 def test_a_scan_its_worker_shuts_down_is_stopped(app, root, caplog):
     make_run(root)
     with app.app_context():
-        scan_id = scans.create(roots.default(), Trigger.MANUAL).id
+        scan_id = scans.create(roots.configured()[0], Trigger.MANUAL).id
         run.shutdown.set()  # as the worker's first SIGTERM does
         try:
             run_scan(db.session.get(ScanRun, scan_id))
@@ -139,7 +139,7 @@ def test_a_scan_interrupted_by_ctrl_c_is_stopped_at_once(app, root, caplog, monk
 
     monkeypatch.setattr(run, "scan_disk", ctrl_c)
     with app.app_context():
-        scan_id = scans.create(roots.default(), Trigger.COMMAND_LINE).id
+        scan_id = scans.create(roots.configured()[0], Trigger.COMMAND_LINE).id
         with pytest.raises(KeyboardInterrupt):
             run_scan(db.session.get(ScanRun, scan_id))
     assert_ended(app, caplog, scan_id, ScanState.ERROR, EndReason.KILLED, "stopped: interrupted (Ctrl-C) during")
@@ -163,7 +163,7 @@ def test_a_database_outage_under_the_scan_says_which(
 
     monkeypatch.setattr(run, "scan_disk", database_away)
     with app.app_context():
-        scan_id = scans.create(roots.default(), Trigger.COMMAND_LINE).id
+        scan_id = scans.create(roots.configured()[0], Trigger.COMMAND_LINE).id
         run_scan(db.session.get(ScanRun, scan_id))
     assert_ended(app, caplog, scan_id, ScanState.ERROR, reason, message_starts)
 
@@ -190,7 +190,7 @@ def test_an_ended_scan_is_never_failed_again(app, root, scan, caplog):
 
 def test_phases_only_move_forward(app):
     with app.app_context():
-        scan = scans.create(roots.default(), Trigger.MANUAL)
+        scan = scans.create(roots.configured()[0], Trigger.MANUAL)
         scans.advance(scan, ScanState.CREATE_MODELS)  # a re-used scan skips Scanning Files
         for wrong in (ScanState.SCANNING_FILES, ScanState.CREATE_MODELS, ScanState.FINISHED):
             try:

@@ -87,7 +87,7 @@ def test_the_schedulers_heartbeat_sets_a_dead_scan_to_error_without_any_page_rea
     from seqscan import roots, scans
 
     with lab.app.app_context():
-        dead = scans.create(roots.default(), Trigger.MANUAL, "alice")
+        dead = scans.create(roots.configured()[0], Trigger.MANUAL, "alice")
         scans.advance(dead, ScanState.SCANNING_FILES)  # no process holds the scan lock for it
         dead_id = dead.id
     assert lab.run("flask", "scheduler", "--burst").returncode == 0

@@ -78,9 +78,8 @@ def _scan_one(
 ) -> bool:
     """One root's scan, its summary and its error on the console; whether it ended in Error."""
     of = f" of {target.name}" if several else ""
-    if not os.path.isdir(target.path):  # unmounted: that root's scan is Error; the others still run
-        if not several:
-            _refuse(f"scan root {target.path} does not exist or is not a folder")
+    if not several and not os.path.isdir(target.path):  # of several, an unmounted one's scan is its Error
+        _refuse(f"scan root {target.path} does not exist or is not a folder")
     holder = lock.live_holder(target.queue)
     if holder is not None and not wait:
         click.echo(
