@@ -31,7 +31,9 @@ NEVER_DESCEND = ["Data", "Thumbnail_Images", "InterOp", "Logs", "Config", "Recip
 SYMLINK_ROOTS: list[str] = []
 # How many threads list folders and stat files at once, in Scanning Files and Create Models: on a
 # network disk (NFS, SMB) each call waits a round trip, and the server answers several at once.
-# 1: one call at a time. The database is written by one thread whatever this is.
+# 1: one call at a time. The threads are used only while calls take over 0.1 ms on average (a
+# round trip; scanner/disk.py): on a local disk they would only contend for the interpreter lock.
+# The database is written by one thread whatever this is.
 SCAN_THREADS = 8
 # How deep below the scan root run folders are looked for (ROOT/kit/run is depth 2).
 MAX_DEPTH = 3

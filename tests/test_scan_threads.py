@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -30,7 +31,7 @@ class RefusingDisk(Disk):
     runs as root, which reads every folder)."""
 
     def __init__(self, refused: str, delay_s: float = 0.0) -> None:
-        super().__init__(delay_s)
+        super().__init__(delay_s, slow_call_s=0.0)  # taken for slow: the pool reads from the start
         self.refused = refused
 
     def scandir(self, path: str) -> list[os.DirEntry]:
@@ -203,3 +204,27 @@ def test_a_slow_disk_sleeps_before_every_listing_and_every_stat(root, tmp_path, 
     assert len(slept) == len(made) == sum(slow.calls.values())
     assert set(slept) == {0.001}
     assert slow.calls["list"] >= found.dirs_walked and slow.calls["stat"] >= sum(len(r.files) for r in found.runs)
+
+
+def _pool_threads(disk: Disk) -> set[str]:
+    return {name for name in disk.callers if name.startswith(("seqscan-walk", "seqscan-read"))}
+
+
+def test_the_pool_reads_only_while_the_disk_answers_slowly(root, tmp_path):
+    """On a local disk (calls of microseconds) the scan's own thread makes every call, even with
+    SCAN_THREADS 8: threads would only contend there. On a slow one (0.5 ms a call) the pool's threads
+    make them, in Scanning Files and in Create Models, and the records are the same."""
+    build_tree(root, tmp_path, links=False)
+    fast, slow = Disk(), Disk(delay_s=0.0005)
+    apps = {"fast": _app(tmp_path, "fast", 8, fast), "slow": _app(tmp_path, "slow", 8, slow)}
+    for app in apps.values():
+        done = app.test_cli_runner().invoke(args=["scan"])
+        assert done.exit_code == 0, done.output
+    assert fast.callers == {threading.current_thread().name} and not fast.slow()
+    assert slow.slow()
+    assert {name.rsplit("_", 1)[0] for name in _pool_threads(slow)} == {"seqscan-walk", "seqscan-read"}
+    assert len(_pool_threads(slow)) > 2
+    assert records(apps["fast"]) == records(apps["slow"])
+    for app in apps.values():
+        with app.app_context():
+            db.engine.dispose()

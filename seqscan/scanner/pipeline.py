@@ -190,7 +190,7 @@ def _record_changed(
     refused: list[str] = []
     bgzf_checked = 0
     ahead = options.walk.threads > 1
-    with read_ahead(plan, [found for found, _ in changed], options.walk.threads) as readings:
+    with read_ahead(plan, [found for found, _ in changed], options.walk.threads, options.disk.slow) as readings:
         for (found, fingerprint), reading in zip(changed, readings, strict=True):
             check()
             scans.record_current_run(scan, found.name)

@@ -6,6 +6,10 @@ folder with all its output folders, a kit folder with its listing (its sub-folde
 to the pool in turn). The calling thread takes these parts in the order the serial walk reads the
 folders, adds each part's findings, and asks the symlink rule (which warns) in that order too.
 
+Folders are handed to the pool only while the disk is slow (Disk.slow: calls of round-trip length,
+as on a network disk); until then, and on a local disk throughout, the calling thread reads each
+part itself when it comes to it, as the serial walk would: there threads only contend.
+
 The serial walk enters a folder reached twice (a second link to it, a loop) only once, and warns the
 second time. A part read alone cannot know what the folders before it entered: a part that entered a
 folder an earlier part entered is thrown away and that folder walked again serially, as the serial
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
 class _Part(NamedTuple):
     walker: _Walker  # its own findings (result, seen_dirs)
     children: list[os.DirEntry]  # the folders to search next, as _Walker.visit returned them
+    pooled: bool  # whether the children were handed to the pool as it was read
 
 
 def _alone(walker: _Walker) -> _Walker:
@@ -66,10 +71,12 @@ def walk_pooled(walker: _Walker, threads: int) -> None:
     def read(path: str, depth: int) -> _Part:
         part = _alone(walker)
         children = part.visit(path, depth)
-        spawn(children, depth + 1)
-        return _Part(part, children)
+        return _Part(part, children, spawn(children, depth + 1))
 
-    def spawn(children: list[os.DirEntry], depth: int) -> None:
+    def spawn(children: list[os.DirEntry], depth: int) -> bool:
+        """Hand the folders to the pool, if the disk is slow (else the calling thread reads them)."""
+        if not walker.disk.slow():
+            return False
         for entry in children:
             try:  # a link leading out is not read at all; followable warns of it in turn
                 wanted = not entry.is_symlink() or walker.leads_inside(entry)
@@ -77,27 +84,26 @@ def walk_pooled(walker: _Walker, threads: int) -> None:
                 wanted = True  # followable will raise what the serial walk raises
             if wanted:
                 ahead[entry.path] = pool.submit(read, entry.path, depth)
+        return True
 
-    def take(path: str, depth: int, future: Future[_Part]) -> None:
-        part, children = future.result()
-        if part.seen_dirs & walker.seen_dirs:  # entered a folder walked already: as the serial walk does
+    def take(path: str, depth: int, part: _Part) -> None:
+        if part.walker.seen_dirs & walker.seen_dirs:  # entered a folder walked already: as the serial walk does
             walker.find_runs(path, depth)
             return
-        _absorb(walker, part)
-        follow(children, depth + 1)
+        _absorb(walker, part.walker)
+        follow(part.children, depth + 1, part.pooled)
 
-    def follow(children: list[os.DirEntry], depth: int) -> None:
-        for entry in children:
+    def follow(children: list[os.DirEntry], depth: int, pooled: bool) -> None:
+        for i, entry in enumerate(children):
+            if not pooled:  # the disk may have shown itself slow since: the rest to the pool
+                pooled = spawn(children[i:], depth)
             if walker.followable(entry):
                 future = ahead.pop(entry.path, None)
-                if future is None:  # a link the pool did not follow, that leads inside now
-                    walker.find_runs(entry.path, depth)
-                else:
-                    take(entry.path, depth, future)
+                # Not in the pool: a fast disk, or a link the pool did not follow that leads inside now.
+                take(entry.path, depth, read(entry.path, depth) if future is None else future.result())
 
     try:
         children = walker.visit(walker.root, 0)
-        spawn(children, 1)
-        follow(children, 1)
+        follow(children, 1, spawn(children, 1))
     finally:  # a scan stopped mid-walk (its check raised) does not wait for the whole tree
         pool.shutdown(wait=True, cancel_futures=True)
