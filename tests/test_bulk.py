@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from seqscan import create_app
 from seqscan.enums import DataState
@@ -166,3 +166,25 @@ def test_the_same_tree_gives_the_same_records_in_postgresql_and_sqlite(tmp_path)
     sqlite, postgresql = (_records(app) for app in apps)
     assert postgresql == sqlite
     assert {e[5] for e in sqlite["events"] if e[3] == 1} >= {DataState.DELETED, DataState.COMPLETE}
+
+
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgres"), reason="a PostgreSQL setting: runs with the PostgreSQL tests"
+)
+def test_each_runs_commit_on_postgresql_does_not_wait_for_the_disk_and_only_its_own(tmp_path):
+    """Each run's transaction sets synchronous_commit off for itself (SET LOCAL): the connection the
+    pool hands out next commits as usual."""
+    root = tmp_path / "root"
+    make_run(root, samples=("S1",))
+    make_run(root, name=OTHER, samples=("S1",))
+    app = _app(tmp_path, "postgresql", root, TEST_DATABASE_URL)
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    _scan(app)
+    assert sum("synchronous_commit" in s for s in statements) == 2  # one a run
+    assert all(s.startswith("SET LOCAL") for s in statements if "synchronous_commit" in s)
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.scalar(text("SHOW synchronous_commit")) == "on"
+    with app.app_context():
+        db.engine.dispose()

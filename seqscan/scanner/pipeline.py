@@ -25,6 +25,7 @@ from seqscan.extensions import db
 from seqscan.models import ScanRun
 from seqscan.scanner import guards, moves, store, vanished
 from seqscan.scanner.ahead import read_ahead
+from seqscan.scanner.bulk import commit_without_waiting_for_disk
 from seqscan.scanner.found import FoundRun, Snapshot, StoredFiles, WalkResult
 from seqscan.scanner.inplace import rewritten_in_place
 from seqscan.scanner.lists import ListsMissing, prune_scan_folders, read_lists, spill, store_of, write_lists
@@ -196,6 +197,7 @@ def _record_changed(
             scans.record_current_run(scan, found.name)
             time.sleep(options.pause_per_run_s)
             try:
+                commit_without_waiting_for_disk(db.session)  # a run lost to a crash is parsed again
                 on_disk = reading()  # raises what the read raised, as if it were read here
                 if ahead:  # read before the runs written since: written only if the root stayed
                     guards.check_root(scan.root, guard.sentinel, ScanState.CREATE_MODELS, options.disk)
