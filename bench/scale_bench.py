@@ -2,7 +2,7 @@
 serial vs pooled at a simulated network-disk latency, rescans, and Scanning Files against `find`.
 
     .venv/bin/python bench/scale_bench.py [--database postgresql://…] [--small 200] [--large 800]
-                                          [--latency-runs 20] [--keep DIR]
+                                          [--latency-runs 64] [--keep DIR]
 
 Each measurement is bench/scan_bench.py in a process of its own (peak RSS is a process's high-water
 mark), on trees written here first (BCL-like folders of one cycle and tile: they are pruned, never
@@ -87,7 +87,9 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL database of the bench's own (its seqscan tables are dropped)")
     parser.add_argument("--small", type=int, default=200, help="runs in the smaller archive")
     parser.add_argument("--large", type=int, default=800, help="runs in the larger archive (peak memory)")
-    parser.add_argument("--latency-runs", type=int, default=20, help="runs in the tree scanned at 1 ms latency")
+    parser.add_argument(
+        "--latency-runs", type=int, default=64, help="runs in the tree scanned at 1 ms latency (8 threads: 8 runs each)"
+    )
     parser.add_argument("--keep", type=Path, help="write (or re-use) the trees here and keep them")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="seqscan-scale-"))

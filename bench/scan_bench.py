@@ -3,6 +3,7 @@
     .venv/bin/python bench/scan_bench.py [--runs 200] [--samples 48] [--bcl-cycles 151] [--bcl-tiles 16] [--keep DIR]
                                          [--database URL]
     .venv/bin/python bench/scan_bench.py --latency-ms 1 [--threads 8] [--runs 50] ...   (serial vs pooled only)
+    .venv/bin/python bench/scan_bench.py --first-only --runs 2320 --bcl-cycles 1 --bcl-tiles 1   (1M expected files)
 
 Everything runs in this one process (find as a child), on a tree written by `flask demo-tree`'s code,
 into a new SQLite file, or into the PostgreSQL database --database names (the bench's own: its seqscan
@@ -180,6 +181,7 @@ def main() -> None:
     )
     parser.add_argument("--latency-ms", type=float, help="only serial vs pooled, every listing and stat delayed so")
     parser.add_argument("--threads", type=int, default=8, help="SCAN_THREADS of the pooled scans (--latency-ms)")
+    parser.add_argument("--first-only", action="store_true", help="only a first scan: its phases, records, peak RSS")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="seqscan-bench-"))
@@ -208,6 +210,11 @@ def main() -> None:
         first = timed_scan(app, root)
         assert first.runs_reparsed == first.runs_count == args.runs, "some runs were not recorded: see the log"
         print(phase_line("first scan", first))
+        if args.first_only:
+            with app.app_context():
+                expected = db.session.scalar(select(func.count()).where(SequencingFile.expected))
+            print(f"expected records {expected}, files found {first.files_found}; peak RSS {peak_rss_mb():.1f} MB")
+            return
         unchanged = timed_scan(app, root)
         print(phase_line("unchanged rescan", unchanged))
         changed = sorted(p for p in root.glob("*/*") if (p / "0_fastq").is_dir())[::100]  # 1% of runs
