@@ -10,13 +10,17 @@ from sqlalchemy.orm import contains_eager, selectinload
 from seqscan import roots
 from seqscan.enums import ATTENTION_STATES
 from seqscan.models import SequencingFile, SequencingRun
+from seqscan.web import choice, root_choice
 
 FILTERS = {"kit": SequencingRun.kit, "run": SequencingRun.name, "file_type": SequencingFile.file_type}
 
 
 def chosen_filters() -> dict[str, str]:
-    """The filters of this request (?root= ?kit= ?run= ?file_type= ?state=), "" when not given."""
-    return {key: request.args.get(key, "") for key in ("root", *FILTERS, "state")}
+    """The filters of this request (?root= ?kit= ?run= ?file_type= ?state=), "" when not given; an
+    unknown root or state is refused (400, naming the allowed ones)."""
+    root = root_choice()
+    chosen = {key: request.args.get(key, "") for key in FILTERS}
+    return chosen | {"root": root.name if root else "", "state": choice("state", sorted(ATTENTION_STATES))}
 
 
 def selection(chosen: dict[str, str]):

@@ -27,7 +27,7 @@ from seqscan.extensions import csrf, db, limiter, login_manager
 from seqscan.jobs import keys
 from seqscan.models import User
 
-OPEN_ENDPOINTS = {"auth.sign_in", "static", "metrics.metrics"}  # /metrics checks the address itself
+OPEN_ENDPOINTS = {"auth.sign_in", "static", "favicon", "metrics.metrics"}  # /metrics checks the address itself
 TOKEN_HEADER = "X-Seqscan-Token"
 
 

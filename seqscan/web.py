@@ -3,6 +3,8 @@ and the security headers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
@@ -11,9 +13,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from seqscan import roots
 from seqscan.dberrors import is_outage, reason
 from seqscan.extensions import db
 from seqscan.models import SequencingRun
+from seqscan.roots import Root
 
 MAX_ID = 2**63 - 1  # the largest database integer: a larger id is no page (404), not a crash
 MAX_PAGE = 10**9
@@ -52,6 +56,22 @@ def runs_named(name: str) -> list[SequencingRun]:
 def page_number() -> int:
     """?page=, between 1 and MAX_PAGE whatever was sent."""
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def choice(key: str, allowed: Iterable[str]) -> str:
+    """?key=, "" when not given; any other value than the allowed ones is refused: a 400 that names
+    them (a page, or JSON under /api/), rather than a list silently unfiltered."""
+    value = request.args.get(key, "")
+    allowed = list(allowed)
+    if value and value not in allowed:
+        abort(400, description=f"unknown {key} {value!r}: it is one of {', '.join(allowed)}")
+    return value
+
+
+def root_choice() -> Root | None:
+    """The root ?root= names (None when not given); a name no root has is a 400 naming the roots."""
+    name = choice("root", [root.name for root in roots.configured()])
+    return roots.named(name) if name else None
 
 
 def _errors(error: Exception):
@@ -105,6 +125,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _errors)
     app.register_error_handler(DBAPIError, _database_error)
     app.after_request(_security_headers)
+    # Asked for by browsers (and other clients) that read no <link rel="icon">: not a 404 on every page.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     app.session_interface = SessionCookies()
     if proxies := int(app.config["PROXY_COUNT"]):
         # Behind that many reverse proxies: the client's address (sign-in limits, logs) and

@@ -162,7 +162,7 @@ def test_every_root_is_scanned_with_its_own_layout_and_an_unmounted_one_fails_al
         (archived,) = viewer.get("/api/scans?root=archive").json["scans"]
         assert (archived["root_name"], archived["end_reason"]) == ("archive", "root_unreadable")
         assert viewer.get("/api/runs?root=novaseq").json["runs"][0]["root_name"] == "novaseq"
-        assert viewer.get("/api/runs?root=nowhere").status_code == 404
+        assert viewer.get("/api/runs?root=nowhere").status_code == 400
         exported = lab.run("flask", "files", "export")
         assert exported.returncode == 0 and exported.stdout.splitlines()[0].endswith("\troot_name")
         assert {line.split("\t")[-1] for line in exported.stdout.splitlines()[1:]} == {"clinical", "novaseq"}

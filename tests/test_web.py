@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from seqscan.auth import new_api_token
@@ -339,3 +340,34 @@ def test_the_scan_history_is_one_line_a_scan_and_filters_by_trigger_and_state(op
     assert 'id="scan-2"' in errors and 'id="scan-1"' not in errors
     assert 'id="scan-1"' in operator.get("/scans?trigger=manual&state=Finished").text
     assert "No scans for this filter" in operator.get("/scans?trigger=scheduled").text
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("/scans?state=Bogus", "Created, Scanning Files"),
+        ("/scans?trigger=often", "manual, scheduled, command line"),
+        ("/scans?root=nowhere", "it is one of "),
+        ("/runs?root=nowhere", "it is one of "),
+        ("/missing?state=Complete", "Deleted, Error, Non-existent"),
+        ("/missing.csv?state=Bogus", "Deleted, Error, Non-existent"),
+        ("/api/missing?state=Bogus", "Deleted, Error, Non-existent"),
+        ("/api/scans?state=Bogus", "Created, Scanning Files"),
+        ("/api/runs?root=nowhere", "it is one of "),
+    ],
+)
+def test_an_unknown_filter_value_is_refused_naming_the_allowed_ones(viewer, url, allowed):
+    """Not a list silently unfiltered: a 400, a page in the site's layout or JSON under /api/."""
+    answer = viewer.get(url)
+    assert answer.status_code == 400, url
+    value = url.rpartition("=")[2]
+    text = answer.json["error"] if url.startswith("/api/") else answer.text
+    assert f"unknown {url.split('?')[1].split('=')[0]} '{value}'" in text.replace("&#39;", "'")
+    assert allowed in text, text
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_no_404(app, viewer):
+    assert 'rel="icon" href="/static/favicon.svg"' in viewer.get("/").text
+    assert 'rel="icon"' in app.test_client().get("/sign-in").text  # before signing in, too
+    with app.test_client().get("/favicon.ico") as icon:  # a file sent: closed when read
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data

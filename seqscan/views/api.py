@@ -11,13 +11,13 @@ from sqlalchemy.orm import selectinload
 from seqscan import roots, serialise
 from seqscan.attention import chosen_filters, selection
 from seqscan.auth import operator_required
-from seqscan.enums import DataState, Trigger
+from seqscan.enums import DataState, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.scanqueue import enqueue_scans
 from seqscan.models import ScanRun, SequencingFile, runs_matching
 from seqscan.scans import ScanRefused
-from seqscan.web import page_number, runs_named
+from seqscan.web import choice, page_number, root_choice, runs_named
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,11 +34,10 @@ def _page_args() -> tuple[int, int]:
 def scans():
     page, per_page = _page_args()
     query = select(ScanRun).order_by(ScanRun.id.desc())
-    if name := request.args.get("root"):
-        root = roots.named(name)
-        if root is None:
-            return jsonify(error=f"no root is named {name}"), 404
+    if root := root_choice():
         query = query.where(ScanRun.root == root.path)
+    if state := choice("state", [s.value for s in ScanState]):
+        query = query.where(ScanRun.state == ScanState(state))
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, scans=[scan_json(s) for s in result.items])
 
@@ -72,9 +71,7 @@ def trigger():
 @bp.get("/runs")
 def runs():
     page, per_page = _page_args()
-    root = roots.named(request.args.get("root", ""))
-    if request.args.get("root") and root is None:
-        return jsonify(error=f"no root is named {request.args['root']}"), 404
+    root = root_choice()
     query = runs_matching(request.args.get("q", "").strip(), root.path if root else None)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, runs=[serialise.run(r) for r in result.items])

@@ -24,7 +24,7 @@ from seqscan.models import (
     runs_matching,
     seen_in_scan,
 )
-from seqscan.web import page_number, runs_named
+from seqscan.web import page_number, root_choice, runs_named
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
@@ -35,7 +35,7 @@ UNEXPECTED_LIMIT = 500  # unexpected files listed on a run page (the API lists t
 
 @bp.get("/runs")
 def index():
-    query, root = request.args.get("q", "").strip(), roots.named(request.args.get("root", ""))
+    query, root = request.args.get("q", "").strip(), root_choice()
     runs = runs_matching(query, root.path if root else None)
     page = db.paginate(runs, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("runs.html", page=page, q=query, root=root)

@@ -15,7 +15,7 @@ from seqscan.jobs.claim import live_worker
 from seqscan.jobs.liveness import interrupted
 from seqscan.jobs.scanqueue import enqueue_scans, get_redis
 from seqscan.models import ScanRun
-from seqscan.web import page_number
+from seqscan.web import choice, page_number, root_choice
 
 bp = Blueprint("scans", __name__)
 PER_PAGE = 25
@@ -33,13 +33,17 @@ def running_ids() -> dict[str, int]:
 
 @bp.get("/scans")
 def index():
-    chosen = {key: request.args.get(key, "") for key in ("trigger", "state", "root")}
+    root = root_choice()
+    chosen = {
+        "trigger": choice("trigger", [t.value for t in Trigger]),
+        "state": choice("state", [s.value for s in ScanState]),
+        "root": root.name if root else "",
+    }
     query = select(ScanRun).order_by(ScanRun.id.desc())
-    if chosen["trigger"] in set(Trigger):
+    if chosen["trigger"]:
         query = query.where(ScanRun.trigger == Trigger(chosen["trigger"]))
-    if chosen["state"] in set(ScanState):
+    if chosen["state"]:
         query = query.where(ScanRun.state == ScanState(chosen["state"]))
-    root = roots.named(chosen["root"]) if chosen["root"] else None
     if root is not None:
         query = query.where(ScanRun.root == root.path)
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
