@@ -40,6 +40,27 @@ def ago(dt: datetime | None) -> str:
     return "never" if dt is None else f"{duration(clock.now() - dt)} ago"
 
 
+def count(n: int | None, noun: str, plural: str | None = None) -> str:
+    """1 run, 2 runs, 0 warnings; "1,234 files" (thousands separated)."""
+    n = n or 0
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def size(n: int | None) -> str:
+    """1.2 GB, 340 kB, 17 bytes (powers of 1,000, as ls -h --si and file managers show them); "" for none."""
+    if n is None:
+        return ""
+    if n < 1000:
+        return count(n, "byte")
+    value = float(n)
+    for unit in ("kB", "MB", "GB", "TB", "PB"):
+        value /= 1000
+        shown = f"{value:.1f}" if round(value, 1) < 100 else f"{value:.0f}"
+        if float(shown) < 1000 or unit == "PB":
+            return f"{shown} {unit}"
+    raise AssertionError("unreachable")
+
+
 def css(state: str) -> str:
     """A CSS class from a state name: "Non-existent" -> "st-non-existent"."""
     return "st-" + str(state).lower().replace(" ", "-")
@@ -50,6 +71,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration)
     app.add_template_filter(ago)
     app.add_template_filter(css)
+    app.add_template_filter(count)
+    app.add_template_filter(size)
     app.add_template_global(lambda: current_app.config["TIMEZONE"], "lab_timezone")
     app.add_template_global(roots.name_of, "root_name")  # a recorded root path as pages name it
     app.add_template_global(roots.configured, "configured_roots")

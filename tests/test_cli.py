@@ -2,6 +2,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from seqscan import create_app
 from tests.conftest import RUN, make_run
 
@@ -47,7 +49,23 @@ def test_scans_list_and_show_print_tables(root, runner, scan):
     assert "Finished" in listing.splitlines()[2] and "command line" in listing
     shown = runner.invoke(args=["scans", "show", "1"]).output
     assert "warnings:" in shown and "cannot be parsed" in shown
-    assert runner.invoke(args=["scans", "show", "99"]).exit_code == 1
+    assert runner.invoke(args=["scans", "show", "99"]).exit_code == 2  # no such thing: 2, as runs show
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["scans", "show", "99"], "no scan 99"),
+        (["runs", "show", "No_Such_Run"], "No_Such_Run"),
+        (["users", "set-role", "nobody", "viewer"], "no user 'nobody'"),
+        (["scans", "enqueue", "--root", "nowhere"], "no root is named nowhere"),
+        (["scan", "--root", "nowhere"], "nowhere"),
+    ],
+)
+def test_no_such_thing_exits_2_saying_so_in_one_line(runner, args, said):
+    done = runner.invoke(args=args)
+    assert done.exit_code == 2, done.output
+    assert said in done.output and "Traceback" not in done.output
 
 
 def test_runs_list_shows_completeness(root, runner, scan):

@@ -246,10 +246,10 @@ def test_missing_data_lists_and_filters_with_counts(operator, app, root, scan):
     page = operator.get("/missing").text
     assert "3 files in all" in page and "0_fastq/S1_R2.fastq.gz" in page and "1_BAM/S2.hg38.bam" in page
     by_kit = operator.get("/missing?kit=idt_haem").text
-    assert "1 files in all" in by_kit and "0_fastq/S1_R2.fastq.gz" not in by_kit
+    assert "1 file in all" in by_kit and "0_fastq/S1_R2.fastq.gz" not in by_kit
     deleted = operator.get("/missing?state=Deleted").text
-    assert "1 files in all" in deleted and f"0_goi/{RUN}_S2.txt" in deleted
-    assert "1 files in all" in operator.get("/missing?file_type=bam").text
+    assert "1 file in all" in deleted and f"0_goi/{RUN}_S2.txt" in deleted
+    assert "1 file in all" in operator.get("/missing?file_type=bam").text
 
 
 def test_status_page_and_fragment_report_services_and_settings(operator, app, lab_redis):
@@ -371,3 +371,28 @@ def test_every_page_has_an_icon_and_favicon_ico_is_no_404(app, viewer):
     assert 'rel="icon"' in app.test_client().get("/sign-in").text  # before signing in, too
     with app.test_client().get("/favicon.ico") as icon:  # a file sent: closed when read
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+
+
+def test_counts_read_in_the_singular_when_there_is_one(app):
+    from seqscan.display import count
+
+    assert [count(1, "run"), count(0, "run"), count(2, "run"), count(None, "warning")] == [
+        "1 run", "0 runs", "2 runs", "0 warnings",
+    ]  # fmt: skip
+    assert count(12345, "file") == "12,345 files" and count(1, "analysis", "analyses") == "1 analysis"
+    with app.app_context():
+        rendered = app.jinja_env.from_string("{{ 1|count('run') }} so far; {{ 2|count('run') }}").render()
+    assert rendered == "1 run so far; 2 runs"
+
+
+def test_sizes_read_in_human_units_with_the_exact_bytes_on_hover(operator, root, scan):
+    from seqscan.display import size
+
+    assert [size(None), size(1), size(999), size(1234), size(99_950), size(999_500), size(1_234_567_890)] == [
+        "", "1 byte", "999 bytes", "1.2 kB", "100 kB", "1.0 MB", "1.2 GB",
+    ]  # fmt: skip
+    run_dir = make_run(root)
+    (run_dir / "1_BAM" / "extra.hg38.bam").write_bytes(b"x" * 123_456)  # unexpected: listed with its size
+    scan()
+    page = operator.get(f"/runs/{RUN}").text
+    assert '<td title="123,456 bytes">123 kB</td>' in page

@@ -10,6 +10,14 @@ from flask import Flask
 from seqscan.dberrors import is_disk_full, is_outage, reason
 
 
+class NoSuchThing(click.ClickException):
+    """No scan, run, user or root of that name or id: exit 2, as for any other bad input (click's
+    usage errors). Exit 1 is kept for a command that ran and found a failure (a scan in Error, a
+    failed check)."""
+
+    exit_code = 2
+
+
 def _database_errors_as_one_line(command: click.Command) -> None:
     """A database that is away or full ends a command with one line saying so, not a traceback."""
     if isinstance(command, click.Group):

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from seqscan import roots, serialise
+from seqscan.cli import NoSuchThing
 from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
@@ -54,7 +55,7 @@ def scans_show(scan_id: int, fmt: str) -> None:
     """One scan: phases, counts, warnings and error (as /api/scans/<id> gives it, with --format json)."""
     scan = db.session.get(ScanRun, scan_id)
     if scan is None:
-        raise click.ClickException(f"no scan {scan_id}")
+        raise NoSuchThing(f"no scan {scan_id}")
     if fmt == "json":
         click.echo(
             json.dumps(serialise.scan(scan) | {"warnings": [serialise.warning(w) for w in scan.warnings]}, indent=1)
@@ -77,9 +78,10 @@ def scans_show(scan_id: int, fmt: str) -> None:
 def scans_enqueue(root_name: str | None) -> None:
     """Queue a scan of each root for its queue's worker (a root whose scan already waits gets no second)."""
     chosen = roots.named(root_name) if root_name else None
+    if root_name and chosen is None:
+        known = ", ".join(r.name for r in roots.configured())
+        raise NoSuchThing(f"no root is named {root_name} (the roots: {known})")
     try:
-        if root_name and chosen is None:
-            raise ScanRefused(f"no root is named {root_name}")
         queued = enqueue_scans(Trigger.COMMAND_LINE, os.environ.get("USER", ""), [chosen] if chosen else None)
     except ScanRefused as e:
         raise click.ClickException(f"scan not queued: {e}") from None

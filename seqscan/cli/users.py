@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from seqscan.auth import hash_password, new_api_token
+from seqscan.cli import NoSuchThing
 from seqscan.enums import Role
 from seqscan.extensions import db
 from seqscan.models import User
@@ -22,7 +23,7 @@ ROLE = click.Choice([r.value for r in Role])
 def _get(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise click.ClickException(f"no user {username!r}")
+        raise NoSuchThing(f"no user {username!r}")
     return user
 
 
