@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import Markup, escape
 
 from seqscan import clock, roots
 from seqscan.enums import PHASES, DataState, ScanState
+from seqscan.settings_shown import shown
 
 
 def localtime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -61,6 +64,22 @@ def size(n: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def setting(value: Any, key: str = "") -> str:
+    """A setting's value as seqscan.toml writes it (true, ["0 6 * * *", …], "Australia/Adelaide"),
+    secrets hidden; "(unset)" for none."""
+    shown_value = shown(key, value)
+    return "(unset)" if shown_value is None else shown_value
+
+
+def code_spans(text: str | None) -> Markup:
+    """Messages name commands between backticks (start `flask scheduler`): shown as code, the rest
+    escaped as any text is."""
+    parts = str(escape(text or "")).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: shown as it is
+        return Markup("`".join(parts))
+    return Markup("".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)))
+
+
 def css(state: str) -> str:
     """A CSS class from a state name: "Non-existent" -> "st-non-existent"."""
     return "st-" + str(state).lower().replace(" ", "-")
@@ -73,6 +92,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(css)
     app.add_template_filter(count)
     app.add_template_filter(size)
+    app.add_template_filter(setting)
+    app.add_template_filter(code_spans)
     app.add_template_global(lambda: current_app.config["TIMEZONE"], "lab_timezone")
     app.add_template_global(roots.name_of, "root_name")  # a recorded root path as pages name it
     app.add_template_global(roots.configured, "configured_roots")

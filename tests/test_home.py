@@ -72,7 +72,9 @@ def test_the_health_strip_says_what_is_down_and_what_to_do(app, viewer, lab_redi
     strip = viewer.get("/status/strip").text
     assert 'class="health down"' in strip
     queue = app.config["SCAN_QUEUE"]
-    assert f"no worker serves queue {queue}: start worker.py<" in strip and "start `flask scheduler`" in strip
+    assert (
+        f"no worker serves queue {queue}: start worker.py<" in strip and "start <code>flask scheduler</code>" in strip
+    )
     assert 'hx-get="/status/strip"' in viewer.get("/runs").text  # on every page
 
 

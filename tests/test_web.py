@@ -396,3 +396,16 @@ def test_sizes_read_in_human_units_with_the_exact_bytes_on_hover(operator, root,
     scan()
     page = operator.get(f"/runs/{RUN}").text
     assert '<td title="123,456 bytes">123 kB</td>' in page
+
+
+def test_commands_in_messages_read_as_code_and_settings_as_the_settings_file_writes_them(operator):
+    from seqscan.display import code_spans
+
+    assert code_spans("Re-run with `flask scan --accept-vanished` <now>") == (
+        "Re-run with <code>flask scan --accept-vanished</code> &lt;now&gt;"
+    )
+    assert code_spans("one ` alone") == "one ` alone" and code_spans(None) == ""
+    status = operator.get("/status").text
+    assert "<dt>ENABLED</dt><dd><code>true</code></dd>" in status
+    assert "<dt>SCHEDULE</dt><dd><code>[&#34;0 6 * * *&#34;, &#34;0 19 * * *&#34;]</code></dd>" in status
+    assert "True</" not in status and "[&#39;" not in status
