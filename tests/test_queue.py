@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import time
 
@@ -224,3 +225,25 @@ def test_config_check_names_each_failed_check_and_exits_non_zero(lab):
     # A schedule or time zone that cannot work is refused before any check, as by every command.
     refused = lab.run("flask", "config-check", SCHEDULE=["0 25 * * *"], TIMEZONE="Mars/Olympus_Mons")
     assert refused.returncode == 2 and "refusing to start: SEQSCAN_SCHEDULE=['0 25 * * *']" in refused.stderr
+
+
+def test_a_scan_that_ends_in_error_ends_its_rq_job_failed_with_the_reason(lab):
+    """rq info and rq-dashboard count it failed (not "Job OK"); the scan's own reason stays its error."""
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    lab.runs(1)
+    lab.start("worker.py")
+    finished = lab.wait_end(lab.enqueue())
+    for run_dir in lab.root.glob("*/*"):  # the root's one run vanishes: as a lost mount, refused
+        shutil.rmtree(run_dir)
+    failed = lab.wait_end(lab.enqueue())
+    assert (finished.state, failed.state) == (ScanState.FINISHED, ScanState.ERROR)
+    assert "is the disk mounted?" in failed.error and "Traceback" not in failed.error
+    queue = lab.settings["SCAN_QUEUE"]
+    job = Job.fetch(failed.task_id, connection=lab.redis)
+    lab.wait_for(lambda: job.get_status() == "failed", what="the job to be failed")
+    assert f"scan {failed.id} ended in Error: " in job.latest_result().exc_string
+    assert "is the disk mounted?" in job.latest_result().exc_string
+    assert failed.task_id in FailedJobRegistry(queue, connection=lab.redis).get_job_ids()
+    assert finished.task_id in FinishedJobRegistry(queue, connection=lab.redis).get_job_ids()
+    assert lab.scan(failed.id).error == failed.error  # not overwritten by the exception handler

@@ -184,6 +184,12 @@ def _lost_again(scan: ScanRun) -> bool:
     )
 
 
+class ScanEndedInError(Exception):
+    """Raised by a scan's RQ job once the scan has recorded that it ended in Error: RQ then counts the
+    job failed (`rq info`, rq-dashboard), with the scan's reason in the job's exc_info, rather than
+    logging "Job OK" for it."""
+
+
 def run_queued_scan(scan_id: int) -> str:
     """The RQ job: run scan scan_id, waiting for the scan lock if a command-line scan holds it."""
     if not has_app_context():  # a plain `rq worker`: it has no app, and a task builds none itself
@@ -198,7 +204,7 @@ def run_queued_scan(scan_id: int) -> str:
         why = refusal()
         if why:
             scans.fail(scan, EndReason.REFUSED, why)
-            return scan.error
+            raise ScanEndedInError(f"scan {scan_id} ended in Error: {scan.error}")
 
         def waiting(holder) -> None:
             log.info("scan %s waits for scan %s to finish", scan_id, holder.scan_id if holder else "?")
@@ -213,6 +219,8 @@ def run_queued_scan(scan_id: int) -> str:
                     log.warning("scan %s was stopped; queued again as scan %s", scan_id, again.id)
                 except Exception:  # Redis down, scanning disabled meanwhile: the stop is recorded anyway
                     log.exception("scan %s was stopped and could not be queued again", scan_id)
+        if scan.state == ScanState.ERROR:
+            raise ScanEndedInError(f"scan {scan_id} ended in Error: {scan.error_line}")
         return f"scan {scan_id}: {scan.state}"
     finally:
         # The worker's app context lives as long as the worker: hand the connection back between

@@ -180,7 +180,12 @@ def enqueue_scan(trigger: Trigger, requested_by: str = "", root: Root | None = N
 
 
 def record_job_failure(job: Job, exc_type, exc_value, tb) -> bool:
-    """RQ exception handler: a job that died outside the scan's own handling leaves its traceback on the scan."""
+    """RQ exception handler: a job that died outside the scan's own handling leaves its traceback on the scan
+    (a scan that ended in Error has recorded why itself: left as it is)."""
+    from seqscan.jobs.run import ScanEndedInError
+
+    if exc_type is ScanEndedInError:
+        return True  # to RQ's failed registry, with the scan's reason
     try:
         scan_id = int(job.args[0])
         scan = db.session.get(ScanRun, scan_id)
