@@ -20,7 +20,7 @@ from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.keys import scheduler_alive, worker_claim
-from seqscan.jobs.run import run_queued_scan
+from seqscan.jobs.run import ScanEndedInError, run_queued_scan
 from seqscan.jobs.scanqueue import get_queue, record_dead_scans
 from seqscan.jobs.schedule import get_scheduler
 from seqscan.models import ScanRun, SequencingRun
@@ -408,7 +408,8 @@ def test_a_connection_lost_between_runs_stops_the_scan_and_queues_it_again(own_l
 
         event.listen(db.engine, "before_cursor_execute", terminate_this_connection)
         try:
-            run_queued_scan(scan_id)
+            with pytest.raises(ScanEndedInError, match="stopped: the database connection was lost"):  # RQ: failed
+                run_queued_scan(scan_id)
         finally:
             event.remove(db.engine, "before_cursor_execute", terminate_this_connection)
     assert cut, "the statement to cut never ran"

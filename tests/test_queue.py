@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from rq.job import Job
@@ -102,6 +105,18 @@ def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_ne
     lab.start("worker.py", PAUSE_PER_RUN_SECONDS=0)  # records the dead scan as it starts, then runs the waiting one
     assert lab.wait_state(first, ScanState.ERROR, timeout=30).error.startswith("interrupted during Scanning Files")
     assert lab.wait_end(second).state == ScanState.FINISHED
+    # RQ agrees: the dead scan's job left the started registry (rq info: 0 executing) for the failed one.
+    from rq.registry import StartedJobRegistry
+
+    queue = lab.settings["SCAN_QUEUE"]
+    assert StartedJobRegistry(queue, connection=lab.redis).count == 0
+    job = Job.fetch(lab.scan(first).task_id, connection=lab.redis)
+    assert job.get_status() == "failed" and "interrupted during Scanning Files" in job.latest_result().exc_string
+    info = subprocess.run(
+        [str(Path(sys.executable).parent / "rq"), "info", "-u", lab.settings["REDIS_URL"], queue],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert re.search(rf"^{queue} \|.* 0 executing, 1 finished, 1 failed", info.stdout, re.M), info.stdout
 
 
 def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):

@@ -15,7 +15,7 @@ from seqscan import roots, scans
 from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs import lock, run, scanqueue
-from seqscan.jobs.run import run_queued_scan, run_scan
+from seqscan.jobs.run import ScanEndedInError, run_queued_scan, run_scan
 from seqscan.jobs.scanqueue import enqueue_scan, record_dead_scans
 from seqscan.models import ScanLock, ScanRun
 from tests.conftest import TEST_DATABASE_URL, detached, make_run
@@ -72,7 +72,8 @@ def test_a_queued_scan_refused_when_its_job_starts_says_why(app, caplog):
     with app.app_context():
         scan_id = scans.create(roots.configured()[0], Trigger.MANUAL, "alice").id
         app.config["ENABLED"] = False
-        assert run_queued_scan(scan_id).startswith("refused")
+        with pytest.raises(ScanEndedInError, match=f"scan {scan_id} ended in Error: refused"):  # RQ: failed
+            run_queued_scan(scan_id)
     assert_ended(
         app,
         caplog,

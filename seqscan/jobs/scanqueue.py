@@ -17,7 +17,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from seqscan import roots, scans
 from seqscan.enums import EndReason, Trigger
@@ -117,7 +118,33 @@ def _resolve(connection: Redis) -> list[int]:
             scans.record_task(scan, scan.task_id + REQUEUED)
             _queue_job(connection, scan)
             log.warning("scan %s: its queue job was gone from Redis; queued again as %s", scan.id, scan.task_id)
-    return scans.fail_dead(lock.live_scan_ids, states)
+    dead = scans.fail_dead(lock.live_scan_ids, states)
+    for scan_id in dead:
+        scan = db.session.get(ScanRun, scan_id)
+        if scan is not None and scan.task_id:
+            _fail_abandoned_job(connection, scan.task_id, f"scan {scan_id} ended in Error: {scan.error_line}")
+    return dead
+
+
+def _fail_abandoned_job(connection: Redis, job_id: str, why: str) -> None:
+    """The RQ job of a scan found dead leaves RQ's started registry for its failed one, with why: RQ
+    would keep it "executing" (`rq info`) until its job timeout (12 h) ran out."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return
+    started = StartedJobRegistry(job.origin, connection=connection)
+    entries = [f"{jid}:{eid}" for jid, eid in started.get_job_and_execution_ids(cleanup=False) if jid == job_id]
+    if not entries:
+        return  # never started (waiting in a dead worker's hands), or RQ moved it already
+    with connection.pipeline() as pipeline:
+        pipeline.zrem(started.key, *entries)
+        job.set_status(JobStatus.FAILED, pipeline=pipeline)
+        # As RQ's own StartedJobRegistry.cleanup fails an abandoned job: to the failed registry, with a
+        # failure result holding why (what rq info and rq-dashboard read).
+        job._handle_failure(why, pipeline, worker_name="")
+        pipeline.execute()
+    log.info("scan job %s moved from RQ's started registry to its failed one", job_id)
 
 
 def _queue_job(connection: Redis, scan: ScanRun) -> None:
