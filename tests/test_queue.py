@@ -109,7 +109,9 @@ def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_ne
     from rq.registry import StartedJobRegistry
 
     queue = lab.settings["SCAN_QUEUE"]
-    assert StartedJobRegistry(queue, connection=lab.redis).count == 0
+    started = StartedJobRegistry(queue, connection=lab.redis)
+    # (the second scan's job leaves it a moment after its scan is recorded Finished)
+    lab.wait_for(lambda: started.count == 0, timeout=10, what="no job left executing")
     job = Job.fetch(lab.scan(first).task_id, connection=lab.redis)
     assert job.get_status() == "failed" and "interrupted during Scanning Files" in job.latest_result().exc_string
     info = subprocess.run(
