@@ -28,7 +28,7 @@ def selection(chosen: dict[str, str]):
     states = [chosen["state"]] if chosen["state"] in ATTENTION_STATES else sorted(ATTENTION_STATES)
     where = [SequencingFile.data_state.in_(states)]
     where += [column == chosen[key] for key, column in FILTERS.items() if chosen[key]]
-    if chosen["root"]:  # a name; one no root has selects nothing
+    if chosen["root"]:  # a name (chosen_filters refuses one no root has)
         root = roots.named(chosen["root"])
         where.append(SequencingRun.root == (root.path if root else None))
     query = (

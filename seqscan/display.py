@@ -55,13 +55,11 @@ def size(n: int | None) -> str:
         return ""
     if n < 1000:
         return count(n, "byte")
-    value = float(n)
-    for unit in ("kB", "MB", "GB", "TB", "PB"):
-        value /= 1000
-        shown = f"{value:.1f}" if round(value, 1) < 100 else f"{value:.0f}"
-        if float(shown) < 1000 or unit == "PB":
-            return f"{shown} {unit}"
-    raise AssertionError("unreachable")
+    value, units = n / 1000, ["kB", "MB", "GB", "TB", "PB"]
+    # Move up a unit while the number would read 1000 or more once rounded (999,950 bytes: 1.0 MB).
+    while round(value) >= 1000 and len(units) > 1:
+        value, units = value / 1000, units[1:]
+    return f"{value:.1f} {units[0]}" if round(value, 1) < 100 else f"{value:.0f} {units[0]}"
 
 
 def setting(value: Any, key: str = "") -> str:

@@ -7,7 +7,9 @@ import functools
 import click
 from flask import Flask
 
+from seqscan import roots
 from seqscan.dberrors import is_disk_full, is_outage, reason
+from seqscan.roots import Root
 
 
 class NoSuchThing(click.ClickException):
@@ -16,6 +18,15 @@ class NoSuchThing(click.ClickException):
     failed check)."""
 
     exit_code = 2
+
+
+def root_named(name: str) -> Root:
+    """The configured root of that name (--root NAME); NoSuchThing naming the roots if none is."""
+    root = roots.named(name)
+    if root is None:
+        known = ", ".join(r.name for r in roots.configured()) or "none"
+        raise NoSuchThing(f"no root is named {name} (the roots: {known})")
+    return root
 
 
 def _database_errors_as_one_line(command: click.Command) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from seqscan import roots, serialise
+from seqscan.cli import root_named
 from seqscan.cli.output import table
 from seqscan.enums import ATTENTION_STATES, DataState
 from seqscan.extensions import db
@@ -44,7 +45,7 @@ def runs_list(fmt: str, root_name: str | None) -> None:
     """Every sequencing run known, newest run date first, with its root and verdict."""
     query = select(SequencingRun).order_by(SequencingRun.date.desc(), SequencingRun.name)
     if root_name:
-        query = query.where(SequencingRun.root == _root_named(root_name).path)
+        query = query.where(SequencingRun.root == root_named(root_name).path)
     runs = db.session.scalars(query).all()
     if fmt == "json":
         click.echo(json.dumps([serialise.run(r) for r in runs], indent=1))
@@ -139,14 +140,6 @@ def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, f
     for row in [EXPORT_COLUMNS, *rows]:
         writer.writerow(row)
     click.echo(out.getvalue(), nl=False)
-
-
-def _root_named(name: str):
-    root = roots.named(name)
-    if root is None:
-        known = ", ".join(r.name for r in roots.configured()) or "none"
-        raise click.UsageError(f"no root is named {name} (the roots: {known})")
-    return root
 
 
 COMMANDS = (runs_group, files_group)

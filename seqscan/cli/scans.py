@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from seqscan import roots, serialise
-from seqscan.cli import NoSuchThing
+from seqscan.cli import NoSuchThing, root_named
 from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
@@ -77,10 +77,7 @@ def scans_show(scan_id: int, fmt: str) -> None:
 @click.option("--root", "root_name", help="Only this root (its name); default: one scan per root.")
 def scans_enqueue(root_name: str | None) -> None:
     """Queue a scan of each root for its queue's worker (a root whose scan already waits gets no second)."""
-    chosen = roots.named(root_name) if root_name else None
-    if root_name and chosen is None:
-        known = ", ".join(r.name for r in roots.configured())
-        raise NoSuchThing(f"no root is named {root_name} (the roots: {known})")
+    chosen = root_named(root_name) if root_name else None
     try:
         queued = enqueue_scans(Trigger.COMMAND_LINE, os.environ.get("USER", ""), [chosen] if chosen else None)
     except ScanRefused as e:
