@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,10 +80,23 @@ def test_the_health_strip_says_what_is_down_and_what_to_do(app, viewer, lab_redi
     assert 'hx-get="/status/strip"' in viewer.get("/runs").text  # on every page
 
 
-def test_pressing_the_button_with_no_worker_says_so(app, operator, lab_redis):
+def test_pressing_the_button_with_no_worker_says_so_every_time_and_the_waiting_scan_says_so_everywhere(
+    app, operator, lab_redis
+):
     page = operator.get("/scans")
+    queue = app.config["SCAN_QUEUE"]
+    no_worker = f"no worker is running on queue {queue}: start it: <code>worker.py</code>."
     done = operator.post("/scans", data={"csrf_token": csrf(page.text)}, follow_redirects=True)
-    assert f"is queued, but no worker serves queue {app.config['SCAN_QUEUE']}: start worker.py." in done.text
+    assert "Scan #1 queued." in done.text and f"Scan #1 is waiting for the worker — {no_worker}" in done.text
+    again = operator.post("/scans", data={"csrf_token": csrf(page.text)}, follow_redirects=True)
+    assert (
+        "Scan #1 is already waiting" in again.text and f"Scan #1 is waiting for the worker — {no_worker}" in again.text
+    )
+    waiting = "waiting for the worker — no worker is running: start it: <code>worker.py</code>"
+    for url in ("/", "/scans", "/scans/1", "/scans/1/row"):
+        shown = operator.get(url).text
+        assert waiting in shown and "so far" not in shown, url
+    assert "</span> waiting</td>" in operator.get("/scans/1/row").text  # Took: not "running"
 
 
 def scheduled_scan_at(app, when: datetime) -> None:
@@ -113,3 +128,54 @@ def test_on_adelaides_fall_back_day_a_missed_19_00_scan_is_named_19_00(app):
     with app.app_context():
         since = overdue_since(now=FALL_BACK_MORNING.astimezone(UTC))
         assert since is not None and localtime(since, "%Y-%m-%d %H:%M") == "2024-04-06 19:00"
+
+
+def tau_run(i: int, flowcell: str) -> str:
+    return f"Exome_24_00{i}_24010{i}_NB501009_000{i}_A{flowcell}BGXY"
+
+
+def test_home_totals_count_every_verdict_link_to_the_runs_and_list_the_worst_runs_first(root, scan, viewer, app):
+    names = {verdict: tau_run(i, verdict.upper()[:5]) for i, verdict in enumerate(
+        ["complete", "two", "one", "error", "skip", "gone"], start=1)}  # fmt: skip
+    for name in names.values():
+        make_run(root, name=name)
+    scan()
+    run_dir = root / "idt_exome"
+    for path in ("0_fastq/S1_R1.fastq.gz", "0_fastq/S1_R2.fastq.gz"):
+        (run_dir / names["two"] / path).unlink()
+    (run_dir / names["one"] / "0_fastq/S2_R1.fastq.gz").unlink()
+    (run_dir / names["error"] / "1_BAM/S2.hg38.bam").unlink()
+    (run_dir / names["error"] / "1_BAM/S2.hg38.bam").write_bytes(b"")  # empty: Error
+    (run_dir / names["skip"] / ".variantgrid_skip_flowcell").write_text("")
+    shutil.rmtree(run_dir / names["gone"])
+    scan()
+    page = viewer.get("/").text
+    totals = page.split('aria-label="runs by verdict"')[1].split("</ul>")[0]
+    name = root.name  # a single SCAN_ROOT is named after its folder
+    assert f'<b>{name}</b>: <a href="/runs?root={name}">6 runs</a>' in totals
+    said = re.findall(r'<a class="tally" data-verdict="[^"]+" href="([^"]+)">([^<]+)</a>', totals)
+    assert [text for _, text in said] == [
+        "1 complete", "2 incomplete (3 files missing)", "1 error", "1 deleted", "1 skipped"]  # fmt: skip
+    for href, text in said:  # each a link to the runs it counts
+        listed = viewer.get(href.replace("&amp;", "&")).text
+        assert listed.count('<tr><td title="') == int(text.split()[0]), href
+    attention = page.split("Runs needing attention (4)")[1]
+    order = re.findall(r">(Exome_[^<]+)</a>", attention)
+    assert order == [names["error"], names["gone"], names["two"], names["one"]]  # worst first; skipped not listed
+    assert "<th>Missing</th>" not in attention and "Incomplete: 2 missing" in attention  # the count in the verdict
+    assert viewer.get("/runs?verdict=bogus").status_code == 400
+
+
+def test_home_shows_the_last_scheduled_scan_beside_the_latest_and_an_operator_gets_the_scan_button(
+    app, viewer, operator
+):
+    with app.app_context():
+        db.session.add(ScanRun(root="/r", trigger=Trigger.SCHEDULED, state=ScanState.ERROR, error="the disk is `gone`",
+                               created=utcnow() - timedelta(hours=3)))  # fmt: skip
+        db.session.add(ScanRun(root="/r", trigger=Trigger.MANUAL, state=ScanState.FINISHED, created=utcnow()))
+        db.session.commit()
+    page = viewer.get("/").text
+    assert "manual scan #2</a>" in page and "Last scheduled scan: <a" in page and "#1 at " in page
+    assert "the disk is <code>gone</code>" in page.split("Last scheduled scan:")[1]
+    assert 'action="/scans"' not in page.split('id="summary"')[1]  # a viewer may not scan
+    assert 'action="/scans"' in operator.get("/").text.split('id="summary"')[1]

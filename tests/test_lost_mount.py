@@ -12,6 +12,7 @@ from sqlalchemy import select
 from seqscan.enums import DataState, EndReason, ScanState
 from seqscan.extensions import db
 from seqscan.models import FileEvent, ScanRun, SequencingFile, SequencingRun
+from seqscan.scanner.vanished import named
 from tests.conftest import count, make_run, rows
 from tests.queue_support import Lab
 
@@ -37,7 +38,7 @@ def test_an_unmounted_root_fails_the_scan_and_deletes_nothing_until_accepted(app
     assert (failed.state, failed.end_reason) == ("Error", EndReason.TOO_MANY_VANISHED)
     assert failed.error == (
         f"3 of 3 known runs are gone from {root} — is the disk mounted? Nothing was marked Deleted. "
-        "Re-run with `flask scan --accept-vanished` if they really were removed."
+        f"Re-run with `flask scan --accept-vanished` if they really were removed. Gone: {', '.join(sorted(NAMES))}."
     )
     assert deleted_files(app) == 0 and states(app) == before == dict.fromkeys(NAMES, "Complete")
     accepted = scan("--accept-vanished")
@@ -133,3 +134,9 @@ def test_a_few_files_gone_from_a_run_are_deleted_as_usual(app, root, scan):
     (root / "idt_exome" / NAMES[0] / "1_BAM" / "S1.hg38.bam").unlink()
     done = scan()
     assert done.state == "Finished" and done.files_deleted == 1
+
+
+def test_the_lost_mount_error_names_the_first_20_runs_gone_and_counts_the_rest():
+    names = [f"run{i:02}" for i in range(23)]
+    assert named(names) == ", ".join(names[:20]) + " and 3 more"
+    assert named(names[:20]) == ", ".join(names[:20])

@@ -126,10 +126,25 @@ def test_each_polling_element_asks_again_as_often_as_its_setting_says(operator, 
     assert every() == shorter
 
 
-def test_nothing_polls_on_the_scans_page_when_no_scan_is_active(operator, app):
+def test_no_scan_polls_on_the_scans_page_when_none_is_active_only_the_check_for_a_newer_one(operator, app):
     add_scan(app, ScanState.FINISHED)
     add_scan(app, ScanState.ERROR, error="boom")
-    assert 'hx-trigger="every' not in main_of(operator.get("/scans").text)  # (the health strip polls on every page)
+    main = main_of(operator.get("/scans").text)  # (the health strip polls on every page)
+    assert main.count('hx-trigger="every') == 1 and 'id="scans-head"' in main and "/scans/head?after=2" in main
+    assert 'hx-trigger="every 30s [' in main  # HOME_POLL_SECONDS: the cheap check, not a scan's 2 s
+    assert operator.get("/scans/head?after=2", headers={"HX-Request": "true"}).status_code == 204  # nothing new
+    assert 'id="scans-head"' not in main_of(operator.get("/scans?page=2").text)  # older pages get no new scans
+
+
+def test_the_scans_list_head_brings_new_scans_of_its_filter_and_takes_away_the_no_scans_row(operator, app):
+    assert 'id="no-scans"' in operator.get("/scans").text
+    failed = add_scan(app, ScanState.ERROR, error="the sentinel `.seqscan_root` is missing")
+    head = operator.get("/scans/head?after=0", headers={"HX-Request": "true"}).text
+    assert f'id="scan-{failed}"' in head and f"/scans/head?after={failed}" in head
+    assert 'id="no-scans" hx-swap-oob="delete"' in head
+    assert "the sentinel <code>.seqscan_root</code> is missing" in head  # an Error row says why
+    assert operator.get("/scans/head?after=0&state=Finished").status_code == 204  # not of the filter
+    assert operator.get("/scans/head?after=0&state=Bogus").status_code == 400
 
 
 def test_a_dead_scan_is_shown_interrupted_on_the_page_and_left_as_it_is(operator, app):

@@ -15,8 +15,9 @@ from seqscan.models.columns import UTCDateTime, str_enum, utcnow
 from seqscan.models.scan import ScanRun
 from seqscan.models.verdict import verdict_of, verdict_sql
 
-# Verdicts that need nobody: the data is all there, or the run is still being written.
-CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING, RunVerdict.MOVED)
+# Verdicts that need nobody: the data is all there, the run is still being written, it moved, or
+# the lab marked it to be skipped (the home page counts those, it does not list them).
+CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING, RunVerdict.MOVED, RunVerdict.SKIPPED)
 # Verdicts of runs whose files are not counted as missing: gone, moved, skipped, or not written yet.
 NOT_JUDGED = (RunVerdict.MOVED, RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.SEQUENCING)
 
@@ -77,7 +78,7 @@ class SequencingRun(db.Model):
 
     @hybrid_property
     def needs_attention(self) -> bool:
-        """Its verdict is anything but complete or still sequencing: listed on the home page."""
+        """Its verdict is not CALM: listed on the home page."""
         return self.verdict not in CALM
 
     @needs_attention.inplace.expression
@@ -115,12 +116,14 @@ def missing_files(root: str | None = None) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(SequencingRun.missing_count), 0)).where(*where))
 
 
-def runs_matching(query: str, root: str | None = None):
-    """Runs whose name, kit or instrument contains the query (any case), under root (a path) if
-    given, newest run date first."""
+def runs_matching(query: str, root: str | None = None, verdict: str = ""):
+    """Runs whose name, kit or instrument contains the query (any case), under root (a path) and of
+    that verdict if given, newest run date first."""
     runs = select(SequencingRun).order_by(SequencingRun.date.desc().nulls_last(), SequencingRun.name)
     if root is not None:
         runs = runs.where(SequencingRun.root == root)
+    if verdict:
+        runs = runs.where(SequencingRun.verdict == verdict)
     if query:
         # autoescape: a typed % or _ is that character, not a LIKE wildcard.
         columns = (SequencingRun.name, SequencingRun.kit, SequencingRun.instrument)

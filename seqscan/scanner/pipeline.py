@@ -95,7 +95,7 @@ def _scanning_files(scan: ScanRun, options: ScanOptions, check: Check) -> WalkRe
     write_lists(scans.folder(scan.id), result)
     scans.record_walk(scan, result.dirs_walked, result.files_seen, len(result.runs))
     walked = len(result.runs), result.files_seen, result.dirs_walked, result.dirs_reused
-    log.info("found %d run folders, %d files; %d folders listed, %d unchanged since the last scan", *walked)
+    log.info("walked %d run folders, %d files on disk; %d folders listed, %d unchanged since the last scan", *walked)
     return result
 
 
@@ -268,7 +268,7 @@ def scan_disk(scan: ScanRun, check: Check, full: bool = False, accept_vanished: 
     found = scan.runs_count, scan.runs_reparsed, scan.files_found, scan.root_files_missing
     changed = scan.files_new, scan.files_deleted, scan.warnings_count
     log.info(
-        "scan %s finished: %d runs (%d re-parsed), %d files found, %d missing, %d new, %d deleted, %d warnings",
+        "scan %s finished: %d runs (%d re-parsed), %d expected files found, %d missing, %d new, %d deleted, %d warnings",
         scan.id,
         *found,
         *changed,

@@ -84,8 +84,14 @@ def refuse_mass_deletion(guard: Guard, vanished: Vanished) -> None:
         return
     raise TooManyVanished(
         f"{gone} of {known} known runs are gone from {guard.root} — is the disk mounted? Nothing was marked "
-        f"Deleted. {ACCEPT}"
+        f"Deleted. {ACCEPT} Gone: {named(sorted(run.name for run in vanished.gone))}."
     )
+
+
+def named(names: list[str], limit: int = 20) -> str:
+    """The first limit names, and how many more."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def held_deletions(guard: Guard, run_name: str, synced) -> str | None:

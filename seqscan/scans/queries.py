@@ -54,6 +54,23 @@ def previous_finished(scan: ScanRun) -> ScanRun | None:
     ).first()
 
 
+def queued_again(scan: ScanRun) -> ScanRun | None:
+    """The scan queued in place of this one, if it was stopped (a worker shut down, the database
+    went away): the worker queues the same root again as it ends it (seqscan.jobs.run)."""
+    if scan.end_reason is None or not scan.end_reason.is_stop:
+        return None
+    return db.session.scalars(
+        select(ScanRun).where(ScanRun.root == scan.root, ScanRun.id > scan.id).order_by(ScanRun.id).limit(1)
+    ).first()
+
+
+def stopped_before_recording(scan: ScanRun) -> str | None:
+    """For an Error scan that never reached Create Models (so recorded no change): where it stopped."""
+    if scan.state != ScanState.ERROR or scan.create_models_start is not None:
+        return None
+    return f"during {ScanState.SCANNING_FILES}" if scan.scan_start else "before it started"
+
+
 def time_left(scan: ScanRun) -> tuple[timedelta, timedelta | None] | None:
     """(elapsed, estimated time left) of a working scan; time left from the previous finished
     scan of the same root (None when there is none, or it has run longer already)."""

@@ -5,10 +5,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from seqscan import metrics
-    from seqscan.jobs.liveness import interrupted
+    from seqscan.jobs.liveness import interrupted, waiting_for
     from seqscan.views import api, auth, home, missing, runs, scans, status
 
     for module in (auth, home, scans, runs, missing, status, api, metrics):
         app.register_blueprint(module.bp)
     # Pages show a dead scan as such at once, without writing (see seqscan.jobs.liveness).
     app.add_template_global(interrupted)
+    app.add_template_global(waiting_for)

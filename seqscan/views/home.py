@@ -5,19 +5,27 @@ check every 30 s (only while visible) that swaps in a new summary when there is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from seqscan import clock, roots, scans
-from seqscan.enums import ScanState, Trigger
+from seqscan.enums import RunVerdict, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.scanqueue import refusal
 from seqscan.models import ScanRun, SequencingRun
 
 bp = Blueprint("home", __name__)
 ATTENTION_LIMIT = 50  # runs listed as needing attention
+# The order of the home page's totals: what is there, what is not, then what is not judged.
+TOTALS_ORDER = [
+    RunVerdict.COMPLETE, RunVerdict.INCOMPLETE, RunVerdict.ERROR, RunVerdict.RUN_FAILED, RunVerdict.NO_SHEET,
+    RunVerdict.DELETED, RunVerdict.SEQUENCING, RunVerdict.SKIPPED, RunVerdict.MOVED,
+]  # fmt: skip
+# Runs needing attention, worst first (then by missing files, then newest).
+SEVERITY = [RunVerdict.ERROR, RunVerdict.RUN_FAILED, RunVerdict.DELETED, RunVerdict.INCOMPLETE, RunVerdict.NO_SHEET]
 
 
 def latest_key() -> str:
@@ -48,13 +56,47 @@ def overdue_since(now: datetime | None = None) -> datetime | None:
     return slot if existed and not queued else None
 
 
+class Tally(NamedTuple):
+    verdict: RunVerdict
+    runs: int
+    missing: int  # expected files missing in those runs
+
+
+class RootTotals(NamedTuple):
+    name: str  # as the pages name the root
+    filter: str  # its ?root= value on the runs list ("" for a root no longer configured)
+    runs: int
+    tallies: list[Tally]  # in TOTALS_ORDER, verdicts with no run left out
+
+
+def totals() -> list[RootTotals]:
+    """Every root's runs counted by verdict: the home page's "is it all there"."""
+    each = select(SequencingRun.root, SequencingRun.verdict.label("verdict"), SequencingRun.missing_count).subquery()
+    counted = select(each.c.root, each.c.verdict, func.count(), func.sum(each.c.missing_count))
+    tallies: dict[str, dict[RunVerdict, Tally]] = {}
+    for root, verdict, runs, missing in db.session.execute(counted.group_by(each.c.root, each.c.verdict)):
+        tallies.setdefault(root, {})[RunVerdict(verdict)] = Tally(RunVerdict(verdict), runs, missing or 0)
+    configured = [root.path for root in roots.configured()]
+    order = configured + sorted(set(tallies) - set(configured))
+    return [
+        RootTotals(
+            roots.name_of(path),
+            roots.name_of(path) if path in configured else "",
+            sum(t.runs for t in tallies[path].values()),
+            [tallies[path][v] for v in TOTALS_ORDER if v in tallies[path]],
+        )
+        for path in order
+        if path in tallies
+    ]
+
+
 def attention() -> tuple[int, list[SequencingRun]]:
-    """Runs whose verdict is not complete, newest first: (how many, the first ATTENTION_LIMIT)."""
+    """Runs needing attention, worst first: (how many, the first ATTENTION_LIMIT)."""
     r = SequencingRun
     count = db.session.scalar(select(func.count()).where(r.needs_attention))
-    runs = db.session.scalars(
-        select(r).where(r.needs_attention).order_by(r.date.desc().nulls_last(), r.name.desc()).limit(ATTENTION_LIMIT)
-    ).all()
+    severity = case({v.value: i for i, v in enumerate(SEVERITY)}, value=r.verdict, else_=len(SEVERITY))
+    worst_first = (severity, r.missing_count.desc(), r.date.desc().nulls_last(), r.name.desc())
+    runs = db.session.scalars(select(r).where(r.needs_attention).order_by(*worst_first).limit(ATTENTION_LIMIT)).all()
     return count, runs
 
 
@@ -75,6 +117,9 @@ def today() -> dict:
     ).first()
     count, runs = attention()
     per_root = latest_per_root()
+    scheduled = db.session.scalars(
+        select(ScanRun).where(ScanRun.trigger == Trigger.SCHEDULED).order_by(ScanRun.id.desc()).limit(1)
+    ).first()
     return {
         "per_root_at": max((scan.created for _, scan in per_root if scan), default=None),
         "latest": latest,
@@ -85,6 +130,8 @@ def today() -> dict:
         "overdue_since": overdue_since(),
         "attention_count": count,
         "attention": runs,
+        "totals": totals(),
+        "scheduled": scheduled,
         "latest_key": latest_key(),
     }
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from seqscan import roots
 from seqscan.display import css
-from seqscan.enums import DataState
+from seqscan.enums import DataState, RunVerdict
 from seqscan.extensions import db
 from seqscan.layout import ProfileError
 from seqscan.models import (
@@ -24,7 +24,7 @@ from seqscan.models import (
     runs_matching,
     seen_in_scan,
 )
-from seqscan.web import page_number, root_choice, runs_named
+from seqscan.web import choice, page_number, root_choice, runs_named
 
 bp = Blueprint("runs", __name__)
 PER_PAGE = 50
@@ -36,9 +36,15 @@ UNEXPECTED_LIMIT = 500  # unexpected files listed on a run page (the API lists t
 @bp.get("/runs")
 def index():
     query, root = request.args.get("q", "").strip(), root_choice()
-    runs = runs_matching(query, root.path if root else None)
+    verdicts = [v.value for v in RunVerdict]
+    verdict = choice("verdict", verdicts)
+    runs = runs_matching(query, root.path if root else None, verdict)
     page = db.paginate(runs, page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("runs.html", page=page, q=query, root=root)
+    chosen = {"q": query, "root": root.name if root else "", "verdict": verdict}
+    return render_template(
+        "runs.html", page=page, q=query, root=root, verdict=verdict, verdicts=verdicts,
+        filters={key: value for key, value in chosen.items() if value},
+    )  # fmt: skip
 
 
 class FileView(NamedTuple):

@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from seqscan import roots, scans
 from seqscan.auth import operator_required
 from seqscan.enums import ScanState, Trigger
 from seqscan.extensions import db, htmx
 from seqscan.jobs.claim import live_worker
-from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.liveness import interrupted, worker_command
 from seqscan.jobs.scanqueue import enqueue_scans, get_redis
 from seqscan.models import ScanRun
-from seqscan.web import choice, page_number, root_choice
+from seqscan.web import MAX_ID, choice, page_number, root_choice
 
 bp = Blueprint("scans", __name__)
 PER_PAGE = 25
@@ -31,8 +31,8 @@ def running_ids() -> dict[str, int]:
     return {scan.root: scan.id for scan in scans.all_running()}
 
 
-@bp.get("/scans")
-def index():
+def _history():
+    """(the scans the request's filters choose, newest first; the filters, "" when not given)."""
     root = root_choice()
     chosen = {
         "trigger": choice("trigger", [t.value for t in Trigger]),
@@ -46,11 +46,34 @@ def index():
         query = query.where(ScanRun.state == ScanState(chosen["state"]))
     if root is not None:
         query = query.where(ScanRun.root == root.path)
+    return query, chosen
+
+
+@bp.get("/scans")
+def index():
+    query, chosen = _history()
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    filters = {k: v for k, v in chosen.items() if v}
     return render_template(
-        "scans.html", page=page, running=running_ids(), chosen=chosen, filters={k: v for k, v in chosen.items() if v},
-        triggers=[t.value for t in Trigger], states=[s.value for s in ScanState], root=root,
+        "scans.html", page=page, chosen=chosen, filters=filters, root=roots.named(chosen["root"]) if chosen["root"] else None,
+        triggers=[t.value for t in Trigger], states=[s.value for s in ScanState],
+        newest=db.session.scalar(select(func.max(ScanRun.id))) or 0,
     )  # fmt: skip
+
+
+@bp.get("/scans/head")
+def head():
+    """The scans created since the page's newest (?after=), as rows for the top of the list, with
+    the next check; 204 (htmx swaps nothing) when there are none. The first page polls it while
+    visible, so a scan started elsewhere (the CLI, the schedule, another user) shows up."""
+    after = min(max(request.args.get("after", 0, type=int), 0), MAX_ID)
+    query, chosen = _history()
+    fresh = db.session.scalars(query.where(ScanRun.id > after).limit(PER_PAGE)).all()
+    if not fresh:
+        return "", 204
+    newest = max(after, db.session.scalar(select(func.max(ScanRun.id))) or 0)
+    filters = {k: v for k, v in chosen.items() if v}
+    return render_template("partials/scans_head.html", scans=fresh, newest=newest, filters=filters)
 
 
 @bp.post("/scans")
@@ -87,26 +110,32 @@ def _say_queued(queued: list[tuple[ScanRun, bool]]) -> None:
             flash(f"{of}Scan #{scan.id} queued: waiting behind scan #{behind}.", "info")
         else:
             flash(f"{of}Scan #{scan.id} queued.", "info")
-        if created and live_worker(get_redis(), root.queue) is None:
-            start = "worker.py" if root.queue == current_app.config["SCAN_QUEUE"] else f"worker.py --queue {root.queue}"
-            flash(f"{of}Scan #{scan.id} is queued, but no worker serves queue {root.queue}: start {start}.", "error")
+        if live_worker(get_redis(), root.queue, current_app.config["DATA_DIR"]) is None:
+            # Pressed again while no worker runs: saying "already waiting" alone hides that nothing will run it.
+            start = worker_command(root.queue)
+            flash(
+                f"{of}Scan #{scan.id} is waiting for the worker — no worker is running on queue {root.queue}: start it: `{start}`.",
+                "error",
+            )
 
 
 @bp.get("/scans/<int:scan_id>/row")
 def row(scan_id: int):
     scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    html = render_template("partials/scan_row.html", scan=scan, running=running_ids())
+    html = render_template("partials/scan_row.html", scan=scan)
     return poll_response(html, scan.is_active and not interrupted(scan))
 
 
 def _detail_context(scan: ScanRun) -> dict:
+    stopped = scans.stopped_before_recording(scan)
     return {
         "scan": scan,
         "new_runs": scans.new_runs(scan),
-        "changes": scans.changes(scan) if scan.state != ScanState.CREATED else {},
+        "changes": scans.changes(scan) if scan.state != ScanState.CREATED and not stopped else {},
+        "stopped_before_recording": stopped,
+        "queued_again": scans.queued_again(scan),
         "warnings": scans.warnings(scan),
         "log_tail": scans.log_tail(scan),
-        "running": running_ids(),
         "time_left": scans.time_left(scan),
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from seqscan.health import server_status
+from seqscan.jobs.liveness import worker_command
 
 bp = Blueprint("status", __name__)
 
@@ -30,8 +31,7 @@ def problems(status: dict) -> list[str]:
         return out
     for queue in status["queues"]:
         if not queue["owner"]:
-            start = "worker.py" if queue["default"] else f"worker.py --queue {queue['name']}"
-            out.append(f"no worker serves queue {queue['name']}: start {start}")
+            out.append(f"no worker serves queue {queue['name']}: start {worker_command(queue['name'])}")
     if not status["scheduler_ok"]:
         out.append(f"scheduler: {status['scheduler_detail']} (start `flask scheduler`)")
     return out
