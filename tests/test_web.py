@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from seqscan.auth import new_api_token
-from seqscan.enums import ScanState, Trigger
+from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.lock import try_acquire
-from seqscan.models import ScanRun, User
+from seqscan.models import ScanRun, User, utcnow
 from tests.conftest import RUN, csrf, make_run
 
 POLL = 'hx-trigger="every 2s'
@@ -424,3 +424,17 @@ def test_commands_in_messages_read_as_code_and_settings_as_the_settings_file_wri
     assert "<dt>ENABLED</dt><dd><code>true</code></dd>" in status
     assert "<dt>SCHEDULE</dt><dd><code>[&#34;0 6 * * *&#34;, &#34;0 19 * * *&#34;]</code></dd>" in status
     assert "True</" not in status and "[&#39;" not in status
+
+
+def test_a_stopped_scan_links_the_scan_queued_again_and_says_it_recorded_no_changes(operator, app):
+    with app.app_context():
+        started = utcnow()
+    stopped = add_scan(app, ScanState.ERROR, error="stopped: the worker was asked to shut down",
+                       end_reason=EndReason.SHUT_DOWN, scan_start=started, finished=started)  # fmt: skip
+    again = add_scan(app, ScanState.CREATED)
+    page = operator.get(f"/scans/{stopped}").text
+    assert f'Queued again as <a href="/scans/{again}">scan #{again}</a>' in page
+    assert "No changes recorded (it stopped during Scanning Files)." in page and "New runs:" not in page
+    failed = add_scan(app, ScanState.ERROR, error="boom", end_reason=EndReason.FAILED)  # not a stop: not queued again
+    assert "Queued again" not in operator.get(f"/scans/{failed}").text
+    assert "No changes recorded (it stopped before it started)." in operator.get(f"/scans/{failed}").text
