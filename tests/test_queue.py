@@ -96,14 +96,14 @@ def test_killed_worker_leaves_an_interrupted_scan_and_the_next_scan_runs_on_a_ne
         with lab.app.app_context():
             return interrupted(db.session.get(ScanRun, first))  # what every page and `flask scans` show
 
-    assert lab.wait_for(shown_dead, timeout=30, what="the killed scan to be shown interrupted").startswith(
-        "interrupted during Scanning Files"
-    )
+    shown = lab.wait_for(shown_dead, timeout=30, what="the killed scan to be shown interrupted")
+    assert shown.startswith("interrupted during Scanning Files: its process is gone (") and "no longer runs" in shown
     print(f"killed worker's scan shown as interrupted {time.monotonic() - killed:.2f} s after SIGKILL")
     assert lab.scan(first).state == ScanState.SCANNING_FILES  # shown, not written: that is the next worker's
     assert lab.scan(second).state == ScanState.CREATED  # still waiting, not lost
     lab.start("worker.py", PAUSE_PER_RUN_SECONDS=0)  # records the dead scan as it starts, then runs the waiting one
-    assert lab.wait_state(first, ScanState.ERROR, timeout=30).error.startswith("interrupted during Scanning Files")
+    recorded = lab.wait_state(first, ScanState.ERROR, timeout=30).error
+    assert recorded.startswith("interrupted during Scanning Files: its process is gone (")  # how it was found dead
     assert lab.wait_end(second).state == ScanState.FINISHED
     # RQ agrees: the dead scan's job left the started registry (rq info: 0 executing) for the failed one.
     from rq.registry import StartedJobRegistry
@@ -139,7 +139,10 @@ def test_dead_scan_on_another_machine_is_found_by_its_silent_heartbeat(lab):
         lock.heartbeat_at = utcnow() - timedelta(seconds=6)
         db.session.commit()
         assert record_dead_scans() == [scan.id]
-        assert scan.error.startswith("interrupted during Create Models")
+        assert (
+            scan.error
+            == "interrupted during Create Models: no heartbeat for 6 s from other-host:123 (over STALE_AFTER_SECONDS)"
+        )
 
 
 def test_a_scan_that_raises_is_error_with_its_traceback(lab):

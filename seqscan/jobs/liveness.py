@@ -21,7 +21,7 @@ from seqscan.jobs.claim import live_worker
 from seqscan.jobs.scanqueue import get_redis
 from seqscan.models import ScanRun
 
-SHOWN = "interrupted during {phase}: its process stopped (recorded as Error at the next scan, worker start or scheduler look)"
+SHOWN = "interrupted during {phase}: {why} (recorded as Error at the next scan, worker start or scheduler look)"
 
 
 def interrupted(scan: ScanRun | None) -> str | None:
@@ -31,7 +31,7 @@ def interrupted(scan: ScanRun | None) -> str | None:
     # Read again after the lock: a scan that ended meanwhile has ended its state before giving the
     # lock back, so a state still working here belongs to a dead scan.
     state = db.session.scalar(select(ScanRun.state).where(ScanRun.id == scan.id))
-    return SHOWN.format(phase=state) if state is not None and state.is_working else None
+    return SHOWN.format(phase=state, why=lock.why_dead(scan.id)) if state is not None and state.is_working else None
 
 
 def worker_command(queue: str) -> str:

@@ -54,6 +54,17 @@ def live_scan_ids() -> set[int]:
     return {row.scan_id for row in db.session.scalars(select(ScanLock)).all() if _live(row)}
 
 
+def why_dead(scan_id: int) -> str:
+    """How a scan without a live lock was found dead, as its error and its page say it."""
+    row = db.session.scalars(select(ScanLock).where(ScanLock.scan_id == scan_id)).first()
+    if row is None or row.heartbeat_at is None:
+        return "its process is gone (it holds no scan lock)"
+    if died_here(row.holder):
+        return f"its process is gone ({row.holder} no longer runs)"
+    silent = (utcnow() - row.heartbeat_at).total_seconds()
+    return f"no heartbeat for {silent:.0f} s from {row.holder} (over STALE_AFTER_SECONDS)"
+
+
 def _row(queue: str) -> ScanLock:
     """The queue's lock row, made the first time the queue is scanned (two processes may both try)."""
     row = db.session.get(ScanLock, queue, populate_existing=True)

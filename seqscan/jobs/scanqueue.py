@@ -107,7 +107,7 @@ def record_dead_scans() -> list[int]:
             return _resolve(connection)
     except RedisError:
         # Waiting scans are left alone until the queue can be asked.
-        return scans.fail_dead(lock.live_scan_ids, None)
+        return scans.fail_dead(lock.live_scan_ids, None, lock.why_dead)
 
 
 def _resolve(connection: Redis) -> list[int]:
@@ -118,7 +118,7 @@ def _resolve(connection: Redis) -> list[int]:
             scans.record_task(scan, scan.task_id + REQUEUED)
             _queue_job(connection, scan)
             log.warning("scan %s: its queue job was gone from Redis; queued again as %s", scan.id, scan.task_id)
-    dead = scans.fail_dead(lock.live_scan_ids, states)
+    dead = scans.fail_dead(lock.live_scan_ids, states, lock.why_dead)
     for scan_id in dead:
         scan = db.session.get(ScanRun, scan_id)
         if scan is not None and scan.task_id:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from seqscan.enums import PHASES, WORKING, EndReason, ScanState, Trigger
@@ -106,23 +105,27 @@ def keep_log(scan: ScanRun, limit: int = 256 * 1024) -> None:
     db.session.commit()
 
 
-def fail_dead(live_scan_ids: Callable[[], set[int]], job_state: Callable[[str], str | None] | None) -> list[int]:
+def fail_dead(
+    live_scan_ids: Callable[[], set[int]],
+    job_state: Callable[[str], str | None] | None,
+    why_dead: Callable[[int], str] = lambda scan_id: "its process stopped",
+) -> list[int]:
     """Fail scans whose process is gone; returns their ids. The evidence comes from seqscan.jobs.
 
     live_scan_ids(): the scans that hold a live scan lock (one per queue); any other scan in a
     working phase was interrupted. It is asked after the working scans are read: a scan takes the lock before it
     starts working, so one that started meanwhile is seen holding it. job_state(task_id): what the
     queue knows of a waiting scan's job ("missing", "failed", ...); None when the queue cannot be
-    asked, and then waiting scans are left alone.
+    asked, and then waiting scans are left alone. why_dead(scan_id): how a working scan was found
+    dead ("its process is gone", "no heartbeat for 35 s"), for its error.
     """
-    stale = current_app.config["STALE_AFTER_SECONDS"]
     resolved = []
     working = db.session.scalars(select(ScanRun).where(ScanRun.state.in_(WORKING))).all()
     live = live_scan_ids()
     for scan in working:
         if scan.id in live:
             continue
-        detail = f"during {scan.state}: its process stopped (no heartbeat for over {stale} s)"
+        detail = f"during {scan.state}: {why_dead(scan.id)}"
         if fail(scan, EndReason.INTERRUPTED, detail, if_state=scan.state):
             resolved.append(scan.id)
     for scan in all_waiting() if job_state is not None else []:
