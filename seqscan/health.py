@@ -15,6 +15,7 @@ from seqscan import alerts, clock, roots, scans
 from seqscan.extensions import db
 from seqscan.jobs import keys, process_record
 from seqscan.jobs.claim import live_worker
+from seqscan.jobs.processes import died_here, holder_of_worker
 from seqscan.jobs.scanqueue import get_queue, get_redis
 from seqscan.jobs.schedule import next_scans, wanted_schedule
 
@@ -40,10 +41,14 @@ def _scheduler(alive: bool, registered: list) -> tuple[bool, str]:
 
 
 def _worker(worker: Worker, queue: str) -> dict:
+    # RQ keeps a killed worker registered (and "busy") until its registration expires; one of ours
+    # on this machine whose process is gone is known dead now.
+    dead = died_here(holder_of_worker(worker.name))
     return {
         "name": worker.name,
         "queue": queue,
-        "state": str(getattr(worker.get_state(), "value", worker.get_state())),
+        "dead": dead,
+        "state": "dead" if dead else str(getattr(worker.get_state(), "value", worker.get_state())),
         "current_job": worker.get_current_job_id(),
         "last_heartbeat": worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -438,3 +439,24 @@ def test_a_stopped_scan_links_the_scan_queued_again_and_says_it_recorded_no_chan
     failed = add_scan(app, ScanState.ERROR, error="boom", end_reason=EndReason.FAILED)  # not a stop: not queued again
     assert "Queued again" not in operator.get(f"/scans/{failed}").text
     assert "No changes recorded (it stopped before it started)." in operator.get(f"/scans/{failed}").text
+
+
+def test_status_shows_an_idle_workers_check_in_and_never_a_dead_worker_as_busy(operator, app, lab_redis):
+    from rq import Queue, Worker
+
+    from seqscan.jobs.processes import worker_name
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nothing runs under now
+    queue = Queue(app.config["SCAN_QUEUE"], connection=lab_redis)
+    idle = Worker([queue], connection=lab_redis, name=worker_name())
+    dead = Worker([queue], connection=lab_redis, name=worker_name().rsplit("-", 1)[0] + f"-{gone.pid}")
+    for worker in (idle, dead):
+        worker.register_birth()
+        worker.heartbeat()
+    idle.set_state("idle")
+    dead.set_state("busy")  # as RQ leaves a worker killed mid-job
+    page = operator.get("/status").text
+    row = page.split(f"<td>{dead.name}</td>")[1].split("</tr>")[0]
+    assert "dead: its process is gone" in row and "busy" not in row
+    assert re.search(r"<td>idle, checked in [\d.]+ s ago</td>", page.split(f"<td>{idle.name}</td>")[1])
