@@ -85,6 +85,22 @@ def run(r: SequencingRun) -> dict:
     }
 
 
+# The columns of every file export (the Missing data page's CSV/TSV and `flask files export`, TSV and
+# JSON alike), each with the file() key it holds: an export's path is relative to the scan root.
+# The root's name comes last: scripts that read the columns before it by position still read them.
+EXPORT = {
+    "run": "run", "kit": "kit", "sample": "sample", "file_type": "file_type", "data_state": "data_state",
+    "path": "root_path", "size": "size", "mtime": "mtime", "first_seen_scan": "first_seen_scan",
+    "last_seen_scan": "last_seen_scan", "note": "note", "since_scan": "since_scan", "root_name": "root_name",
+}  # fmt: skip
+
+
+def export_row(f: SequencingFile) -> list:
+    """A file's cells in EXPORT's order ("" for none)."""
+    record = file(f)
+    return ["" if record[key] is None else record[key] for key in EXPORT.values()]
+
+
 def file(f: SequencingFile) -> dict:
     """A file record; path is relative to its run folder, root_path to the scan root."""
     return {

@@ -167,7 +167,7 @@ def test_runs_show_and_files_export_filters(app, root, runner, scan):
     assert unknown.exit_code == 2 and "no run named 'no-such-run'" in unknown.output
     assert runner.invoke(args=["files", "export", "--run", "no-such-run"]).exit_code == 2
     two = runner.invoke(args=["files", "export", "--state", "Non-existent", "--state", "Error"]).output.splitlines()
-    assert len(two) == 3 and {line.split("\t")[3] for line in two[1:]} == {"Non-existent", "Error"}
+    assert len(two) == 3 and {line.split("\t")[4] for line in two[1:]} == {"Non-existent", "Error"}
     assert runner.invoke(args=["files", "export", "--missing"]).output.splitlines()[1:] == two[1:]
 
 

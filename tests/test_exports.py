@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from seqscan.serialise import EXPORT
 from seqscan.spreadsheet import safe_cell
 from tests.conftest import make_run
 
@@ -66,7 +67,9 @@ def test_missing_downloads_neutralise_formula_cells_and_the_json_keeps_the_origi
     assert len(exact) == len(RUNS) * len(SAMPLES)
     assert {f["run"] for f in exact} == set(RUNS) and {f["kit"] for f in exact} == set(KITS)
     assert {f["sample"] for f in exact} == set(SAMPLES)
-    assert_neutralised(body, [[f[c] for c in header] for f in exact])
+    assert header == list(EXPORT)  # flask files export's columns
+    api = [{column: f[key] for column, key in EXPORT.items()} for f in exact]  # the export's path: root_path
+    assert_neutralised(body, [[f[c] for c in header] for f in api])
     assert {r[header.index("sample")] for r in body} == {"'" + s if s != "plain" else s for s in SAMPLES}
     assert all(r[header.index("since_scan")].isdigit() for r in body)  # a number stays a number
 
@@ -82,6 +85,15 @@ def test_files_export_neutralises_formula_cells_and_its_json_keeps_the_originals
     assert_neutralised(body, [[f[c] for c in header] for f in exact])
     sizes = [r[header.index("size")] for r in body if r[header.index("data_state")] == "Complete"]
     assert sizes and all(s.isdigit() for s in sizes)  # sizes are numbers, never "'"-prefixed
+
+
+def test_the_missing_download_and_flask_files_export_have_the_same_columns_and_cells(formula_runs, runner, viewer):
+    exported = parse(runner.invoke(args=["files", "export", "--missing"]).output, "\t")
+    downloaded = parse(viewer.get("/missing.tsv").text, "\t")
+    assert exported[0] == downloaded[0] == list(EXPORT)
+    assert sorted(exported[1:]) == sorted(downloaded[1:])
+    path = exported[0].index("path")
+    assert all(row[path].count("/") >= 2 for row in exported[1:])  # relative to the root: kit/run/…
 
 
 def test_files_export_of_one_formula_named_run_finds_it(formula_runs, runner):

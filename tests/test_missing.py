@@ -20,7 +20,8 @@ def test_missing_is_grouped_by_run_with_counts_and_downloads_with_the_same_filte
     assert f"/missing.csv?run={RUN}" in viewer.get(f"/missing?run={RUN}").text
     rows = list(csv.DictReader(io.StringIO(viewer.get(f"/missing.csv?run={RUN}").text)))
     assert [(r["run"], r["path"], r["data_state"]) for r in rows] == [
-        (RUN, "0_fastq/S1_R2.fastq.gz", "Non-existent"), (RUN, "1_BAM/S2.hg38.bam", "Non-existent")]  # fmt: skip
+        (RUN, f"idt_exome/{RUN}/0_fastq/S1_R2.fastq.gz", "Non-existent"),
+        (RUN, f"idt_exome/{RUN}/1_BAM/S2.hg38.bam", "Non-existent")]  # fmt: skip  # paths relative to the root
     tsv = viewer.get("/missing.tsv")
     assert tsv.mimetype == "text/tab-separated-values" and len(tsv.text.splitlines()) == 4  # header + 3 files
     assert tsv.headers["Content-Disposition"] == "attachment; filename=seqscan-missing.tsv"

@@ -18,22 +18,6 @@ from seqscan.extensions import db
 from seqscan.models import SequencingFile, SequencingRun
 from seqscan.spreadsheet import SheetWriter
 
-# The export's columns, and the serialise.file key each one holds: its path is relative to the root.
-# The root comes last: scripts that read the columns before it by position still read them.
-EXPORT_COLUMNS = [
-    "run",
-    "sample",
-    "file_type",
-    "data_state",
-    "path",
-    "size",
-    "mtime",
-    "first_seen_scan",
-    "last_seen_scan",
-    "root_name",
-]
-EXPORT_KEYS = [column if column != "path" else "root_path" for column in EXPORT_COLUMNS]
-
 runs_group = AppGroup("runs", help="Sequencing runs.")
 files_group = AppGroup("files", help="File records.")
 
@@ -129,15 +113,14 @@ def files_export(run_name: str | None, states: tuple[str, ...], missing: bool, f
     wanted = {DataState(s) for s in states} | (set(ATTENTION_STATES) if missing else set())
     if wanted:
         query = query.where(SequencingFile.data_state.in_(sorted(wanted)))
-    # The same columns in the TSV and the JSON (exact there: no formula neutralised), from serialise.file.
-    records = [serialise.file(f) for f in db.session.scalars(query)]
-    rows = [["" if r[key] is None else r[key] for key in EXPORT_KEYS] for r in records]
+    # The columns of the Missing data page's downloads, in the TSV and the JSON (exact there: no formula neutralised).
+    rows = [serialise.export_row(f) for f in db.session.scalars(query)]
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in rows], indent=1))
+        click.echo(json.dumps([dict(zip(serialise.EXPORT, row, strict=True)) for row in rows], indent=1))
         return
     out = io.StringIO()
     writer = SheetWriter(out, "tsv")
-    for row in [EXPORT_COLUMNS, *rows]:
+    for row in [list(serialise.EXPORT), *rows]:
         writer.writerow(row)
     click.echo(out.getvalue(), nl=False)
 

@@ -19,17 +19,6 @@ from seqscan.web import page_number
 
 bp = Blueprint("missing", __name__)
 PER_PAGE = 100
-COLUMNS = (
-    "run",
-    "kit",
-    "sample",
-    "file_type",
-    "data_state",
-    "path",
-    "note",
-    "since_scan",
-    "root_name",  # last: a script reading the columns before it by position still reads them
-)  # of serialise.file
 
 
 @bp.get("/missing")
@@ -76,10 +65,9 @@ def download(fmt: str):
     def lines():
         buffer = io.StringIO()
         writer = SheetWriter(buffer, fmt)
-        writer.writerow(COLUMNS)
+        writer.writerow(serialise.EXPORT)
         for f in db.session.scalars(query.execution_options(yield_per=1000)):
-            row = serialise.file(f)
-            writer.writerow(row[c] for c in COLUMNS)
+            writer.writerow(serialise.export_row(f))
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
