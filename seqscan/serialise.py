@@ -73,10 +73,12 @@ def run(r: SequencingRun) -> dict:
     return {k: getattr(r, k) for k in RUN_FIELDS} | {
         "date": iso(r.date),
         "root_name": roots.name_of(r.root),
+        # The verdict, and as the pages say it. (The run record's own data_state is not given: "Complete"
+        # beside "incomplete" read as a contradiction; the verdict is the answer.)
         "verdict": r.verdict,
+        "verdict_text": r.verdict_text,
         "samples": r.sample_count,
         "missing": r.missing_count,
-        "data_state": r.data_state,
         "skipped": r.skipped,
         "skip_reason": r.skip_reason,
         "counts": {k: getattr(r, k) for k in RUN_COUNTS},

@@ -14,7 +14,7 @@ from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.jobs.lock import try_acquire
 from seqscan.models import ScanRun, User, utcnow
-from tests.conftest import RUN, csrf, make_run
+from tests.conftest import OTHER, RUN, csrf, make_run
 
 POLL = 'hx-trigger="every 2s'
 
@@ -460,3 +460,17 @@ def test_status_shows_an_idle_workers_check_in_and_never_a_dead_worker_as_busy(o
     row = page.split(f"<td>{dead.name}</td>")[1].split("</tr>")[0]
     assert "dead: its process is gone" in row and "busy" not in row
     assert re.search(r"<td>idle, checked in [\d.]+ s ago</td>", page.split(f"<td>{idle.name}</td>")[1])
+
+
+def test_api_runs_give_the_verdict_and_its_words_and_filter_by_it(root, scan, viewer):
+    make_run(root, skip={"0_fastq/S1_R2.fastq.gz"})
+    make_run(root, name=OTHER)
+    scan()
+    runs = viewer.get("/api/runs?verdict=incomplete").json["runs"]
+    assert [(r["name"], r["verdict"], r["verdict_text"]) for r in runs] == [
+        (RUN, "incomplete", "Incomplete: 1 missing")
+    ]
+    assert "data_state" not in runs[0]  # "Complete" beside "incomplete" read as a contradiction
+    assert viewer.get("/api/runs?verdict=complete").json["total"] == 1
+    refused = viewer.get("/api/runs?verdict=fine")
+    assert refused.status_code == 400 and "it is one of moved, deleted" in refused.json["error"]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from seqscan import roots, serialise
 from seqscan.attention import chosen_filters, selection
 from seqscan.auth import operator_required
-from seqscan.enums import DataState, ScanState, Trigger
+from seqscan.enums import DataState, RunVerdict, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.health import server_status
 from seqscan.jobs.scanqueue import enqueue_scans
@@ -72,7 +72,8 @@ def trigger():
 def runs():
     page, per_page = _page_args()
     root = root_choice()
-    query = runs_matching(request.args.get("q", "").strip(), root.path if root else None)
+    verdict = choice("verdict", [v.value for v in RunVerdict])
+    query = runs_matching(request.args.get("q", "").strip(), root.path if root else None, verdict)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify(page=page, pages=result.pages, total=result.total, runs=[serialise.run(r) for r in result.items])
 
