@@ -474,3 +474,11 @@ def test_api_runs_give_the_verdict_and_its_words_and_filter_by_it(root, scan, vi
     assert viewer.get("/api/runs?verdict=complete").json["total"] == 1
     refused = viewer.get("/api/runs?verdict=fine")
     assert refused.status_code == 400 and "it is one of moved, deleted" in refused.json["error"]
+
+
+@pytest.mark.parametrize("url", ["/scans", "/runs", "/missing"])
+def test_a_page_past_the_end_says_so_once(operator, app, url):
+    past = main_of(operator.get(f"{url}?page=99").text)
+    assert "There is no page 99" in past
+    assert not re.search(r"No scans|No run|Nothing missing", past), past  # not also "no scans yet"
+    assert re.search(r"No scans|No run|Nothing missing", main_of(operator.get(url).text))
