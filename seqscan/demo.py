@@ -123,6 +123,11 @@ def make_demo_tree(
         made.append(f"{kit}/{name}")
     if runs:
         _touch(root / made[-1] / SKIP_MARKER)  # one run the lab asked to skip
-    in_progress = root / KITS[0][0] / "Exome_99_999_991231_NB501009_9999_AHZZZZZZZZ"
-    _touch(in_progress / "SampleSheet.csv", _sheet("in_progress", ["WAITING-01"], 1))  # no marker yet
+    # A run still being sequenced, started after the others: its RunInfo.xml, no completion marker yet.
+    day = start + timedelta(days=3 * runs)
+    run_id = f"{day:%y%m%d}_NB501009_{runs + 1:04d}_AHZZZZZBGXY"
+    in_progress = root / KITS[0][0] / f"Exome_{day:%y}_{runs + 1:03d}_{run_id}"
+    _touch(in_progress / "SampleSheet.csv", _sheet("in_progress", ["WAITING-01"], 1))
+    run_info = _runinfo(run_id, "NB501009", runs + 1, "AHZZZZZBGXY", f"{day:%y%m%d}")
+    _touch((in_progress / marker_path(profile)).parent / "RunInfo.xml", run_info)
     return made
