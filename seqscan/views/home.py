@@ -111,6 +111,10 @@ def latest_per_root() -> list[tuple[str, ScanRun | None]]:
 
 
 def today() -> dict:
+    # The key first: a scan that ends while the rest is read leaves the page with an older key than
+    # what it shows, and so the next check swaps in the ended scan. Read last, the key could already
+    # say Finished beside a summary that says running, and the page would never ask again.
+    key = latest_key()
     latest = db.session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(1)).first()
     finished = db.session.scalars(
         select(ScanRun).where(ScanRun.state == ScanState.FINISHED).order_by(ScanRun.id.desc()).limit(1)
@@ -132,7 +136,7 @@ def today() -> dict:
         "attention": runs,
         "totals": totals(),
         "scheduled": scheduled,
-        "latest_key": latest_key(),
+        "latest_key": key,
     }
 
 
