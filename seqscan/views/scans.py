@@ -32,7 +32,7 @@ def running_ids() -> dict[str, int]:
 
 
 def _history():
-    """(the scans the request's filters choose, newest first; the filters, "" when not given)."""
+    """(the scans the request's filters choose, newest first; the filters, "" when not given; the root chosen)."""
     root = root_choice()
     chosen = {
         "trigger": choice("trigger", [t.value for t in Trigger]),
@@ -46,16 +46,16 @@ def _history():
         query = query.where(ScanRun.state == ScanState(chosen["state"]))
     if root is not None:
         query = query.where(ScanRun.root == root.path)
-    return query, chosen
+    return query, chosen, root
 
 
 @bp.get("/scans")
 def index():
-    query, chosen = _history()
+    query, chosen, root = _history()
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     filters = {k: v for k, v in chosen.items() if v}
     return render_template(
-        "scans.html", page=page, chosen=chosen, filters=filters, root=roots.named(chosen["root"]) if chosen["root"] else None,
+        "scans.html", page=page, chosen=chosen, filters=filters, root=root,
         triggers=[t.value for t in Trigger], states=[s.value for s in ScanState],
         newest=db.session.scalar(select(func.max(ScanRun.id))) or 0,
     )  # fmt: skip
@@ -67,7 +67,7 @@ def head():
     the next check; 204 (htmx swaps nothing) when there are none. The first page polls it while
     visible, so a scan started elsewhere (the CLI, the schedule, another user) shows up."""
     after = min(max(request.args.get("after", 0, type=int), 0), MAX_ID)
-    query, chosen = _history()
+    query, chosen, _ = _history()
     fresh = db.session.scalars(query.where(ScanRun.id > after).limit(PER_PAGE)).all()
     if not fresh:
         return "", 204
