@@ -17,7 +17,8 @@ TEST_REDIS_PG ?= redis://127.0.0.1:6379/14
 PG_TESTS := tests/test_scan.py tests/test_scan_robustness.py tests/test_scan_ends.py tests/test_fixture_tree.py \
 	tests/test_queue.py tests/test_faults.py tests/test_outages.py tests/test_migrations.py tests/test_lost_mount.py \
 	tests/test_verdict.py tests/test_roots.py tests/test_history.py tests/test_bulk.py tests/test_reparse.py tests/test_missing.py \
-	tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_web.py tests/test_web_hardening.py
+	tests/test_metrics.py tests/test_alerts.py tests/test_home.py tests/test_web.py tests/test_web_hardening.py \
+	tests/test_operator_actions.py
 DEMO_ROOT := instance/demo-root
 # Each half's own temporary folder (emptied when it starts): side by side, neither cleans up the other's.
 TEST_TMP ?= $(or $(TMPDIR),/tmp)/seqscan-tests-$(shell id -u)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from seqscan import scans
 from seqscan.clock import now as utcnow
-from seqscan.enums import ATTENTION_STATES, DataState, ScanState, Trigger
+from seqscan.enums import ATTENTION_STATES, DataState, EndReason, ScanState, Trigger
 from seqscan.extensions import db
 from seqscan.models import Alert, FileEvent, ScanRun, SequencingRun
 
@@ -107,7 +107,9 @@ def _webhook(subject: str, body: str, fields: dict) -> None:
 def after_scan(scan: ScanRun) -> None:
     """Called when a scan has ended. Never raises."""
     try:
-        if scan.state == ScanState.ERROR and not (scan.end_reason and scan.end_reason.is_stop):  # stops run again
+        # Stops run again; a cancelled scan is what an operator asked for.
+        quiet = scan.end_reason and (scan.end_reason.is_stop or scan.end_reason == EndReason.CANCELLED)
+        if scan.state == ScanState.ERROR and not quiet:
             reason = scan.error_line or "no reason recorded"
             send_once(
                 f"scan-error:{scan.id}", "scan_error", f"scan {scan.id} ended in Error: {reason}",

@@ -34,7 +34,11 @@ def selection(chosen: dict[str, str]):
     query = (
         select(SequencingFile)
         .join(SequencingRun, SequencingFile.run_pk == SequencingRun.id)
-        .options(contains_eager(SequencingFile.run), selectinload(SequencingFile.sample))
+        .options(
+            contains_eager(SequencingFile.run),
+            selectinload(SequencingFile.sample),
+            selectinload(SequencingFile.acknowledgement),
+        )
         .where(*where)
         .order_by(SequencingRun.name, SequencingRun.root, SequencingFile.path)
     )

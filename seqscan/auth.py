@@ -133,7 +133,10 @@ def operator_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_operator:
-            abort(403, "starting scans needs the operator role")
+            abort(
+                403,
+                "this needs the operator role (starting or cancelling scans, accepting vanished runs, acknowledging)",
+            )
         return view(*args, **kwargs)
 
     return wrapped

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from seqscan import clock, roots
-from seqscan.enums import PHASES, DataState, ScanState
+from seqscan.enums import PHASES, DataState, RunVerdict, ScanState
 from seqscan.settings_shown import shown
 
 
@@ -96,4 +96,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(roots.name_of, "root_name")  # a recorded root path as pages name it
     app.add_template_global(roots.configured, "configured_roots")
     # Templates compare states with the enums, never with spelled-out names.
-    app.jinja_env.globals.update(ScanState=ScanState, DataState=DataState, PHASES=PHASES)
+    app.jinja_env.globals.update(ScanState=ScanState, DataState=DataState, RunVerdict=RunVerdict, PHASES=PHASES)

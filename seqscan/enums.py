@@ -52,6 +52,7 @@ class EndReason(StrEnum):
     INTERRUPTED = "interrupted"  # its process died (the dead-scan check found no live lock)
     NEVER_STARTED = "never_started"  # its queue job is gone, failed, or held by a stopped worker
     NOT_QUEUED = "not_queued"  # the queue (Redis) could not take its job
+    CANCELLED = "cancelled"  # an operator cancelled it while it waited (the error says who and why)
     # Stopped rather than failed: the worker queues these again (see is_stop).
     SHUT_DOWN = "shut_down"  # the worker was asked to shut down
     KILLED = "killed"  # stopped at once: a second SIGTERM, Ctrl-C
@@ -80,6 +81,7 @@ SAYS = {
     EndReason.NEVER_STARTED: "never started: ",
     EndReason.NOT_QUEUED: "could not be queued: ",
     EndReason.DISK_FULL: "the database's disk is full: ",
+    EndReason.CANCELLED: "cancelled ",
 } | dict.fromkeys(STOPS, "stopped: ")
 
 
@@ -112,6 +114,7 @@ class RunVerdict(StrEnum):
     RUN_FAILED = "run failed"  # RunCompletionStatus.xml says the run failed or was stopped
     ERROR = "error"  # its sheet cannot be read, or a file is Error
     NO_SHEET = "no sample sheet"  # no sheet, ever: only the run's own files can be expected
+    ACKNOWLEDGED = "acknowledged"  # incomplete, and an operator said why (until its files change)
     INCOMPLETE = "incomplete"  # expected files missing or deleted
     COMPLETE = "complete"  # every expected file present
 
@@ -124,4 +127,4 @@ class Trigger(StrEnum):
 
 class Role(StrEnum):
     VIEWER = "viewer"  # sees every page
-    OPERATOR = "operator"  # may also start scans
+    OPERATOR = "operator"  # may also start and cancel scans, accept vanished runs, acknowledge missing data

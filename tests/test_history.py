@@ -67,6 +67,6 @@ def test_operator_actions_are_kept(app, root, scan, tmp_path, monkeypatch):
         ]
     assert actions == [
         ("olga", f"requested a scan of {root} (command line)", first.id),
-        ("olga", f"requested a scan of {root} (command line)", accepted.id),
+        ("olga", f"requested a scan of {root} (command line, accepting runs gone from disk as Deleted)", accepted.id),
         ("olga", f"accepted 1 of 1 known runs gone from {root} as Deleted", accepted.id),
     ]

@@ -38,7 +38,8 @@ def test_an_unmounted_root_fails_the_scan_and_deletes_nothing_until_accepted(app
     assert (failed.state, failed.end_reason) == ("Error", EndReason.TOO_MANY_VANISHED)
     assert failed.error == (
         f"3 of 3 known runs are gone from {root} — is the disk mounted? Nothing was marked Deleted. "
-        f"Re-run with `flask scan --accept-vanished` if they really were removed. Gone: {', '.join(sorted(NAMES))}."
+        f"If they really were removed, accept on this scan's page or re-run with `flask scan --accept-vanished`. "
+        f"Gone: {', '.join(sorted(NAMES))}."
     )
     assert deleted_files(app) == 0 and states(app) == before == dict.fromkeys(NAMES, "Complete")
     accepted = scan("--accept-vanished")

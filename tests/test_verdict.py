@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from seqscan.enums import DataState, RunVerdict
 from seqscan.extensions import db
-from seqscan.models import SequencingRun
+from seqscan.models import OperatorAction, SequencingRun
 from tests.conftest import RUN, make_run
 
 D, S, E, INC, C = (RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.ERROR, RunVerdict.INCOMPLETE, RunVerdict.COMPLETE)
 SEQ, FAILED, NO_SHEET = RunVerdict.SEQUENCING, RunVerdict.RUN_FAILED, RunVerdict.NO_SHEET
 FLAGS = ("skipped", "sequencing", "run_failed", "no_sheet", "moved_away")
-MOVED = RunVerdict.MOVED
-CALM = (C, SEQ, MOVED, S)  # need nobody
+MOVED, ACK = RunVerdict.MOVED, RunVerdict.ACKNOWLEDGED
+CALM = (C, SEQ, MOVED, S, ACK)  # need nobody
 
 
 @pytest.mark.parametrize(
@@ -31,26 +31,36 @@ CALM = (C, SEQ, MOVED, S)  # need nobody
         (DataState.ERROR, "", 0, 0, E),  # the sheet cannot be read
         (DataState.COMPLETE, "", 2, 1, E),  # a file in Error outranks missing files
         (DataState.COMPLETE, "no_sheet", 2, 0, NO_SHEET),  # its own files missing too: the sheet comes first
+        (DataState.COMPLETE, "acknowledged", 2, 1, E),  # an acknowledgement is of missing files only
+        (DataState.COMPLETE, "acknowledged", 2, 0, ACK),  # an operator said why it is incomplete
         (DataState.COMPLETE, "", 2, 0, INC),
         (DataState.COMPLETE, "", 0, 0, C),
     ],
 )
 def test_the_verdict_takes_the_first_that_applies(data_state, flag, missing, errors, verdict):
-    flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag else {})
-    run = SequencingRun(data_state=data_state, missing_count=missing, error_count=errors, **flags)
+    flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag in FLAGS else {})
+    acknowledged = 1 if flag == "acknowledged" else None  # the operator action that says who and why
+    run = SequencingRun(
+        data_state=data_state, missing_count=missing, error_count=errors, acknowledged_action_id=acknowledged, **flags
+    )
     assert run.verdict == verdict
     assert run.needs_attention == (verdict not in CALM)
 
 
 def test_the_database_gives_every_run_the_verdict_python_gives_it(app):
     """The home page and the metrics ask SQL for the verdict; pages, CLI and API ask Python."""
-    cases = [(state, flag, missing, errors) for state in DataState for flag in ("", *FLAGS)
+    cases = [(state, flag, missing, errors) for state in DataState for flag in ("", "acknowledged", *FLAGS)
              for missing in (0, 2) for errors in (0, 1)]  # fmt: skip
     with app.app_context():
+        said = OperatorAction(who="olga", action="acknowledged", reason="known")
+        db.session.add(said)
+        db.session.flush()
         for i, (state, flag, missing, errors) in enumerate(cases):
-            flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag else {})
+            flags = dict.fromkeys(FLAGS, False) | ({flag: True} if flag in FLAGS else {})
+            acknowledged = said.id if flag == "acknowledged" else None
             db.session.add(SequencingRun(name=f"R{i}", root="/r", path=f"R{i}", data_state=state,
-                                         missing_count=missing, error_count=errors, **flags))  # fmt: skip
+                                         missing_count=missing, error_count=errors,
+                                         acknowledged_action_id=acknowledged, **flags))  # fmt: skip
         db.session.commit()
         in_sql = dict(db.session.execute(select(SequencingRun.name, SequencingRun.verdict)).all())
         attention = set(db.session.scalars(select(SequencingRun.name).where(SequencingRun.needs_attention)))

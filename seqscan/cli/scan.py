@@ -100,9 +100,9 @@ def _scan_one(
         click.echo(f"waiting for {running} to finish...", err=True)
 
     try:
-        scan = scans.create(target, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse)
+        scan = scans.create(target, Trigger.COMMAND_LINE, os.environ.get("USER", ""), reuse, accept_vanished)
         click.echo(f"scan {scan.id}{of} started")
-        run_scan(scan, full=full, wait=wait, on_wait=waiting, accept_vanished=accept_vanished)
+        run_scan(scan, full=full, wait=wait, on_wait=waiting)
     finally:
         log.removeHandler(console)
     scan_summary(scan)

@@ -39,6 +39,10 @@ class Stopped(RuntimeError):
     """The process running the scan is shutting down."""
 
 
+class Cancelled(RuntimeError):
+    """An operator cancelled the scan while it waited for the scan lock (its record says so already)."""
+
+
 # Failures whose message says it all, and why each ends a scan; any other exception is kept
 # with its traceback, as FAILED.
 PLAIN_FAILURES = {
@@ -47,6 +51,7 @@ PLAIN_FAILURES = {
     TooManyVanished: EndReason.TOO_MANY_VANISHED,
     lock.LockLost: EndReason.LOST_LOCK,
     Stopped: EndReason.SHUT_DOWN,
+    Cancelled: EndReason.CANCELLED,
 }
 
 
@@ -101,13 +106,12 @@ def _each_once_back(step, what: str, scan_id: int) -> None:
         log.exception("could not %s %s", what, scan_id)
 
 
-def run_scan(
-    scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None, accept_vanished: bool = False
-) -> ScanRun:
+def run_scan(scan: ScanRun, full: bool = False, wait: bool = False, on_wait=None) -> ScanRun:
     """Run a Created scan to its end (Finished or Error); never raises for a failed scan.
 
     full: re-parse every run, even unchanged ones. wait: if another scan holds the scan lock, wait
-    for it (on_wait(holder) is told once) instead of refusing. accept_vanished: see scan_disk.
+    for it (on_wait(holder) is told once) instead of refusing. A scan recorded with accept_vanished
+    marks runs gone Deleted however many are gone (see scan_disk).
     """
     scan_id = scan.id  # for the log while the database is away (the row cannot be read then)
     folder = scans.folder(scan_id)
@@ -122,15 +126,24 @@ def run_scan(
             where = f"during {scan.state}" if scan.state.is_working else "before it started"
             raise Stopped(f"the worker was shut down {where}")
 
+    def stop_if_cancelled() -> None:  # while it waits, and once it holds the lock, before it works
+        stop_if_shutting_down()
+        db.session.refresh(scan)
+        db.session.commit()  # no transaction held open between looks (SQLite: one writer)
+        if scan.state != ScanState.CREATED:
+            log.info("scan %s was cancelled while it waited: %s", scan_id, scan.error_line)
+            raise Cancelled(f"scan {scan_id} was cancelled while it waited: {scan.error_line}")
+
     try:
         queue = roots.of_scan(scan.root, scan.layout).queue  # one scan at a time on each queue
         if wait:
-            lock.wait_for_lock(scan.id, queue, on_wait=on_wait, check=stop_if_shutting_down)
+            lock.wait_for_lock(scan.id, queue, on_wait=on_wait, check=stop_if_cancelled)
         elif not lock.try_acquire(scan.id, queue):
             holder = lock.live_holder(queue)
             running = f"scan {holder.scan_id} is running ({holder.holder})" if holder else "another scan is running"
             raise scans.ScanRefused(f"{running}; only one scan runs at a time on queue {queue}")
         locked = True
+        stop_if_cancelled()
         with lock.Heartbeat(scan.id) as heartbeat:
 
             def check() -> None:  # between runs and phases
@@ -138,7 +151,7 @@ def run_scan(
                 stop_if_shutting_down()
 
             try:
-                scan_disk(scan, check, full, accept_vanished)
+                scan_disk(scan, check, full, scan.accept_vanished)
             except BaseException:
                 # Free the database before the heartbeat thread is joined: on SQLite its next beat
                 # may be waiting for the write lock this session holds.
@@ -219,7 +232,7 @@ def run_queued_scan(scan_id: int) -> str:
                     log.warning("scan %s was stopped; queued again as scan %s", scan_id, again.id)
                 except Exception:  # Redis down, scanning disabled meanwhile: the stop is recorded anyway
                     log.exception("scan %s was stopped and could not be queued again", scan_id)
-        if scan.state == ScanState.ERROR:
+        if scan.state == ScanState.ERROR and scan.end_reason != EndReason.CANCELLED:
             raise ScanEndedInError(f"scan {scan_id} ended in Error: {scan.error_line}")
         return f"scan {scan_id}: {scan.state}"
     finally:

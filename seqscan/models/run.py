@@ -12,12 +12,13 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from seqscan.enums import PRESENT_STATES, DataState, RunVerdict
 from seqscan.extensions import db
 from seqscan.models.columns import UTCDateTime, str_enum, utcnow
-from seqscan.models.scan import ScanRun
+from seqscan.models.scan import OperatorAction, ScanRun
 from seqscan.models.verdict import verdict_of, verdict_sql
 
-# Verdicts that need nobody: the data is all there, the run is still being written, it moved, or
-# the lab marked it to be skipped (the home page counts those, it does not list them).
-CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING, RunVerdict.MOVED, RunVerdict.SKIPPED)
+# Verdicts that need nobody: the data is all there, the run is still being written, it moved, the
+# lab marked it to be skipped, or an operator acknowledged what is missing (the home page counts
+# those, it does not list them).
+CALM = (RunVerdict.COMPLETE, RunVerdict.SEQUENCING, RunVerdict.MOVED, RunVerdict.SKIPPED, RunVerdict.ACKNOWLEDGED)
 # Verdicts of runs whose files are not counted as missing: gone, moved, skipped, or not written yet.
 NOT_JUDGED = (RunVerdict.MOVED, RunVerdict.DELETED, RunVerdict.SKIPPED, RunVerdict.SEQUENCING)
 
@@ -60,7 +61,14 @@ class SequencingRun(db.Model):
     missing_count: Mapped[int] = mapped_column(default=0)
     unexpected_count: Mapped[int] = mapped_column(default=0)
     error_count: Mapped[int] = mapped_column(default=0, server_default="0")  # files in Error
+    # An operator acknowledged that it is incomplete (who, when, why); cleared when a file changes state.
+    acknowledged_action_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "operator_action.id", ondelete="SET NULL", use_alter=True, name="fk_sequencing_run_acknowledged_action"
+        )
+    )
 
+    acknowledgement: Mapped[OperatorAction | None] = relationship(foreign_keys=[acknowledged_action_id])
     sheets: Mapped[list[SampleSheet]] = relationship(
         back_populates="run", order_by="SampleSheet.id", cascade="all, delete-orphan"
     )
@@ -75,6 +83,15 @@ class SequencingRun(db.Model):
     @classmethod
     def _verdict_sql(cls):
         return verdict_sql(cls)
+
+    @hybrid_property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_action_id is not None
+
+    @acknowledged.inplace.expression
+    @classmethod
+    def _acknowledged_sql(cls):
+        return cls.acknowledged_action_id.is_not(None)
 
     @hybrid_property
     def needs_attention(self) -> bool:
@@ -92,6 +109,9 @@ class SequencingRun(db.Model):
         match self.verdict:
             case RunVerdict.INCOMPLETE:
                 return f"Incomplete: {self.missing_count} missing"
+            case RunVerdict.ACKNOWLEDGED:
+                said = self.acknowledgement.said if self.acknowledgement else "someone"
+                return f"Incomplete: {self.missing_count} missing — acknowledged by {said}"
             case RunVerdict.SKIPPED:
                 return f"Skipped: {self.skip_reason}" if self.skip_reason else "Skipped"
             case RunVerdict.ERROR if self.error_count:
@@ -197,8 +217,15 @@ class SequencingFile(db.Model):
     # also seen in its run's last scan (see `seen_in_scan_id`).
     last_seen_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
     state_changed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    # An operator acknowledged that it is missing (who, when, why); cleared when its state changes.
+    acknowledged_action_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "operator_action.id", ondelete="SET NULL", use_alter=True, name="fk_sequencing_file_acknowledged_action"
+        )
+    )
 
     run: Mapped[SequencingRun] = relationship()
+    acknowledgement: Mapped[OperatorAction | None] = relationship(foreign_keys=[acknowledged_action_id])
     sample: Mapped[Sample | None] = relationship()
 
     __table_args__ = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from seqscan.enums import PHASES, EndReason, ScanState, Trigger
@@ -21,6 +22,9 @@ class ScanRun(db.Model):
     root: Mapped[str] = mapped_column(Text)
     layout: Mapped[str] = mapped_column(String(200), default="")
     reused_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    # An operator said the runs a mass-deletion guard refused to mark Deleted really were removed
+    # (`flask scan --accept-vanished`, or the button on the refused scan's page).
+    accept_vanished: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     task_id: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     scan_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -100,10 +104,18 @@ class ScanWarning(db.Model):
 
 
 class OperatorAction(db.Model):
-    """Who did what, kept forever (append-only): scans requested, vanished runs accepted as Deleted."""
+    """Who did what, kept forever (append-only): scans requested and cancelled, vanished runs
+    accepted as Deleted, missing data acknowledged; why, when the operator said."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     who: Mapped[str] = mapped_column(String(200), default="")
     action: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    run_pk: Mapped[int | None] = mapped_column(ForeignKey("sequencing_run.id", ondelete="SET NULL"), index=True)
+
+    @property
+    def said(self) -> str:
+        """ "olga: re-sequenced elsewhere", as the verdict and the history show who and why."""
+        return f"{self.who or 'someone'}: {self.reason}" if self.reason else self.who or "someone"

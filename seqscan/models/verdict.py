@@ -26,6 +26,7 @@ RULES = (
     Rule(RunVerdict.RUN_FAILED, flag="run_failed"),  # the instrument says so: files do not matter
     Rule(RunVerdict.ERROR, states=(DataState.ERROR,), count="error_count"),  # outranks missing files
     Rule(RunVerdict.NO_SHEET, flag="no_sheet"),
+    Rule(RunVerdict.ACKNOWLEDGED, flag="acknowledged"),  # incomplete, and an operator said why
     Rule(RunVerdict.INCOMPLETE, count="missing_count"),
 )
 

@@ -115,6 +115,7 @@ def write_plan(session: Session, run: SequencingRun, plan: Plan) -> None:
     events, drop = [list(e) for e in plan.events], plan.drops
     updates = [[row["_id"], *(row[c] for c in MUTABLE)] for row in plan.updates]
     chunked = len(inserts) + len(events) + len(updates) + len(drop) > CHUNK_ROWS
+    reopen(session, run, {e.path for e in plan.events})
     if chunked:
         run.fingerprint = ""
     for i in range(0, max(len(inserts), len(events), len(updates), len(drop)), CHUNK_ROWS):
@@ -125,6 +126,20 @@ def write_plan(session: Session, run: SequencingRun, plan: Plan) -> None:
             session.execute(FILES.delete().where(FILES.c.id.in_(drop[i : i + CHUNK_ROWS])))
         if chunked:
             session.commit()
+
+
+def reopen(session: Session, run: SequencingRun, changed: set[str]) -> None:
+    """Files whose state changed (changed: their paths) are no longer acknowledged, nor is their run:
+    an acknowledgement (seqscan.acknowledge) was of what was there then."""
+    if not changed:
+        return
+    run.acknowledged_action_id = None
+    acknowledged = session.execute(
+        select(FILES.c.id, FILES.c.path).where(FILES.c.run_pk == run.id, FILES.c.acknowledged_action_id.is_not(None))
+    ).all()
+    ids = [file_id for file_id, path in acknowledged if path in changed]
+    if ids:
+        session.execute(FILES.update().where(FILES.c.id.in_(ids)).values(acknowledged_action_id=None))
 
 
 def stored_states(session: Session, run_pk: int) -> list[tuple[DataState, bool]]:

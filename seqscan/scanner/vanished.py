@@ -19,7 +19,7 @@ from seqscan.scanner.bulk import insert_rows
 from seqscan.scanner.guards import TooManyVanished, check_root
 from seqscan.scanner.store import EVENT_COLUMNS, EVENTS, FILES
 
-ACCEPT = "Re-run with `flask scan --accept-vanished` if they really were removed."
+ACCEPT = "If they really were removed, accept on this scan's page or re-run with `flask scan --accept-vanished`."
 
 
 class Vanished(NamedTuple):
@@ -139,6 +139,7 @@ def mark_deleted(session: Session, runs: list[SequencingRun], scan_id: int) -> i
             )
         ]
         insert_rows(session, EVENTS, EVENT_COLUMNS, events)
+        store.reopen(session, run, {event[1] for event in events})
         result = session.execute(
             FILES.update().where(*present).values(data_state=DataState.DELETED, state_changed_scan_id=scan_id)
         )

@@ -27,20 +27,42 @@ class ScanRefused(Exception):
     """A scan cannot be queued or started; the message says why."""
 
 
-def create(root: Root, trigger: Trigger, requested_by: str = "", reuse: int | None = None) -> ScanRun:
-    """Record a new scan (Created) of root, read with the root's layout, and who asked for it."""
-    scan = ScanRun(root=root.path, layout=root.layout, trigger=trigger, requested_by=requested_by, reused_scan_id=reuse)
+def create(
+    root: Root, trigger: Trigger, requested_by: str = "", reuse: int | None = None, accept_vanished: bool = False
+) -> ScanRun:
+    """Record a new scan (Created) of root, read with the root's layout, and who asked for it.
+    accept_vanished: the runs a mass-deletion guard would refuse to mark Deleted are marked so."""
+    scan = ScanRun(
+        root=root.path, layout=root.layout, trigger=trigger, requested_by=requested_by, reused_scan_id=reuse,
+        accept_vanished=accept_vanished,
+    )  # fmt: skip
     db.session.add(scan)
     db.session.flush()
     reused = f", re-using the lists of scan {reuse}" if reuse else ""
-    record_action(requested_by, f"requested a scan of {scan.root} ({trigger}{reused})", scan.id)
+    accepting = ", accepting runs gone from disk as Deleted" if accept_vanished else ""
+    record_action(requested_by, f"requested a scan of {scan.root} ({trigger}{reused}{accepting})", scan.id)
     db.session.commit()
     return scan
 
 
-def record_action(who: str, action: str, scan_id: int | None = None) -> None:
+def record_action(
+    who: str, action: str, scan_id: int | None = None, reason: str = "", run_pk: int | None = None
+) -> OperatorAction:
     """Keep an operator's action in the append-only history (committed with the caller's transaction)."""
-    db.session.add(OperatorAction(who=who, action=action, scan_id=scan_id))
+    done = OperatorAction(who=who, action=action, scan_id=scan_id, reason=reason, run_pk=run_pk)
+    db.session.add(done)
+    return done
+
+
+def cancel(scan: ScanRun, who: str, reason: str = "") -> bool:
+    """An operator cancels a scan that waits (Created): it ends in Error, cancelled, with who and why.
+    Returns whether it was cancelled (False: it started or ended meanwhile; nothing is changed)."""
+    detail = f"by {who}" + (f": {reason}" if reason else "") + " while it waited"
+    if not fail(scan, EndReason.CANCELLED, detail, if_state=ScanState.CREATED):
+        return False
+    record_action(who, f"cancelled scan #{scan.id} while it waited", scan.id, reason)
+    db.session.commit()
+    return True
 
 
 def advance(scan: ScanRun, phase: ScanState) -> None:

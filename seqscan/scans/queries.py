@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from seqscan.enums import ATTENTION_STATES, WORKING, DataState, ScanState, Trigger
 from seqscan.extensions import db
-from seqscan.models import FileEvent, ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
+from seqscan.models import FileEvent, OperatorAction, ScanRun, ScanWarning, SequencingFile, SequencingRun, utcnow
 
 LIST_LIMIT = 50  # rows listed per kind of change (the counts are always complete)
 
@@ -62,6 +62,20 @@ def queued_again(scan: ScanRun) -> ScanRun | None:
     return db.session.scalars(
         select(ScanRun).where(ScanRun.root == scan.root, ScanRun.id > scan.id).order_by(ScanRun.id).limit(1)
     ).first()
+
+
+def newest_after(scan: ScanRun) -> ScanRun | None:
+    """The newest scan of the same root after this one (None: this is its root's newest)."""
+    return db.session.scalars(
+        select(ScanRun).where(ScanRun.root == scan.root, ScanRun.id > scan.id).order_by(ScanRun.id.desc()).limit(1)
+    ).first()
+
+
+def actions(scan: ScanRun) -> list[OperatorAction]:
+    """The operator actions on a scan (requested, cancelled, its vanished runs accepted), oldest first."""
+    return db.session.scalars(
+        select(OperatorAction).where(OperatorAction.scan_id == scan.id).order_by(OperatorAction.id)
+    ).all()
 
 
 def stopped_before_recording(scan: ScanRun) -> str | None:

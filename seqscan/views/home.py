@@ -21,7 +21,7 @@ bp = Blueprint("home", __name__)
 ATTENTION_LIMIT = 50  # runs listed as needing attention
 # The order of the home page's totals: what is there, what is not, then what is not judged.
 TOTALS_ORDER = [
-    RunVerdict.COMPLETE, RunVerdict.INCOMPLETE, RunVerdict.ERROR, RunVerdict.RUN_FAILED, RunVerdict.NO_SHEET,
+    RunVerdict.COMPLETE, RunVerdict.INCOMPLETE, RunVerdict.ACKNOWLEDGED, RunVerdict.ERROR, RunVerdict.RUN_FAILED, RunVerdict.NO_SHEET,
     RunVerdict.DELETED, RunVerdict.SEQUENCING, RunVerdict.SKIPPED, RunVerdict.MOVED,
 ]  # fmt: skip
 # Runs needing attention, worst first (then by missing files, then newest).
