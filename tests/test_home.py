@@ -158,7 +158,7 @@ def test_home_totals_count_every_verdict_link_to_the_runs_and_list_the_worst_run
         "1 complete", "2 incomplete (3 files missing)", "1 error", "1 deleted", "1 skipped"]  # fmt: skip
     for href, text in said:  # each a link to the runs it counts
         listed = viewer.get(href.replace("&amp;", "&")).text
-        assert listed.count('<tr><td title="') == int(text.split()[0]), href
+        assert listed.count('<tr><td class="name">') == int(text.split()[0]), href
     attention = page.split("Runs needing attention (4)")[1]
     order = re.findall(r">(Exome_[^<]+)</a>", attention)
     assert order == [names["error"], names["gone"], names["two"], names["one"]]  # worst first; skipped not listed

@@ -411,7 +411,7 @@ def test_sizes_read_in_human_units_with_the_exact_bytes_on_hover(operator, root,
     (run_dir / "1_BAM" / "extra.hg38.bam").write_bytes(b"x" * 123_456)  # unexpected: listed with its size
     scan()
     page = operator.get(f"/runs/{RUN}").text
-    assert '<td title="123,456 bytes">123 kB</td>' in page
+    assert '<td class="nowrap" title="123,456 bytes">123 kB</td>' in page
 
 
 def test_commands_in_messages_read_as_code_and_settings_as_the_settings_file_writes_them(operator):

@@ -81,7 +81,7 @@ def grid_rows(samples: list[Sample], file_types: list[str], cells: dict) -> Mark
     out = []
     for s in samples:
         lane = f" <small>L{escape(s.lane)}</small>" if s.lane else ""
-        row = [f"<tr><td>{s.number}</td><td>{escape(s.name)}{lane}</td><td>{escape(s.project)}</td>"]
+        row = [f'<tr><td>{s.number}</td><td class="name">{escape(s.name)}{lane}</td><td>{escape(s.project)}</td>']
         for file_type in file_types:
             f = cells.get((s.id, file_type))
             if f is None:
