@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from seqscan.enums import DataState, EndReason, RunVerdict, ScanState
 from seqscan.extensions import db
+from seqscan.jobs.operator import cancel_waiting
 from seqscan.jobs.run import run_queued_scan
-from seqscan.jobs.scanqueue import cancel_waiting, get_queue, get_redis
+from seqscan.jobs.scanqueue import get_queue, get_redis
 from seqscan.models import OperatorAction, ScanRun, SequencingFile, SequencingRun
 from tests.conftest import RUN, csrf, make_run, rows
 from tests.queue_support import Lab

@@ -25,7 +25,7 @@ from seqscan.extensions import db
 from seqscan.jobs import lock
 from seqscan.jobs.outage import rollback as _rollback
 from seqscan.jobs.outage import when_back
-from seqscan.jobs.scanqueue import enqueue_scan, refusal
+from seqscan.jobs.scanqueue import ScanEndedInError, enqueue_scan, refusal
 from seqscan.models import ScanRun, utcnow
 from seqscan.scanner.guards import TooManyVanished
 from seqscan.scanner.pipeline import prune_lists, scan_disk
@@ -195,12 +195,6 @@ def _lost_again(scan: ScanRun) -> bool:
             )
         )
     )
-
-
-class ScanEndedInError(Exception):
-    """Raised by a scan's RQ job once the scan has recorded that it ended in Error: RQ then counts the
-    job failed (`rq info`, rq-dashboard), with the scan's reason in the job's exc_info, rather than
-    logging "Job OK" for it."""
 
 
 def run_queued_scan(scan_id: int) -> str:

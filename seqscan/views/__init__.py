@@ -6,9 +6,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from seqscan import metrics
     from seqscan.jobs.liveness import interrupted, waiting_for, worker_command
-    from seqscan.views import api, auth, home, missing, runs, scans, status
+    from seqscan.views import actions, api, auth, home, missing, runs, scans, status
 
-    for module in (auth, home, scans, runs, missing, status, api, metrics):
+    for module in (auth, home, scans, runs, missing, status, actions, api, metrics):
         app.register_blueprint(module.bp)
     # Pages show a dead scan as such at once, without writing (see seqscan.jobs.liveness).
     app.add_template_global(interrupted)

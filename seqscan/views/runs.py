@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from seqscan import acknowledge, roots
-from seqscan.auth import operator_required
 from seqscan.display import css
 from seqscan.enums import DataState, RunVerdict
 from seqscan.extensions import db
@@ -180,42 +178,3 @@ def detail(name: str):
     }
     actions = acknowledge.actions_on(run)
     return render_template("run_detail.html", run=run, sheets=sheets, history=history, actions=actions, **grid, **moves)
-
-
-def _run_page(run: SequencingRun):
-    return redirect(url_for("runs.detail", name=run.name, root=run.root))
-
-
-@bp.post("/runs/<int:run_pk>/acknowledge")
-@operator_required
-def acknowledge_run(run_pk: int):
-    """Acknowledge that an incomplete run is incomplete, with the reason the form gives."""
-    run = db.get_or_404(SequencingRun, run_pk, description=f"no run #{run_pk}")
-    try:
-        acknowledge.acknowledge_run(run, current_user.username, request.form.get("reason", ""))
-    except acknowledge.NotAcknowledged as e:
-        flash(f"Not acknowledged: {e}.", "error")
-    else:
-        flash(
-            f"{run.name}: acknowledged as incomplete. A scan that finds any of its files changed re-opens it.", "info"
-        )
-    return _run_page(run)
-
-
-@bp.route("/files/<int:file_id>/acknowledge", methods=["GET", "POST"])
-@operator_required
-def acknowledge_file(file_id: int):
-    """A missing file: the form asking why (GET), and its acknowledgement (POST)."""
-    file = db.get_or_404(SequencingFile, file_id, description=f"no file #{file_id}")
-    if request.method == "POST":
-        try:
-            acknowledge.acknowledge_file(file, current_user.username, request.form.get("reason", ""))
-        except acknowledge.NotAcknowledged as e:
-            flash(f"Not acknowledged: {e}.", "error")
-        else:
-            also = " (the run too: none of its missing files is left unacknowledged)" if file.run.acknowledged else ""
-            flash(f"{file.run.name}: {file.path} acknowledged as missing{also}.", "info")
-            back = request.form.get("next", "")
-            local = back.startswith("/") and not back.startswith("//")  # never a redirect off the site
-            return redirect(back if local else url_for("missing.index", run=file.run.name))
-    return render_template("acknowledge_file.html", file=file, next=request.args.get("next", ""))

@@ -13,7 +13,7 @@ from seqscan.enums import EndReason, ScanState, Trigger
 from seqscan.extensions import db, htmx
 from seqscan.jobs.claim import live_worker
 from seqscan.jobs.liveness import interrupted, worker_command
-from seqscan.jobs.scanqueue import accept_vanished, cancel_waiting, enqueue_scans, get_redis
+from seqscan.jobs.scanqueue import enqueue_scans, get_redis
 from seqscan.models import ScanRun
 from seqscan.web import MAX_ID, choice, page_number, root_choice
 
@@ -147,40 +147,6 @@ def detail(scan_id: int):
     # A refused mass deletion can be accepted on its root's newest scan only (what is gone now is there).
     acceptable = scan.end_reason == EndReason.TOO_MANY_VANISHED and scans.newest_after(scan) is None
     return render_template("scan_detail.html", acceptable=acceptable, **_detail_context(scan))
-
-
-def _reason() -> str:
-    return " ".join(request.form.get("reason", "").split())[:500]
-
-
-@bp.post("/scans/<int:scan_id>/cancel")
-@operator_required
-def cancel(scan_id: int):
-    """Cancel a waiting scan: it ends in Error, cancelled by the user (with the reason, if given)."""
-    scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    if cancel_waiting(scan, current_user.username, _reason()):
-        flash(f"Scan #{scan_id} cancelled.", "info")
-    else:
-        flash(f"Scan #{scan_id} was not cancelled: it is {scan.state} now (only a waiting scan can be).", "error")
-    return redirect(url_for("scans.detail", scan_id=scan_id))
-
-
-@bp.post("/scans/<int:scan_id>/accept-vanished")
-@operator_required
-def accept(scan_id: int):
-    """The runs a scan's mass-deletion guard refused to mark Deleted really were removed: a scan of
-    its root is queued that marks them so (as `flask scan --accept-vanished`)."""
-    scan = db.get_or_404(ScanRun, scan_id, description=f"no scan #{scan_id}")
-    try:
-        queued = accept_vanished(scan, current_user.username, _reason())
-    except scans.ScanRefused as e:
-        flash(f"Not accepted: {e}.", "error")
-        return redirect(url_for("scans.detail", scan_id=scan_id))
-    except RedisError as e:
-        flash(f"Not accepted: the queue (Redis) cannot be reached: {e}", "error")
-        return redirect(url_for("scans.detail", scan_id=scan_id))
-    flash(f"Accepted: scan #{queued.id} queued; it marks the runs gone from disk Deleted.", "info")
-    return redirect(url_for("scans.detail", scan_id=queued.id))
 
 
 @bp.get("/scans/<int:scan_id>/live")
