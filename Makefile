@@ -23,7 +23,7 @@ DEMO_ROOT := instance/demo-root
 # Each half's own temporary folder (emptied when it starts): side by side, neither cleans up the other's.
 TEST_TMP ?= $(or $(TMPDIR),/tmp)/seqscan-tests-$(shell id -u)
 
-.PHONY: install services test test-sqlite test-postgres lint run bench bench-web clean
+.PHONY: install services test test-sqlite test-postgres lint screenshots run bench bench-web clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@echo "Installing seqscan's pinned Python packages into $(VENV) (the first time takes a minute or two)..."
@@ -55,6 +55,13 @@ test-postgres: install services
 test: lint
 	@echo "Running the SQLite suite and the PostgreSQL tests side by side (each one's output when it ends)..."
 	@$(MAKE) --no-print-directory --output-sync=target -j2 test-sqlite test-postgres
+
+# The README's screenshots (home, scans, a run, missing data at 1280 and 390 px) into docs/screenshots/,
+# taken by the browser test that measures every page at both widths.
+screenshots: install services
+	mkdir -p $(TEST_TMP)
+	SEQSCAN_TEST_REDIS_URL=$(TEST_REDIS_SQLITE) SEQSCAN_TEST_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -p no:cacheprovider \
+		--basetemp=$(TEST_TMP)/screenshots tests/test_browser.py -k fits_a_1280_window
 
 # Redis (started if none answers), then the worker, the scheduler and the web app on PORT, stopped
 # together on Ctrl-C. Without a SCAN_ROOT (in instance/seqscan.toml or SEQSCAN_SCAN_ROOT) a demo tree
