@@ -72,6 +72,17 @@ def test_an_operator_cancels_a_waiting_scan_and_its_job_leaves_the_queue(operato
     assert "Scan #2 queued." in operator.get(pressed.headers["Location"]).text
 
 
+def test_flask_scans_cancel_cancels_a_waiting_scan_and_says_when_it_cannot(app, runner, lab_redis, monkeypatch):
+    monkeypatch.setenv("USER", "lab-it")
+    assert runner.invoke(args=["scans", "enqueue"]).output == "scan 1 of root queued\n"
+    done = runner.invoke(args=["scans", "cancel", "1", "--reason", "wrong root"])
+    assert (done.exit_code, done.output) == (0, "scan 1 cancelled\n")
+    assert actions(app)[-1] == ("lab-it", "cancelled scan #1 while it waited", "wrong root")
+    again = runner.invoke(args=["scans", "cancel", "1"])
+    assert again.exit_code == 1 and "scan 1 is Error; only a waiting scan can be cancelled" in again.output
+    assert runner.invoke(args=["scans", "cancel", "9"]).exit_code == 2  # no such scan
+
+
 def test_a_scan_cancelled_while_a_worker_waits_for_the_scan_lock_stays_cancelled(tmp_path):
     lab = Lab(tmp_path)
     try:

@@ -1,4 +1,4 @@
-"""`flask scans ...`: scan history, and queueing a scan for the worker."""
+"""`flask scans ...`: scan history, queueing a scan for the worker, and cancelling a waiting one."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from seqscan.cli.output import scan_summary, secs, table, when
 from seqscan.enums import Trigger
 from seqscan.extensions import db
 from seqscan.jobs.liveness import interrupted
+from seqscan.jobs.operator import cancel_waiting
 from seqscan.jobs.scanqueue import enqueue_scans
 from seqscan.models import ScanRun
 from seqscan.scans import ScanRefused
@@ -85,6 +86,19 @@ def scans_enqueue(root_name: str | None) -> None:
     for scan, created in queued:
         of = f"scan {scan.id} of {roots.name_of(scan.root)}"
         click.echo(f"{of} queued" if created else f"{of} is already waiting; not adding another")
+
+
+@scans_group.command("cancel")
+@click.argument("scan_id", type=int)
+@click.option("--reason", default="", help="Why (kept with the operator action).")
+def scans_cancel(scan_id: int, reason: str) -> None:
+    """Cancel a waiting scan, as its page's Cancel button does (exit 1 if it is not waiting)."""
+    scan = db.session.get(ScanRun, scan_id)
+    if scan is None:
+        raise NoSuchThing(f"no scan {scan_id}")
+    if not cancel_waiting(scan, os.environ.get("USER", ""), " ".join(reason.split())):
+        raise click.ClickException(f"scan {scan_id} is {scan.state}; only a waiting scan can be cancelled")
+    click.echo(f"scan {scan_id} cancelled")
 
 
 COMMANDS = (scans_group,)
