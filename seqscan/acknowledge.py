@@ -23,7 +23,7 @@ class NotAcknowledged(ValueError):
 
 
 def _reason(reason: str) -> str:
-    reason = " ".join(reason.split())
+    reason = scans.one_line(reason)
     if not reason:
         raise NotAcknowledged("say why (the reason is kept with the acknowledgement)")
     if len(reason) > MAX_REASON:
@@ -39,8 +39,7 @@ def acknowledge_run(run: SequencingRun, who: str, reason: str) -> OperatorAction
     done = scans.record_action(
         who, f"acknowledged {run.name} as incomplete ({run.missing_count} missing)", reason=reason, run_pk=run.id
     )
-    db.session.flush()
-    run.acknowledged_action_id = done.id
+    run.acknowledgement = done
     db.session.commit()
     return done
 
@@ -57,10 +56,8 @@ def acknowledge_file(file: SequencingFile, who: str, reason: str) -> OperatorAct
     done = scans.record_action(
         who, f"acknowledged {run.name}: {file.path} as missing ({file.data_state})", reason=reason, run_pk=run.id
     )
-    db.session.flush()
-    file.acknowledged_action_id = done.id
-    db.session.flush()
-    left = db.session.scalar(
+    file.acknowledgement = done
+    left = db.session.scalar(  # counted after the flush the query makes: this file is acknowledged
         select(func.count()).where(
             SequencingFile.run_pk == run.id,
             SequencingFile.expected,
@@ -69,7 +66,7 @@ def acknowledge_file(file: SequencingFile, who: str, reason: str) -> OperatorAct
         )
     )
     if left == 0 and run.verdict == RunVerdict.INCOMPLETE:
-        run.acknowledged_action_id = done.id
+        run.acknowledgement = done
     db.session.commit()
     return done
 

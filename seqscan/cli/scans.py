@@ -96,7 +96,7 @@ def scans_cancel(scan_id: int, reason: str) -> None:
     scan = db.session.get(ScanRun, scan_id)
     if scan is None:
         raise NoSuchThing(f"no scan {scan_id}")
-    if not cancel_waiting(scan, os.environ.get("USER", ""), " ".join(reason.split())):
+    if not cancel_waiting(scan, os.environ.get("USER", ""), reason):
         raise click.ClickException(f"scan {scan_id} is {scan.state}; only a waiting scan can be cancelled")
     click.echo(f"scan {scan_id} cancelled")
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from seqscan import roots, scans
@@ -25,7 +23,7 @@ def accept_vanished(refused: ScanRun, who: str, reason: str) -> ScanRun:
     while another waits (it could be cancelled first). Raises ScanRefused saying why not."""
     if refused.end_reason != EndReason.TOO_MANY_VANISHED:
         raise scans.ScanRefused(f"scan #{refused.id} was not stopped by the mass-deletion guard")
-    if not reason.strip():
+    if not scans.one_line(reason):
         raise scans.ScanRefused("say why the runs really are gone (the reason is kept with the action)")
     later = scans.newest_after(refused)
     if later is not None:
@@ -53,8 +51,6 @@ def cancel_waiting(scan: ScanRun, who: str, reason: str = "") -> bool:
         return False
     try:
         Job.fetch(scan.task_id, connection=get_redis()).cancel()
-    except (NoSuchJobError, RedisError) as e:
+    except Exception as e:  # gone, Redis away, or already started: a worker that runs it finds its scan ended
         log.info("scan %s cancelled; its job %s stays for the worker to skip: %s", scan.id, scan.task_id, e)
-    except Exception as e:  # a started job (waiting for the scan lock) cannot be cancelled: it will see its scan ended
-        log.info("scan %s cancelled; its job %s: %s", scan.id, scan.task_id, e)
     return True

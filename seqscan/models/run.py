@@ -110,8 +110,7 @@ class SequencingRun(db.Model):
             case RunVerdict.INCOMPLETE:
                 return f"Incomplete: {self.missing_count} missing"
             case RunVerdict.ACKNOWLEDGED:
-                said = self.acknowledgement.said if self.acknowledgement else "someone"
-                return f"Incomplete: {self.missing_count} missing — acknowledged by {said}"
+                return f"Incomplete: {self.missing_count} missing — acknowledged by {self.acknowledgement.said}"
             case RunVerdict.SKIPPED:
                 return f"Skipped: {self.skip_reason}" if self.skip_reason else "Skipped"
             case RunVerdict.ERROR if self.error_count:

@@ -17,6 +17,7 @@ from seqscan.scans.life import (
     fail_dead,
     finish,
     keep_log,
+    one_line,
     record_action,
     record_task,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "keep_log",
     "last_success",
     "log_tail",
+    "one_line",
     "new_runs",
     "newest_after",
     "previous_finished",

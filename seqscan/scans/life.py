@@ -48,15 +48,22 @@ def create(
 def record_action(
     who: str, action: str, scan_id: int | None = None, reason: str = "", run_pk: int | None = None
 ) -> OperatorAction:
-    """Keep an operator's action in the append-only history (committed with the caller's transaction)."""
-    done = OperatorAction(who=who, action=action, scan_id=scan_id, reason=reason, run_pk=run_pk)
+    """Keep an operator's action in the append-only history (committed with the caller's transaction);
+    the reason as one line, however it was typed."""
+    done = OperatorAction(who=who, action=action, scan_id=scan_id, reason=one_line(reason), run_pk=run_pk)
     db.session.add(done)
     return done
+
+
+def one_line(text: str) -> str:
+    """An operator's typed reason on one line: runs of spaces and line breaks become one space."""
+    return " ".join(text.split())
 
 
 def cancel(scan: ScanRun, who: str, reason: str = "") -> bool:
     """An operator cancels a scan that waits (Created): it ends in Error, cancelled, with who and why.
     Returns whether it was cancelled (False: it started or ended meanwhile; nothing is changed)."""
+    reason = one_line(reason)
     detail = f"by {who}" + (f": {reason}" if reason else "") + " while it waited"
     if not fail(scan, EndReason.CANCELLED, detail, if_state=ScanState.CREATED):
         return False

@@ -18,7 +18,7 @@ bp = Blueprint("actions", __name__)
 
 
 def _reason() -> str:
-    return " ".join(request.form.get("reason", "").split())[:500]
+    return request.form.get("reason", "")
 
 
 @bp.post("/scans/<int:scan_id>/cancel")
@@ -61,7 +61,7 @@ def acknowledge_run(run_pk: int):
     """Acknowledge that an incomplete run is incomplete, with the reason the form gives."""
     run = db.get_or_404(SequencingRun, run_pk, description=f"no run #{run_pk}")
     try:
-        acknowledge.acknowledge_run(run, current_user.username, request.form.get("reason", ""))
+        acknowledge.acknowledge_run(run, current_user.username, _reason())
     except acknowledge.NotAcknowledged as e:
         flash(f"Not acknowledged: {e}.", "error")
     else:
@@ -78,7 +78,7 @@ def acknowledge_file(file_id: int):
     file = db.get_or_404(SequencingFile, file_id, description=f"no file #{file_id}")
     if request.method == "POST":
         try:
-            acknowledge.acknowledge_file(file, current_user.username, request.form.get("reason", ""))
+            acknowledge.acknowledge_file(file, current_user.username, _reason())
         except acknowledge.NotAcknowledged as e:
             flash(f"Not acknowledged: {e}.", "error")
         else:
